@@ -1,0 +1,56 @@
+import re
+
+from yespo_console.core.catalog import (
+    CUSTOM,
+    EVENTS,
+    EVENTS_BY_KEY,
+    LOCATOR_PRIORITY,
+    LOCATORS,
+    Shape,
+    event_spec,
+)
+
+DOCUMENTED = ["pageViewed", "productViewed", "productCategoryViewed", "cartUpdated", "productImpressions",
+              "productAddedToWishlist", "searchRequest"]
+
+
+def test_the_seven_documented_events_in_doc_order():
+    assert [spec.key for spec in EVENTS] == DOCUMENTED
+
+
+def test_locators_in_yespo_priority_order():
+    assert LOCATOR_PRIORITY == ("contactId", "externalCustomerId", "email", "phone", "pushToken")
+    assert tuple(spec.name for spec in LOCATORS) == LOCATOR_PRIORITY
+
+
+def test_required_fields_follow_the_documentation():
+    required = {key: sorted(path for path, spec in EVENTS_BY_KEY[key].field_paths() if spec.required)
+                for key in DOCUMENTED}
+    assert required == {
+        "pageViewed": ["page.location"],
+        "productViewed": ["product.price", "product.productId"],
+        "productCategoryViewed": ["category.productCategoryId"],
+        "cartUpdated": ["products[].price", "products[].productId", "products[].quantity", "recycleStateId"],
+        "productImpressions": ["products[].productId", "recomVariantId"],
+        "productAddedToWishlist": ["product.price", "product.productId"],
+        "searchRequest": ["search"],
+    }
+
+
+def test_every_field_has_help_an_example_and_a_label():
+    for spec in EVENTS:
+        for path, field in spec.field_paths():
+            assert field.help and field.label, path
+            assert field.example is not None, path
+            if field.pattern:
+                assert re.fullmatch(field.pattern, str(field.example)), path
+            if field.allowed:
+                assert field.example in field.allowed, path
+
+
+def test_shapes_and_unknown_types():
+    assert EVENTS_BY_KEY["cartUpdated"].param("products").shape is Shape.LIST
+    assert EVENTS_BY_KEY["productViewed"].param("product").shape is Shape.OBJECT
+    assert event_spec("somethingElse") is CUSTOM
+    assert event_spec(None) is CUSTOM
+    assert not CUSTOM.documented and CUSTOM.params == ()

@@ -1,0 +1,66 @@
+"""`yespo-console inspect`: judge a body as Yespo would, and repair the documentation's mistakes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from yespo_console.cli.io import fail, read_input
+from yespo_console.core.diagnostics import inspect_body
+from yespo_console.core.errors import InputError
+from yespo_console.core.repair import repair
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "inspect", help="check a body for what Yespo would reject or find suspicious",
+        description="Check an event body. Exit 0 when valid (warnings allowed), 1 when any error, "
+        "2 when the input cannot be read or the arguments are wrong. With --fix: print the repaired "
+        "body (exit 1 when no repair is possible).",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE|-", help="the body; - or nothing for standard input")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--fix", action="store_true",
+                        help="print the body with unescaped nested JSON repaired")
+    parser.add_argument("--nested", choices=("string", "object"), default="string",
+                        help="with --fix: write repaired nested values as escaped strings (default) or objects")
+    parser.add_argument("--v1", action="store_true", help="judge by the v1 rules (every value a string)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        data = read_input(args.file)
+    except InputError as exc:
+        return fail(str(exc))
+    if args.fix:
+        return _fix(data, args.nested)
+    report = inspect_body(data, api_version="v1" if args.v1 else "v2")
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for finding in report.findings:
+            print(finding.line())
+        if report.resolution is not None:
+            print(report.resolution.summary())
+        counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+        print(f"{'valid' if report.valid else 'invalid'}: {counts}")
+    return 0 if report.valid else 1
+
+
+def _fix(data: bytes, nested: str) -> int:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return fail("the body is not UTF-8: nothing to repair", 1)
+    result = repair(text, nested="object" if nested == "object" else "string")
+    if result is None:
+        report = inspect_body(data)
+        reason = "the body is already valid JSON" if report.body is not None else "no unambiguous repair found"
+        return fail(f"cannot repair: {reason}", 1)
+    for change in result.changes:
+        print(f"repaired {change}", file=sys.stderr)
+    print(result.text)
+    return 0

@@ -1,0 +1,276 @@
+"""The one declarative description of Yespo's event types.
+
+Forms, the payload builder, the diagnostics and the examples all read this module; nothing else
+knows which params an event has. Sources: ../shared/yespo-generate-event-v2.md (the main doc) and
+../shared/api-facts.md (the nested fields spelled out, limits, locator order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    NUMBER = "number"  # a JSON number (the doc's Double/Decimal)
+    FLAG = "flag"  # 0 or 1 (the doc's Int with two values)
+    CURRENCY = "currency"  # ISO 4217 code
+    URL = "url"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class Shape(StrEnum):
+    """What a param's `value` holds."""
+
+    SCALAR = "scalar"
+    OBJECT = "object"  # one nested JSON object (product, page, category)
+    LIST = "list"  # a JSON list of objects (products)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """A scalar: a top-level param (`search`) or a key inside a nested value (`price`)."""
+
+    name: str
+    type: FieldType
+    label: str
+    help: str
+    example: Any
+    required: bool = False
+    allowed: tuple[Any, ...] | None = None
+    pattern: str | None = None  # a regular expression the whole (string) value must match
+    pattern_hint: str = ""  # the pattern in words, for messages and placeholders
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One documented entry of `params`."""
+
+    name: str
+    shape: Shape
+    label: str
+    help: str
+    required: bool = False
+    field: FieldSpec | None = None  # the scalar for SCALAR params
+    fields: tuple[FieldSpec, ...] = ()  # the keys of the object (or of each list item)
+    extra_properties: bool = False  # other keys allowed: "someProductProperty" arrays of strings
+    extra_example: tuple[tuple[str, Any], ...] = ()  # extra properties in the example
+    example_items: int = 1  # list params: items in the example
+    empty_allowed: bool = False  # list params: an empty list is meaningful (a cleared cart)
+    absent_hint: str = ""  # when not required, what its absence means
+
+    def nested_field(self, key: str) -> FieldSpec | None:
+        for spec in self.fields:
+            if spec.name == key:
+                return spec
+        return None
+
+    def path_of(self, key: str) -> str:
+        """The catalog path of a nested key: `product.price`, `products[].quantity`."""
+        return f"{self.name}[].{key}" if self.shape is Shape.LIST else f"{self.name}.{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    key: str
+    title: str
+    description: str
+    params: tuple[ParamSpec, ...] = ()
+    example_key_value: str = "example@email.com"
+    example_locators: tuple[str, ...] = ("email", "phone")
+    trigger: str = ""  # which Yespo trigger it feeds
+
+    @property
+    def documented(self) -> bool:
+        return self.key != CUSTOM_EVENT
+
+    def param(self, name: str) -> ParamSpec | None:
+        for spec in self.params:
+            if spec.name == name:
+                return spec
+        return None
+
+    def field_paths(self) -> list[tuple[str, FieldSpec]]:
+        """Every scalar of the event as (catalog path, spec), in form order."""
+        paths: list[tuple[str, FieldSpec]] = []
+        for param in self.params:
+            if param.field is not None:
+                paths.append((param.name, param.field))
+            paths.extend((param.path_of(spec.name), spec) for spec in param.fields)
+        return paths
+
+
+CUSTOM_EVENT = "custom"
+
+# keyValue is taken from the first usable one of these, in this order (the main doc).
+LOCATOR_PRIORITY: tuple[str, ...] = ("contactId", "externalCustomerId", "email", "phone", "pushToken")
+
+LOCATORS: tuple[FieldSpec, ...] = (
+    FieldSpec("contactId", FieldType.STRING, "Contact ID",
+              "Yespo's own contact ID. Highest priority locator.", "123456789"),
+    FieldSpec("externalCustomerId", FieldType.STRING, "External customer ID",
+              "Your system's customer ID (External ID in Yespo). Empty, blank or \"null\" is ignored.",
+              "CUST-0001"),
+    FieldSpec("email", FieldType.EMAIL, "Email", "Email address. Locator to map an event to a contact.",
+              "example@email.com"),
+    FieldSpec("phone", FieldType.PHONE, "Phone",
+              "Phone number in the international format (digits with the country code).", "380501234567"),
+    FieldSpec("pushToken", FieldType.STRING, "Push token", "Web or mobile push token. Lowest priority locator.",
+              "fcm:APA91bExampleToken"),
+)
+LOCATOR_SPECS: dict[str, FieldSpec] = {spec.name: spec for spec in LOCATORS}
+
+# Names Yespo's segmentation maps case-insensitively, but which never feed keyValue.
+LOCATOR_ALIASES: dict[str, str] = {
+    "contact_id": "contactId", "contactid": "contactId", "contactkey": "contactId", "contact_key": "contactId",
+    "externalid": "externalCustomerId", "external_customer_id": "externalCustomerId",
+    "externalcustomerid": "externalCustomerId",
+    "email": "email", "emailaddress": "email", "useremail": "email", "contactemail": "email",
+    "phone": "phone", "sms": "phone", "phonenumber": "phone",
+    "pushtoken": "pushToken", "push_token": "pushToken",
+}
+
+# Limits of the v2 envelope (api-facts.md, "Request body rules").
+EVENT_TYPE_MAX = 100
+KEY_VALUE_MAX = 300
+PARAM_NAME_MAX = 100
+BODY_MAX_BYTES = 20 * 1024
+FORBIDDEN_KEY_CHARS = "<;'\\/|\"`^?!,>"
+
+_PRODUCT_ID = FieldSpec("productId", FieldType.STRING, "Product ID", "Product ID as in your product feed.",
+                        "WS01-L-Green", required=True)
+_PRICE = FieldSpec("price", FieldType.NUMBER, "Price", "Price of one item, a number (45.5, not \"45.5\").",
+                   45.5, required=True)
+_IN_STOCK = FieldSpec("isInStock", FieldType.FLAG, "In stock", "Availability: 1 in stock, 0 out of stock.",
+                      1, allowed=(0, 1))
+_CURRENCY = ParamSpec(
+    "currencyCode", Shape.SCALAR, "Currency",
+    "Currency code in the ISO 4217 format. If not set, the organization's default is used.",
+    field=FieldSpec("currencyCode", FieldType.CURRENCY, "Currency", "ISO 4217 code such as USD, EUR, UAH.",
+                    "USD", pattern=r"[A-Z]{3}", pattern_hint="three capital letters (ISO 4217)"),
+    absent_hint="the organization's default currency is used",
+)
+_EXTRA_PROPERTY_HELP = "Any other key: an extra product property, a list of strings (\"someProductProperty\")."
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        "pageViewed", "Page viewed", "A contact views any page or opens a mobile deep link.",
+        params=(
+            ParamSpec("page", Shape.OBJECT, "Page", "Page data: its location.", required=True,
+                      fields=(FieldSpec("location", FieldType.URL, "Location", "Page URL or deep link.",
+                                        "https://example.com", required=True),)),
+        ),
+        trigger="Abandoned browse, page-based segments",
+    ),
+    EventSpec(
+        "productViewed", "Product viewed", "A contact views a product card; feeds recommendations.",
+        params=(
+            ParamSpec("product", Shape.OBJECT, "Product", "Product data.", required=True,
+                      fields=(_PRODUCT_ID, _PRICE, _IN_STOCK), extra_properties=True,
+                      extra_example=(("someProductProperty", ["green"]),)),
+            _CURRENCY,
+        ),
+        trigger="Abandoned browse, viewed-product recommendations",
+    ),
+    EventSpec(
+        "productCategoryViewed", "Category viewed", "A contact views a list of products in a category.",
+        params=(
+            ParamSpec("category", Shape.OBJECT, "Category", "Category data.", required=True,
+                      fields=(FieldSpec("productCategoryId", FieldType.STRING, "Category ID",
+                                        "Category ID as in your product feed.", "Mugs", required=True),)),
+        ),
+        trigger="Abandoned category browse",
+    ),
+    EventSpec(
+        "cartUpdated", "Cart updated",
+        "A contact changes the cart. The full list of products is sent every time; an empty list clears it.",
+        params=(
+            ParamSpec("products", Shape.LIST, "Cart items",
+                      "Every product now in the cart. Required unless the cart is empty; [] clears the cart.",
+                      required=True, empty_allowed=True,
+                      fields=(
+                          _PRODUCT_ID,
+                          FieldSpec("quantity", FieldType.NUMBER, "Quantity", "Quantity of this item in the cart.",
+                                    1, required=True),
+                          _PRICE,
+                          FieldSpec("name", FieldType.STRING, "Name", "Product name.", "Green T-shirt"),
+                          FieldSpec("category", FieldType.STRING, "Category", "Product category.", "T-shirts"),
+                          FieldSpec("discount", FieldType.STRING, "Discount", "Discount applied to a single item.",
+                                    "5%"),
+                      ),
+                      extra_properties=True, example_items=2),
+            _CURRENCY,
+            ParamSpec("recycleStateId", Shape.SCALAR, "Cart ID (recycleStateId)",
+                      "A unique ID linking cart events and the purchase; random Latin letters and digits.",
+                      required=True,
+                      field=FieldSpec("recycleStateId", FieldType.STRING, "Cart ID",
+                                      "A unique ID linking cart events and the purchase.",
+                                      "d59c6e6d-4123-4b0e-8c32-15f0656a8c60", required=True)),
+        ),
+        trigger="Abandoned cart",
+    ),
+    EventSpec(
+        "productImpressions", "Product impressions",
+        "A recommendation block was displayed. The JS tracker sends it already; send it only to test.",
+        params=(
+            ParamSpec("recomVariantId", Shape.SCALAR, "Recommendation variant",
+                      "The recommendation variant in the r{recomId}v{variantId} format.", required=True,
+                      field=FieldSpec("recomVariantId", FieldType.STRING, "Recommendation variant",
+                                      "r{recomId}v{variantId}, for example r123v1.", "r123v1", required=True,
+                                      pattern=r"r\d+v\d+", pattern_hint="r<digits>v<digits>, e.g. r123v1")),
+            ParamSpec("products", Shape.LIST, "Shown products", "The products shown in the block.",
+                      required=True, fields=(_PRODUCT_ID,), example_items=2),
+        ),
+        example_key_value="380501234567", example_locators=("phone",),
+        trigger="Recommendation analytics",
+    ),
+    EventSpec(
+        "productAddedToWishlist", "Added to wishlist", "A contact added a product to the wishlist (favorites).",
+        params=(
+            ParamSpec("product", Shape.OBJECT, "Product", "The product added to the wishlist.", required=True,
+                      fields=(_PRODUCT_ID, _PRICE, _IN_STOCK), extra_properties=True,
+                      extra_example=(("someProductProperty", ["green"]),)),
+            _CURRENCY,
+        ),
+        example_key_value="380501234567", example_locators=("phone",),
+        trigger="Wishlist reminder",
+    ),
+    EventSpec(
+        "searchRequest", "Search request",
+        "A search from the search line; send it when the search found nothing to trigger recommendations.",
+        params=(
+            ParamSpec("search", Shape.SCALAR, "Search text", "The value entered in the search box.",
+                      required=True,
+                      field=FieldSpec("search", FieldType.STRING, "Search text", "The value entered in the search box.",
+                                      "green mug", required=True)),
+            ParamSpec("isFound", Shape.SCALAR, "Found", "1 if the search found something, 0 if not (default 0).",
+                      field=FieldSpec("isFound", FieldType.FLAG, "Found", "1 found, 0 nothing found (default).",
+                                      0, allowed=(0, 1)),
+                      absent_hint="Yespo reads it as 0: nothing found"),
+        ),
+        example_key_value="380501234567", example_locators=("phone",),
+        trigger="Search with no results",
+    ),
+)
+
+CUSTOM = EventSpec(
+    CUSTOM_EVENT, "Custom event",
+    "Any other event type key. An unknown key creates a new event type in Yespo. Only the envelope and the "
+    "locators are checked.",
+    example_locators=("email",),
+)
+
+EVENTS_BY_KEY: dict[str, EventSpec] = {spec.key: spec for spec in EVENTS}
+EVENT_KEYS_LOWER: dict[str, str] = {key.lower(): key for key in EVENTS_BY_KEY}
+
+
+def event_spec(event_type: str | None) -> EventSpec:
+    """The spec of a documented event type; the custom spec for anything else."""
+    return EVENTS_BY_KEY.get(event_type or "", CUSTOM)
+
+
+def is_locator(name: str) -> bool:
+    return name in LOCATOR_SPECS

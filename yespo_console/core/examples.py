@@ -1,0 +1,57 @@
+"""Example drafts for every event type, built from the catalog's example values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yespo_console.core.catalog import (
+    CUSTOM,
+    CUSTOM_EVENT,
+    EVENTS,
+    EVENTS_BY_KEY,
+    LOCATOR_SPECS,
+    EventSpec,
+    ParamSpec,
+    Shape,
+)
+from yespo_console.core.payload import Draft, ExtraParam
+
+EXAMPLE_KEYS: tuple[str, ...] = (*(spec.key for spec in EVENTS), CUSTOM_EVENT)
+CUSTOM_EXAMPLE_TYPE = "orderCreated"
+
+
+def _example_object(param: ParamSpec, number: int) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for spec in param.fields:
+        example = spec.example
+        if number and spec.name == "productId":
+            example = f"{example}-{number + 1}"
+        obj[spec.name] = example
+    obj.update(dict(param.extra_example))
+    return obj
+
+
+def example_value(param: ParamSpec) -> Any:
+    if param.shape is Shape.SCALAR:
+        return param.field.example if param.field is not None else ""
+    if param.shape is Shape.LIST:
+        return [_example_object(param, number) for number in range(param.example_items)]
+    return _example_object(param, 0)
+
+
+def example_draft(event: str | EventSpec) -> Draft:
+    """A valid, realistic draft of a documented type, or of a custom event for "custom"."""
+    if isinstance(event, EventSpec):
+        spec = event
+    elif event == CUSTOM_EVENT:
+        spec = CUSTOM
+    else:
+        spec = EVENTS_BY_KEY[event]  # KeyError for an unknown type: the caller names the choices
+    locators = {name: LOCATOR_SPECS[name].example for name in spec.example_locators}
+    key_value = locators.get("email") or locators.get("phone")
+    if spec.key == CUSTOM_EVENT:
+        return Draft(event_type=CUSTOM_EXAMPLE_TYPE, key_value=key_value, locators=locators,
+                     extra_params=[ExtraParam(name="orderId", value="ORD-1001"),
+                                   ExtraParam(name="total", value="91.00")])
+    return Draft(event_type=spec.key, key_value=key_value, locators=locators,
+                 values={param.name: example_value(param) for param in spec.params})

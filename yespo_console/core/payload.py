@@ -1,0 +1,194 @@
+"""Draft <-> exact wire body.
+
+A `Draft` is what a form edits: the event type, an optional keyValue, the locators, the catalog
+params (typed: numbers are numbers, nested values are dicts and lists) and any extra params. The
+builder turns it into the bytes that go on the wire; the parser turns a body back into a draft.
+For anything the builder makes, `build_body(parse_body(build_body(d))) == build_body(d)` and
+`parse_body(build_body(d)) == d`.
+
+Nested objects travel either as an escaped JSON string in `value` (the main doc's way, and the only
+way v1 accepts) or as a real JSON object (v2 accepts it). The encoding is a choice at build time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yespo_console.core.catalog import (
+    LOCATOR_PRIORITY,
+    EventSpec,
+    FieldType,
+    ParamSpec,
+    Shape,
+    event_spec,
+    is_locator,
+)
+
+NestedEncoding = Literal["string", "object"]
+NESTED_ENCODINGS: tuple[NestedEncoding, ...] = ("string", "object")
+
+
+class ExtraParam(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: Any
+
+
+class Draft(BaseModel):
+    """An event as a form holds it. Keys present in `locators` and `values` are sent; the GUI leaves
+    out the fields a user left blank."""
+
+    event_type: str = ""
+    key_value: str | None = None
+    locators: dict[str, Any] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+    extra_params: list[ExtraParam] = Field(default_factory=list)
+    extra_fields: dict[str, Any] = Field(default_factory=dict)  # top-level keys other than the three
+
+    @property
+    def spec(self) -> EventSpec:
+        return event_spec(self.event_type)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _ordered_nested(param: ParamSpec, value: Any) -> Any:
+    """Known keys in catalog order, then the others in the order the user added them."""
+    if isinstance(value, dict):
+        known = [spec.name for spec in param.fields if spec.name in value]
+        rest = [key for key in value if key not in known]
+        return {key: value[key] for key in (*known, *rest)}
+    if isinstance(value, list):
+        return [_ordered_nested(param, item) for item in value]
+    return value
+
+
+def _encode_value(param: ParamSpec | None, value: Any, nested: NestedEncoding) -> Any:
+    if param is not None and param.shape is not Shape.SCALAR:
+        value = _ordered_nested(param, value)
+    if nested == "object":
+        return value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return _compact(value)
+    # v1 requires every value to be a string; numbers in the string encoding follow that rule.
+    return value if value is None or isinstance(value, bool) else _compact(value)
+
+
+def body_object(draft: Draft, *, nested: NestedEncoding = "string") -> dict[str, Any]:
+    """The body as a JSON-ready dict, keys in wire order."""
+    spec = draft.spec
+    params: list[dict[str, Any]] = []
+    for name in LOCATOR_PRIORITY:
+        if name in draft.locators:
+            params.append({"name": name, "value": _encode_value(None, draft.locators[name], nested)})
+    for param in spec.params:
+        if param.name in draft.values:
+            params.append({"name": param.name, "value": _encode_value(param, draft.values[param.name], nested)})
+    for extra in draft.extra_params:
+        params.append({"name": extra.name, "value": _encode_value(None, extra.value, nested)})
+    body: dict[str, Any] = {"eventTypeKey": draft.event_type}
+    if draft.key_value is not None:
+        body["keyValue"] = draft.key_value
+    body["params"] = params
+    body.update(draft.extra_fields)
+    return body
+
+
+def dump_json(value: Any, *, pretty: bool = False) -> str:
+    """UTF-8-ready JSON text: non-ASCII kept as is, never `\\u` escapes; NaN refused."""
+    if pretty:
+        return json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False)
+    return _compact(value)
+
+
+def build_body(draft: Draft, *, nested: NestedEncoding = "string", pretty: bool = False) -> bytes:
+    """The exact bytes that go on the wire."""
+    return dump_json(body_object(draft, nested=nested), pretty=pretty).encode("utf-8")
+
+
+def _decode_nested(param: ParamSpec, value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value  # left as is; the diagnostics say why it is wrong
+        expected = dict if param.shape is Shape.OBJECT else list
+        return decoded if isinstance(decoded, expected) else value
+    return value
+
+
+def _decode_scalar(param: ParamSpec, value: Any) -> Any:
+    """Numbers sent as strings (the string encoding) come back as numbers."""
+    if param.field is None or not isinstance(value, str):
+        return value
+    if param.field.type in (FieldType.FLAG, FieldType.NUMBER):
+        try:
+            number = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(number, int | float) and not isinstance(number, bool) and _compact(number) == value:
+            return number
+    return value
+
+
+def draft_from_object(body: dict[str, Any]) -> Draft:
+    """A draft from a parsed body. Anything that does not fit a form slot (a duplicate name, an item
+    that is not a name/value pair) lands in `extra_params` or `extra_fields`, so nothing is dropped."""
+    event_type = body.get("eventTypeKey")
+    draft = Draft(event_type=event_type if isinstance(event_type, str) else "")
+    if isinstance(body.get("keyValue"), str):
+        draft.key_value = body["keyValue"]
+    for key, value in body.items():
+        if key == "params" and isinstance(value, list):
+            continue
+        if key == "eventTypeKey" and isinstance(value, str):
+            continue
+        if key == "keyValue" and isinstance(value, str):
+            continue
+        draft.extra_fields[key] = value
+    spec = draft.spec
+    raw_params = body.get("params")
+    for item in raw_params if isinstance(raw_params, list) else ():
+        if not (isinstance(item, dict) and set(item) == {"name", "value"} and isinstance(item["name"], str)):
+            draft.extra_params.append(ExtraParam(name=str(item.get("name", "")) if isinstance(item, dict) else "",
+                                                 value=item.get("value") if isinstance(item, dict) else item))
+            continue
+        name, value = item["name"], item["value"]
+        param = spec.param(name)
+        if is_locator(name) and name not in draft.locators:
+            draft.locators[name] = value
+        elif param is not None and name not in draft.values:
+            decode = _decode_scalar if param.shape is Shape.SCALAR else _decode_nested
+            draft.values[name] = decode(param, value)
+        else:
+            draft.extra_params.append(ExtraParam(name=name, value=value))
+    return draft
+
+
+def parse_body(data: str | bytes) -> Draft:
+    """A draft from wire text. Raises ValueError when the text is not a JSON object."""
+    body = json.loads(data)
+    if not isinstance(body, dict):
+        raise ValueError("the body is not a JSON object")
+    return draft_from_object(body)
+
+
+def detect_nested_encoding(body: dict[str, Any]) -> NestedEncoding | None:
+    """How a body carries its nested values, or None when it has none (or mixes nothing)."""
+    params = body.get("params")
+    for item in params if isinstance(params, list) else ():
+        if isinstance(item, dict):
+            value = item.get("value")
+            if isinstance(value, dict | list):
+                return "object"
+            if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+                return "string"
+    return None
