@@ -139,6 +139,27 @@ def _decode_scalar(param: ParamSpec, value: Any) -> Any:
     return value
 
 
+def _well_formed(item: Any) -> bool:
+    return isinstance(item, dict) and set(item) == {"name", "value"} and isinstance(item["name"], str)
+
+
+def item_slots(spec: EventSpec, items: list[Any]) -> list[str]:
+    """The draft slot each params item fills: its locator or catalog param name for the first
+    well-formed occurrence, else "extra[j]" (the j-th extra param)."""
+    slots: list[str] = []
+    taken: set[str] = set()
+    extras = 0
+    for item in items:
+        name = item["name"] if _well_formed(item) else None
+        if name is not None and name not in taken and (is_locator(name) or spec.param(name) is not None):
+            taken.add(name)
+            slots.append(name)
+        else:
+            slots.append(f"extra[{extras}]")
+            extras += 1
+    return slots
+
+
 def draft_from_object(body: dict[str, Any]) -> Draft:
     """A draft from a parsed body. Anything that does not fit a form slot (a duplicate name, an item
     that is not a name/value pair) lands in `extra_params` or `extra_fields`, so nothing is dropped."""
@@ -146,30 +167,26 @@ def draft_from_object(body: dict[str, Any]) -> Draft:
     draft = Draft(event_type=event_type if isinstance(event_type, str) else "")
     if isinstance(body.get("keyValue"), str):
         draft.key_value = body["keyValue"]
-    for key, value in body.items():
-        if key == "params" and isinstance(value, list):
-            continue
-        if key == "eventTypeKey" and isinstance(value, str):
-            continue
-        if key == "keyValue" and isinstance(value, str):
-            continue
-        draft.extra_fields[key] = value
-    spec = draft.spec
     raw_params = body.get("params")
-    for item in raw_params if isinstance(raw_params, list) else ():
-        if not (isinstance(item, dict) and set(item) == {"name", "value"} and isinstance(item["name"], str)):
-            draft.extra_params.append(ExtraParam(name=str(item.get("name", "")) if isinstance(item, dict) else "",
-                                                 value=item.get("value") if isinstance(item, dict) else item))
-            continue
-        name, value = item["name"], item["value"]
-        param = spec.param(name)
-        if is_locator(name) and name not in draft.locators:
-            draft.locators[name] = value
-        elif param is not None and name not in draft.values:
-            decode = _decode_scalar if param.shape is Shape.SCALAR else _decode_nested
-            draft.values[name] = decode(param, value)
+    items = raw_params if isinstance(raw_params, list) else []
+    for key, value in body.items():
+        consumed = (key == "params" and isinstance(value, list)) or (
+            key in ("eventTypeKey", "keyValue") and isinstance(value, str))
+        if not consumed:
+            draft.extra_fields[key] = value
+    spec = draft.spec
+    for item, slot in zip(items, item_slots(spec, items), strict=True):
+        if slot.startswith("extra["):
+            is_dict = isinstance(item, dict)
+            draft.extra_params.append(ExtraParam(name=str(item.get("name", "")) if is_dict else "",
+                                                 value=item.get("value") if is_dict else item))
+        elif is_locator(slot):
+            draft.locators[slot] = item["value"]
         else:
-            draft.extra_params.append(ExtraParam(name=name, value=value))
+            param = spec.param(slot)
+            assert param is not None
+            decode = _decode_scalar if param.shape is Shape.SCALAR else _decode_nested
+            draft.values[slot] = decode(param, item["value"])
     return draft
 
 
