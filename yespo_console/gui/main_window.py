@@ -1,0 +1,556 @@
+"""The main window: event list, generic form, live preview, locator ladder, diagnostics, send,
+response, history and sandbox inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from yespo_console import APP_NAME, __version__
+from yespo_console.core.catalog import CUSTOM, EVENTS
+from yespo_console.core.client import SendResult
+from yespo_console.core.diagnostics import Finding, Report, inspect_body
+from yespo_console.core.environments import Environment
+from yespo_console.core.examples import example_draft
+from yespo_console.core.fieldpaths import form_key
+from yespo_console.core.history import Exchange, curl_command, httpx_snippet
+from yespo_console.core.outcome import Outcome
+from yespo_console.core.payload import (
+    NESTED_ENCODINGS,
+    Draft,
+    NestedEncoding,
+    build_body,
+    detect_nested_encoding,
+    draft_from_object,
+)
+from yespo_console.core.repair import repair
+from yespo_console.gui.diagnostics_view import DiagnosticsView
+from yespo_console.gui.forms import EventForm
+from yespo_console.gui.ladder import LocatorLadder
+from yespo_console.gui.preview import CodeView, PayloadPanel
+from yespo_console.gui.session import Session
+
+log = logging.getLogger(__name__)
+
+DRAFTS_KEY = "drafts/saved"
+CURRENT_KEY = "drafts/current"
+_OUTCOME_COLORS = {Outcome.ACCEPTED: "#1e8e3e", Outcome.RATE_LIMITED: "#b06000", Outcome.CANCELLED: "#5f6368"}
+
+
+class ResponsePane(QTabWidget):
+    """Outcome in words, status, time, headers and the highlighted body."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Nothing sent yet. Press Ctrl+Enter to send.", self)
+        self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setMargin(8)
+        self.headers = QPlainTextEdit(self)
+        self.headers.setReadOnly(True)
+        self.body = CodeView(read_only=True, parent=self)
+        self.addTab(self.summary, "Response")
+        self.addTab(self.headers, "Headers")
+        self.addTab(self.body, "Body")
+
+    def show_busy(self, url: str) -> None:
+        self.summary.setText(f"Sending to {url} … (Esc cancels)")
+        self.headers.clear()
+        self.body.setPlainText("")
+
+    def show_message(self, html: str) -> None:
+        self.summary.setText(html)
+
+    def show_result(self, result: SendResult) -> None:
+        outcome = result.outcome
+        color = _OUTCOME_COLORS.get(outcome, "#d93025")
+        status = f"HTTP {result.status}" if result.status is not None else "no HTTP answer"
+        duration = f"{result.duration_ms:,.0f} ms" if result.duration_ms is not None else "–"
+        lines = [f"<span style='font-size:14pt; color:{color}'><b>{outcome.label}</b></span> — {status}, "
+                 f"{duration}", f"<p><b>{_escape(result.explanation.title)}</b></p>"]
+        if result.explanation.detail:
+            lines.append(f"<p>{_escape(result.explanation.detail)}</p>")
+        if result.attempts > 1:
+            lines.append(f"<p>{result.attempts} attempts (retries on).</p>")
+        if result.exchange_id is not None:
+            lines.append(f"<p style='color:#5f6368'>Saved in history as #{result.exchange_id}.</p>")
+        if result.history_error:
+            lines.append(f"<p style='color:#d93025'>{_escape(result.history_error)}</p>")
+        self.summary.setText("".join(lines))
+        self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in result.result.headers))
+        text = result.body_text
+        try:
+            text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        except ValueError:
+            pass
+        self.body.setPlainText(text)
+        self.setTabText(2, f"Body ({len(result.result.body):,} B)")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class MainWindow(QMainWindow):
+    send_finished = Signal(object)  # the SendResult, or None when cancelled or refused
+
+    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings or QSettings()
+        self.setWindowTitle(f"{APP_NAME} {__version__}")
+        self.resize(1400, 900)
+        self._send_task: asyncio.Task[Any] | None = None
+        self._report: Report | None = None
+        self._refresh_pending = False
+        self._following_raw = False
+        self._build_widgets()
+        self._build_actions()
+        self._load_environments()
+        self._restore()
+        self._refresh()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.events = QListWidget(self)
+        self.events.setAccessibleName("Event types and saved drafts")
+        for spec in (*EVENTS, CUSTOM):
+            item = QListWidgetItem(spec.title if spec is not CUSTOM else "Custom event", self.events)
+            item.setData(Qt.ItemDataRole.UserRole, ("type", spec.key))
+            item.setToolTip(f"{spec.key}: {spec.description}")
+        self.events.currentItemChanged.connect(self._event_chosen)
+        events_dock = QDockWidget("Events", self)
+        events_dock.setObjectName("eventsDock")
+        events_dock.setWidget(self.events)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, events_dock)
+        self.resizeDocks([events_dock], [170], Qt.Orientation.Horizontal)
+
+        self.form = EventForm(self)
+        self.form.changed.connect(self._schedule_refresh)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+
+        self.payload = PayloadPanel(self)
+        self.payload.currentChanged.connect(self._mode_changed)
+        self.payload.raw_edited.connect(self._raw_edited)
+        self.payload.repair_requested.connect(self.repair_raw)
+        self.ladder = LocatorLadder(self)
+        self.diagnostics = DiagnosticsView(self)
+        self.diagnostics.finding_activated.connect(self.focus_finding)
+
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.payload)
+        right.addWidget(self.ladder)
+        right.addWidget(self.diagnostics)
+        right.setSizes([430, 200, 170])
+
+        self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_split.addWidget(scroll)
+        self.main_split.addWidget(right)
+        self.main_split.setSizes([560, 620])
+
+        self.banner = QLabel(self)
+        self.banner.setStyleSheet("background:#d93025; color:white; padding:6px; font-weight:bold;")
+        self.banner.hide()
+        self.response = ResponsePane(self)
+        vertical = QSplitter(Qt.Orientation.Vertical, self)
+        vertical.addWidget(self.main_split)
+        vertical.addWidget(self.response)
+        vertical.setSizes([640, 200])
+        self.vertical_split = vertical
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(vertical)
+        self.setCentralWidget(central)
+
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(140)
+        self.busy.hide()
+        self.statusBar().addPermanentWidget(self.busy)
+        if self.session.history_error:
+            self.statusBar().showMessage(f"History is off: {self.session.history_error}")
+
+    def _build_actions(self) -> None:
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        self.addToolBar(toolbar)
+        toolbar.addWidget(QLabel(" Environment: ", self))
+        self.env_combo = QComboBox(self)
+        self.env_combo.setAccessibleName("Environment")
+        self.env_combo.setMinimumWidth(200)
+        self.env_combo.currentIndexChanged.connect(self._environment_changed)
+        toolbar.addWidget(self.env_combo)
+
+        self.send_action = QAction(QIcon.fromTheme("mail-send"), "Send", self)
+        self.send_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.send_action.setToolTip("Send the event (Ctrl+Enter)")
+        self.send_action.triggered.connect(self.send)
+        self.cancel_action = QAction(QIcon.fromTheme("process-stop"), "Cancel", self)
+        self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_action.setToolTip("Cancel the request in flight (Esc)")
+        self.cancel_action.setEnabled(False)
+        self.cancel_action.triggered.connect(self.cancel_send)
+        toolbar.addAction(self.send_action)
+        toolbar.addAction(self.cancel_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Nested values as ", self))
+        self.nested_combo = QComboBox(self)
+        self.nested_combo.addItem("escaped strings", "string")
+        self.nested_combo.addItem("JSON objects (v2)", "object")
+        self.nested_combo.setToolTip("How product, page and category objects travel in params[].value")
+        self.nested_combo.currentIndexChanged.connect(self._schedule_refresh)
+        toolbar.addWidget(self.nested_combo)
+        self.pretty_action = QAction("Pretty", self)
+        self.pretty_action.setCheckable(True)
+        self.pretty_action.setChecked(True)
+        self.pretty_action.setToolTip("Indent the body (off: compact)")
+        self.pretty_action.toggled.connect(self._schedule_refresh)
+        toolbar.addAction(self.pretty_action)
+
+        file_menu = self.menuBar().addMenu("&File")
+        save = file_menu.addAction("Save draft…", self.save_draft)
+        save.setShortcut(QKeySequence.StandardKey.Save)
+        file_menu.addAction("Delete saved draft", self.delete_draft)
+        file_menu.addAction("Load example", self.load_example)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("Quit", self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for label, fmt, shortcut in (("Copy as JSON", "json", "Ctrl+Shift+C"), ("Copy as cURL", "curl", "Ctrl+Shift+U"),
+                                     ("Copy as httpx", "httpx", "Ctrl+Shift+H")):
+            action = edit_menu.addAction(label, lambda fmt=fmt: self.copy_as(fmt))
+            action.setShortcut(QKeySequence(shortcut))
+        repair_action = edit_menu.addAction("Repair raw body", self.repair_raw)
+        repair_action.setShortcut(QKeySequence("Ctrl+R"))
+        raw_action = edit_menu.addAction("Raw mode", self.toggle_raw)
+        raw_action.setShortcut(QKeySequence("Ctrl+E"))
+
+        request_menu = self.menuBar().addMenu("&Request")
+        request_menu.addAction(self.send_action)
+        request_menu.addAction(self.cancel_action)
+        self.view_menu = self.menuBar().addMenu("&View")
+        self.view_menu.addAction(self.findChild(QDockWidget, "eventsDock").toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("About Yespo Console", self.about)
+
+    # -- environments -----------------------------------------------------------------------
+
+    def _load_environments(self, select: str | None = None) -> None:
+        current = select or self.settings.value("environment", self.session.default_environment_name())
+        self.env_combo.blockSignals(True)
+        self.env_combo.clear()
+        for env in self.session.environments.all():
+            self.env_combo.addItem(env.label or env.name, env.name)
+        index = self.env_combo.findData(current)
+        self.env_combo.setCurrentIndex(max(index, 0))
+        self.env_combo.blockSignals(False)
+        self._environment_changed()
+
+    @property
+    def environment(self) -> Environment:
+        return self.session.environment(self.env_combo.currentData())
+
+    def _environment_changed(self) -> None:
+        env = self.environment
+        self.settings.setValue("environment", env.name)
+        if env.production:
+            confirm = " — you will be asked to confirm each send" if env.needs_confirmation else ""
+            self.banner.setText(f"PRODUCTION: {env.url}{confirm}")
+            self.banner.show()
+        else:
+            self.banner.hide()
+        self.nested_combo.setCurrentIndex(max(self.nested_combo.findData(env.nested), 0))
+        sandbox_note = ""
+        if env.is_sandbox:
+            sandbox_note = (f"Sandbox listening at {self.session.sandbox.base_url}" if self.session.sandbox
+                            else f"Embedded sandbox not running: {self.session.sandbox_error}")
+        self.statusBar().showMessage(f"{env.label or env.name}: {env.url}  {sandbox_note}".strip())
+        self._schedule_refresh()
+
+    # -- the live pipeline --------------------------------------------------------------------
+
+    @property
+    def nested(self) -> NestedEncoding:
+        value = self.nested_combo.currentData()
+        return value if value in NESTED_ENCODINGS else "string"
+
+    def current_body(self) -> bytes:
+        """The exact bytes a send would post now."""
+        if self.payload.raw_mode:
+            return self.payload.raw.toPlainText().encode("utf-8")
+        return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked())
+
+    def _schedule_refresh(self) -> None:
+        # Coalesce a burst of edits into one refresh at the next turn of the event loop.
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            QTimer.singleShot(0, self._refresh)
+
+    def _refresh(self) -> None:
+        self._refresh_pending = False
+        if self._following_raw:
+            return
+        body = self.current_body()
+        if not self.payload.raw_mode:
+            self.payload.show_wire(body)
+            self.payload.set_raw_text(body.decode("utf-8"))
+        self._show_report(inspect_body(body, api_version=self.environment.api_version))
+
+    def _show_report(self, report: Report) -> None:
+        self._report = report
+        self.ladder.show_resolution(report.resolution)
+        self.diagnostics.show_findings(report.findings)
+        self.form.clear_marks()
+        for finding in reversed(report.findings):  # errors win over warnings on the same field
+            key = form_key(report.body, finding.path)
+            if key is not None:
+                self.form.mark(key, str(finding.severity), finding.message)
+        errors = len(report.errors)
+        self.send_action.setToolTip(f"Send the event (Ctrl+Enter){f' — {errors} error(s)' if errors else ''}")
+
+    def _raw_edited(self, text: str) -> None:
+        report = inspect_body(text, api_version=self.environment.api_version)
+        self.payload.show_repair(repair(text) if report.body is None else None)
+        if report.body is not None:
+            # The form follows the raw text, without the form writing back into it.
+            self._following_raw = True
+            try:
+                self.form.set_draft(draft_from_object(report.body))
+                encoding = detect_nested_encoding(report.body)
+                if encoding is not None:
+                    self.nested_combo.blockSignals(True)
+                    self.nested_combo.setCurrentIndex(self.nested_combo.findData(encoding))
+                    self.nested_combo.blockSignals(False)
+            finally:
+                self._following_raw = False
+        self._show_report(report)
+
+    def _mode_changed(self) -> None:
+        if self.payload.raw_mode:
+            self._raw_edited(self.payload.raw.toPlainText())
+        else:
+            self._refresh()
+
+    def toggle_raw(self) -> None:
+        self.payload.setCurrentIndex(PayloadPanel.PREVIEW if self.payload.raw_mode else PayloadPanel.RAW)
+
+    def repair_raw(self) -> None:
+        result = repair(self.payload.raw.toPlainText(), nested=self.nested)
+        if result is None:
+            self.statusBar().showMessage("Nothing to repair: no nested JSON pasted without escaping was found.", 5000)
+            return
+        self.payload.setCurrentIndex(PayloadPanel.RAW)
+        self.payload.apply_repair(result)
+        self.statusBar().showMessage("Repaired: " + "; ".join(result.changes), 8000)
+
+    def focus_finding(self, finding: Finding) -> None:
+        key = form_key(self._report.body if self._report else None, finding.path)
+        if key is None or not self.form.focus_key(key):
+            self.statusBar().showMessage(f"{finding.path}: {finding.hint or finding.message}", 8000)
+
+    # -- events and drafts ----------------------------------------------------------------------
+
+    def _event_chosen(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        kind, value = item.data(Qt.ItemDataRole.UserRole)
+        if kind == "type":
+            self.set_draft(example_draft(value))
+        else:
+            drafts = self._saved_drafts()
+            if value in drafts:
+                self.set_draft(Draft.model_validate(drafts[value]))
+
+    def set_draft(self, draft: Draft) -> None:
+        self.payload.setCurrentIndex(PayloadPanel.PREVIEW)
+        self.form.set_draft(draft)
+        self._select_event_type(draft.spec.key)
+        self._refresh()
+
+    def _select_event_type(self, key: str) -> None:
+        current = self.events.currentItem()
+        if current is not None and current.data(Qt.ItemDataRole.UserRole)[0] == "draft":
+            return  # a saved draft stays selected
+        for row in range(self.events.count()):
+            if self.events.item(row).data(Qt.ItemDataRole.UserRole) == ("type", key):
+                self.events.blockSignals(True)
+                self.events.setCurrentRow(row)
+                self.events.blockSignals(False)
+
+    def load_example(self) -> None:
+        self.set_draft(example_draft(self.form.spec.key if self.form.spec else "pageViewed"))
+
+    def _saved_drafts(self) -> dict[str, Any]:
+        try:
+            data = json.loads(str(self.settings.value(DRAFTS_KEY, "{}")))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _list_saved_drafts(self) -> None:
+        for row in reversed(range(self.events.count())):
+            if self.events.item(row).data(Qt.ItemDataRole.UserRole)[0] == "draft":
+                self.events.takeItem(row)
+        for name in sorted(self._saved_drafts()):
+            item = QListWidgetItem(f"★ {name}", self.events)
+            item.setData(Qt.ItemDataRole.UserRole, ("draft", name))
+            item.setToolTip("Saved draft")
+
+    def save_draft(self, name: str | None = None) -> None:
+        if not name:
+            name, ok = QInputDialog.getText(self, "Save draft", "Name of the draft:")
+            if not ok or not name.strip():
+                return
+        drafts = self._saved_drafts()
+        drafts[name.strip()] = self.form.draft().model_dump(mode="json")
+        self.settings.setValue(DRAFTS_KEY, json.dumps(drafts, ensure_ascii=False))
+        self._list_saved_drafts()
+        self.statusBar().showMessage(f"Draft {name!r} saved.", 4000)
+
+    def delete_draft(self) -> None:
+        item = self.events.currentItem()
+        if item is None or item.data(Qt.ItemDataRole.UserRole)[0] != "draft":
+            self.statusBar().showMessage("Select a saved draft (★) in the event list first.", 5000)
+            return
+        drafts = self._saved_drafts()
+        drafts.pop(item.data(Qt.ItemDataRole.UserRole)[1], None)
+        self.settings.setValue(DRAFTS_KEY, json.dumps(drafts, ensure_ascii=False))
+        self._list_saved_drafts()
+
+    # -- copy -------------------------------------------------------------------------------------
+
+    def copy_as(self, fmt: str) -> str:
+        body = self.current_body()
+        if fmt == "json":
+            text = body.decode("utf-8")
+        else:
+            env = self.environment
+            client = self.session.client(env)
+            request = client.prepare(body)
+            exchange = Exchange(id=0, started_at=request.started_at, environment=env.name, url=env.url,
+                                request_headers=request.headers, request_body=body, event_type=request.event_type)
+            text = curl_command(exchange) if fmt == "curl" else httpx_snippet(exchange)
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage(f"Copied as {fmt} (secrets masked).", 4000)
+        return text
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def confirm_production(self, env: Environment) -> bool:
+        answer = QMessageBox.warning(
+            self, "Send to production?",
+            f"This sends a real event to {env.url} ({env.label or env.name}). Triggers may fire for real "
+            "contacts.\n\nSend it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    @asyncSlot()
+    async def send(self) -> None:
+        if self._send_task is not None and not self._send_task.done():
+            self.statusBar().showMessage("A request is already in flight: Esc cancels it.", 4000)
+            return
+        env = self.environment
+        if env.needs_confirmation and not self.confirm_production(env):
+            self.statusBar().showMessage("Not sent.", 4000)
+            self.send_finished.emit(None)
+            return
+        body = self.current_body()
+        client = self.session.client(env)
+        self.busy.show()
+        self.send_action.setEnabled(False)
+        self.cancel_action.setEnabled(True)
+        self.response.show_busy(env.url)
+        self._send_task = asyncio.ensure_future(client.send(body, report=self._report))
+        result: SendResult | None = None
+        try:
+            result = await self._send_task
+        except asyncio.CancelledError:
+            self.response.show_message("<span style='font-size:14pt; color:#5f6368'><b>Cancelled</b></span><p>The "
+                                       "request may already have reached the server; it is kept in history as "
+                                       "cancelled.</p>")
+        finally:
+            self._send_task = None
+            self.busy.hide()
+            self.send_action.setEnabled(True)
+            self.cancel_action.setEnabled(False)
+        if result is not None:
+            self.response.show_result(result)
+            self.statusBar().showMessage(f"{result.outcome.label}: {result.explanation.title}", 8000)
+        self.send_finished.emit(result)
+
+    def cancel_send(self) -> None:
+        if self._send_task is not None and not self._send_task.done():
+            self._send_task.cancel()
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self._list_saved_drafts()
+        try:
+            current = json.loads(str(self.settings.value(CURRENT_KEY, "")))
+            draft = Draft.model_validate(current)
+        except ValueError:
+            draft = example_draft("pageViewed")
+        self.form.set_draft(draft)
+        self._select_event_type(draft.spec.key)
+
+    def save_state(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue(CURRENT_KEY, json.dumps(self.form.draft().model_dump(mode="json"), ensure_ascii=False))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.cancel_send()
+        self.save_state()
+        super().closeEvent(event)
+
+    def about(self) -> None:
+        import httpx
+        import PySide6
+        import qasync
+
+        from yespo_console.core.history import SCHEMA_VERSION
+
+        QMessageBox.about(
+            self, f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3><p>Test and debug console for the Yespo Generate event v2 API.</p>"
+            f"<p>PySide6 {PySide6.__version__} · qasync {qasync.__version__} · httpx {httpx.__version__} · "
+            f"history schema {SCHEMA_VERSION}</p><p>Data folder: {self.session.home}</p>")

@@ -1,0 +1,81 @@
+"""What the window works with, none of it Qt: environments, secrets, history, clients, the sandbox.
+
+Created before the window and handed to it, so tests can build a session on a temp folder and a
+window over it, and the app can close everything on the loop that opened it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yespo_console.core.client import ClientPool, EventClient
+from yespo_console.core.environments import SANDBOX, Environment, EnvironmentStore
+from yespo_console.core.errors import StoreError
+from yespo_console.core.history import HistoryStore
+from yespo_console.core.paths import data_dir
+from yespo_console.core.secrets import Secret, SecretStore
+from yespo_console.sandbox.server import Sandbox, SandboxError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Session:
+    home: Path
+    environments: EnvironmentStore
+    secrets: SecretStore
+    history: HistoryStore | None
+    history_error: str = ""
+    sandbox: Sandbox | None = None
+    sandbox_error: str = ""
+    pool: ClientPool = field(default_factory=ClientPool)
+
+    @classmethod
+    def open(cls, home: str | Path | None = None) -> Session:
+        folder = data_dir(home)
+        history: HistoryStore | None
+        try:
+            history = HistoryStore.open(folder)
+            error = ""
+        except StoreError as exc:  # the window still works; it says why nothing is kept
+            history, error = None, str(exc)
+        session = cls(folder, EnvironmentStore.open(folder), SecretStore(), history, error)
+        session.pool = ClientPool(recorder=history)
+        return session
+
+    async def start_sandbox(self, port: int = 0) -> None:
+        """Start the embedded sandbox on this loop; on failure the window shows why."""
+        try:
+            sandbox = Sandbox(port=port, data_dir=self.home)
+            await sandbox.start()
+        except (SandboxError, OSError) as exc:
+            self.sandbox_error = str(exc)
+            log.warning("embedded sandbox not started: %s", exc)
+            return
+        self.sandbox = sandbox
+
+    def environment(self, name: str) -> Environment:
+        env = self.environments.get(name)
+        if env.is_sandbox and self.sandbox is not None and self.sandbox.running:
+            return env.with_url(self.sandbox.event_url)  # the embedded one listens on a port of its own
+        return env
+
+    def secret(self, env: Environment) -> Secret | None:
+        return self.secrets.get(env)
+
+    def client(self, env: Environment) -> EventClient:
+        return self.pool.client(env, self.secret(env))
+
+    def default_environment_name(self) -> str:
+        names = self.environments.names()
+        return SANDBOX if SANDBOX in names else names[0]
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+            self.sandbox = None
+        if self.history is not None:
+            self.history.close()
