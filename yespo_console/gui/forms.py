@@ -95,11 +95,13 @@ class EventForm(QWidget):
         self._content: QWidget | None = None
         self.focusable: dict[str, QWidget] = {}
         self._draft_extra_fields: dict[str, Any] = {}
+        self._marked: list[QWidget] = []  # cleared on the next refresh; style sheets are costly to reset
         self.set_draft(Draft(event_type="pageViewed"))
 
     # -- building ---------------------------------------------------------------------------
 
     def _build(self, spec: EventSpec) -> None:
+        self._marked = []
         if self._content is not None:
             self._content.setParent(None)
             self._content.deleteLater()
@@ -252,25 +254,25 @@ class EventForm(QWidget):
     # -- problems ---------------------------------------------------------------------------
 
     def clear_marks(self) -> None:
-        for widget in self.focusable.values():
-            if isinstance(widget, ProductTable):
+        for widget in self._marked:
+            if isinstance(widget, ProductTable | KeyValueTable):
                 widget.clear_marks()
-            elif not isinstance(widget, ObjectEditor):
+            else:
                 widget.setStyleSheet("")
-                base = widget.property("base_tooltip")
-                if base is not None:
-                    widget.setToolTip(base)
-        self.extra_table.clear_marks()
+                widget.setToolTip(widget.property("base_tooltip"))
+        self._marked = []
 
     def mark(self, key: str, severity: str, message: str) -> None:
         """Mark the field behind a form key (see core.fieldpaths) with an error or a warning."""
         table, row, column = self._cell_of(key)
         if table is not None:
             table.mark_cell(row, column, severity, message)
+            self._marked.append(table)
             return
         widget = self.focusable.get(key)
         if widget is None or isinstance(widget, ObjectEditor | ProductTable):
             return
+        self._marked.append(widget)
         if widget.property("base_tooltip") is None:
             widget.setProperty("base_tooltip", widget.toolTip())
         widget.setStyleSheet(ERROR_STYLE if severity == "error" else WARNING_STYLE)

@@ -43,6 +43,7 @@ class LocatorLadder(QFrame):
             labels[3].setWordWrap(True)
             self.rows[name] = labels
         self.rejected = False
+        self._color = ""
 
     def show_resolution(self, resolution: Resolution | None) -> None:
         if resolution is None:
@@ -82,11 +83,16 @@ class LocatorLadder(QFrame):
         shown = _escape(candidate.value) if candidate.value not in (None, "") else ""
         value = f"<b>{shown}</b> — " if candidate.state is CandidateState.WINNER else (f"{shown} — " if shown else "")
         reason_label.setText(f"<span style='color:{color}'>{value}{_escape(candidate.reason)}</span>")
-        weight = "bold" if candidate.state is CandidateState.WINNER else "normal"
-        name_label.setStyleSheet(f"font-weight: {weight}")
+        bold = candidate.state is CandidateState.WINNER
+        if name_label.font().bold() != bold:
+            font = name_label.font()
+            font.setBold(bold)
+            name_label.setFont(font)
 
     def _style(self, color: str) -> None:
-        self.setStyleSheet(f"#locatorLadder {{ border: 2px solid {color}; border-radius: 4px; }}")
+        if color != self._color:  # style sheets re-polish the whole frame: only when the state changes
+            self._color = color
+            self.setStyleSheet(f"#locatorLadder {{ border: 2px solid {color}; border-radius: 4px; }}")
 
 
 def _escape(text: str | None) -> str:

@@ -49,7 +49,9 @@ from yespo_console.core.payload import (
 )
 from yespo_console.core.repair import repair
 from yespo_console.gui.diagnostics_view import DiagnosticsView
+from yespo_console.gui.environments_dialog import EnvironmentsDialog
 from yespo_console.gui.forms import EventForm
+from yespo_console.gui.inbox import InboxDock
 from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.session import Session
@@ -184,6 +186,8 @@ class MainWindow(QMainWindow):
         vertical.addWidget(self.main_split)
         vertical.addWidget(self.response)
         vertical.setSizes([640, 200])
+        self.inbox = InboxDock(self.session.sandbox, self.session.sandbox_error, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
         self.vertical_split = vertical
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -210,6 +214,11 @@ class MainWindow(QMainWindow):
         self.env_combo.setMinimumWidth(200)
         self.env_combo.currentIndexChanged.connect(self._environment_changed)
         toolbar.addWidget(self.env_combo)
+        environments = QAction("Environments…", self)
+        environments.setShortcut(QKeySequence("Ctrl+,"))
+        environments.setToolTip("Edit environments and their API keys (Ctrl+,)")
+        environments.triggered.connect(self.edit_environments)
+        toolbar.addAction(environments)
 
         self.send_action = QAction(QIcon.fromTheme("mail-send"), "Send", self)
         self.send_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
@@ -261,6 +270,7 @@ class MainWindow(QMainWindow):
         request_menu.addAction(self.cancel_action)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "eventsDock").toggleViewAction())
+        self.view_menu.addAction(self.inbox.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("About Yespo Console", self.about)
 
@@ -276,6 +286,13 @@ class MainWindow(QMainWindow):
         self.env_combo.setCurrentIndex(max(index, 0))
         self.env_combo.blockSignals(False)
         self._environment_changed()
+
+    def edit_environments(self) -> None:
+        dialog = EnvironmentsDialog(self.session.environments, self.session.secrets, self.env_combo.currentData(),
+                                    self)
+        dialog.exec()
+        if dialog.changed:
+            self._load_environments(self.env_combo.currentData())
 
     @property
     def environment(self) -> Environment:
@@ -324,7 +341,6 @@ class MainWindow(QMainWindow):
         body = self.current_body()
         if not self.payload.raw_mode:
             self.payload.show_wire(body)
-            self.payload.set_raw_text(body.decode("utf-8"))
         self._show_report(inspect_body(body, api_version=self.environment.api_version))
 
     def _show_report(self, report: Report) -> None:
@@ -358,6 +374,8 @@ class MainWindow(QMainWindow):
 
     def _mode_changed(self) -> None:
         if self.payload.raw_mode:
+            # Raw mode starts from the bytes the form builds now (the form follows it from then on).
+            self.payload.set_raw_text(self.payload.preview.toPlainText())
             self._raw_edited(self.payload.raw.toPlainText())
         else:
             self._refresh()
@@ -539,6 +557,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.cancel_send()
+        self.inbox.detach()
         self.save_state()
         super().closeEvent(event)
 

@@ -1,0 +1,109 @@
+"""Sending from the window to the real embedded sandbox: the words shown, and what lands in history."""
+
+import json
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from yespo_console.core.examples import example_draft
+from yespo_console.core.history import HistoryFilter
+from yespo_console.core.outcome import Outcome
+
+
+def send(window, qtbot, timeout=15_000):
+    with qtbot.waitSignal(window.send_finished, timeout=timeout) as blocker:
+        window.send_action.trigger()
+    return blocker.args[0]
+
+
+def summary(window) -> str:
+    return window.response.summary.text()
+
+
+def test_accepted_event_is_shown_and_kept(window, session, qtbot):
+    window.set_draft(example_draft("cartUpdated"))
+    result = send(window, qtbot)
+    assert result.outcome is Outcome.ACCEPTED and result.status == 200
+    assert "Accepted" in summary(window) and "HTTP 200" in summary(window)
+    kept = session.history.get(result.exchange_id)
+    assert kept.outcome is Outcome.ACCEPTED and kept.request_body == window.current_body()
+    assert kept.event_type == "cartUpdated" and kept.key_value == "example@email.com"
+    received = session.sandbox.events(limit=1)[0]
+    assert received.body == window.current_body() and received.valid
+
+
+def test_invalid_event_is_rejected_with_the_reason(window, session, qtbot):
+    window.set_draft(example_draft("pageViewed"))
+    window.form.focusable["page.location"].clear()
+    qtbot.waitUntil(lambda: any(f.code == "field.missing" for f in window.diagnostics.findings))
+    result = send(window, qtbot)
+    assert result.status == 400 and result.outcome is Outcome.REJECTED
+    assert "Rejected" in summary(window) and "HTTP 400" in summary(window)
+    assert "location" in window.response.body.toPlainText()
+    assert session.history.count(HistoryFilter(outcome=Outcome.REJECTED)) == 1
+
+
+def test_wrong_key_is_401_in_words(window, session, qtbot):
+    session.sandbox.api_key = "the-right-key-123456"
+    result = send(window, qtbot)
+    assert result.status == 401
+    assert "HTTP 401" in summary(window) and "key" in summary(window).lower()
+
+
+def test_rate_limited_shows_retry_after(window, session, qtbot):
+    session.sandbox.set_faults(status=429, retry_after=7)
+    result = send(window, qtbot)
+    assert result.outcome is Outcome.RATE_LIMITED and result.retry_after == 7
+    assert "Rate limited" in summary(window) and "7" in summary(window)
+
+
+def _short_timeout(session):
+    env = session.environments.get("sandbox")
+    session.environments.save(env.model_copy(update={"timeout_s": 0.5, "connect_timeout_s": 0.5}))
+
+
+def test_timeout_is_explained_and_kept(window, session, qtbot):
+    _short_timeout(session)
+    session.sandbox.set_faults(latency_ms=3000)
+    result = send(window, qtbot)
+    assert result.outcome is Outcome.TIMEOUT
+    assert "Timed out" in summary(window)
+    assert session.history.get(result.exchange_id).outcome is Outcome.TIMEOUT
+
+
+def test_the_window_never_freezes_while_waiting(window, session, qtbot):
+    session.sandbox.set_faults(latency_ms=1200)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    assert window.busy.isHidden()
+    with qtbot.waitSignal(window.send_finished, timeout=10_000):
+        window.send_action.trigger()
+        qtbot.waitUntil(lambda: window.busy.isVisible(), timeout=2000)
+        assert not window.send_action.isEnabled() and window.cancel_action.isEnabled()
+    timer.stop()
+    assert len(ticks) >= 25, f"the event loop turned only {len(ticks)} times in 1.2 s"
+    assert window.busy.isHidden() and window.send_action.isEnabled()
+
+
+def test_escape_cancels_a_request_in_flight(window, session, qtbot):
+    session.sandbox.set_faults(latency_ms=5000)
+    with qtbot.waitSignal(window.send_finished, timeout=10_000) as blocker:
+        window.send_action.trigger()
+        qtbot.waitUntil(lambda: window.cancel_action.isEnabled(), timeout=2000)
+        qtbot.wait(100)
+        window.cancel_action.trigger()
+    assert blocker.args == [None]
+    assert "Cancelled" in summary(window)
+    rows = session.history.query(HistoryFilter())
+    assert rows[0].outcome is Outcome.CANCELLED
+
+
+@pytest.mark.parametrize("nested", ["string", "object"])
+def test_both_encodings_are_accepted(window, qtbot, nested):
+    window.set_draft(example_draft("productViewed"))
+    window.nested_combo.setCurrentIndex(window.nested_combo.findData(nested))
+    qtbot.waitUntil(lambda: isinstance(json.loads(window.current_body())["params"][2]["value"],
+                                       str if nested == "string" else dict))
+    assert send(window, qtbot).status == 200

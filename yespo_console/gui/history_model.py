@@ -1,0 +1,354 @@
+"""The history table: a lazily fetched Qt model over the history store.
+
+Rows come newest first in pages of `PAGE_SIZE`, each page asked for by key (`before_id` = the last
+id held), so the cost of the next page never depends on how far down the user has scrolled. The view
+pulls pages through `canFetchMore`/`fetchMore` as it nears the end of what is held; nothing ever
+loads the whole table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QWidget
+
+from yespo_console.core.errors import StoreError
+from yespo_console.core.history import ExchangeSummary, HistoryFilter, HistoryStore
+from yespo_console.core.outcome import Outcome
+from yespo_console.gui.highlighter import is_dark
+
+PAGE_SIZE = 200
+# A refresh after a send normally finds one new row; past this many pages of new rows it is cheaper
+# (and as correct) to start again from the top.
+_REFRESH_PAGES = 5
+
+STAR, TIME, ENVIRONMENT, EVENT, KEY_VALUE, STATUS, OUTCOME, DURATION = range(8)
+HEADERS = ("★", "Time", "Environment", "Event", "keyValue", "Status", "Outcome", "Duration")
+HEADER_TIPS = (
+    "Starred exchanges (click a star to toggle it)",
+    "When the request was sent, in local time",
+    "The environment it was sent to",
+    "eventTypeKey",
+    "The contact the event was for (keyValue)",
+    "HTTP status of the answer",
+    "How the exchange ended",
+    "Time from sending to the end of the answer",
+)
+ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the exchange id of a row, for callers that hold an index only
+
+_LIGHT_COLORS = {
+    Outcome.PENDING: "#1a73e8", Outcome.ACCEPTED: "#1e8e3e", Outcome.REJECTED: "#d93025",
+    Outcome.RATE_LIMITED: "#b06000", Outcome.SERVER_ERROR: "#c5221f", Outcome.TIMEOUT: "#b06000",
+    Outcome.CONNECTION_ERROR: "#c5221f", Outcome.TLS_ERROR: "#c5221f", Outcome.CANCELLED: "#5f6368",
+    Outcome.INTERRUPTED: "#8430ce",
+}
+_DARK_COLORS = {
+    Outcome.PENDING: "#8ab4f8", Outcome.ACCEPTED: "#81c995", Outcome.REJECTED: "#f28b82",
+    Outcome.RATE_LIMITED: "#fdd663", Outcome.SERVER_ERROR: "#f28b82", Outcome.TIMEOUT: "#fdd663",
+    Outcome.CONNECTION_ERROR: "#f28b82", Outcome.TLS_ERROR: "#f28b82", Outcome.CANCELLED: "#9aa0a6",
+    Outcome.INTERRUPTED: "#d7aefb",
+}
+_NONE = "—"
+_STARRED, _UNSTARRED = "★", "☆"
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_CENTER = Qt.AlignmentFlag.AlignCenter
+
+
+def format_time(summary: ExchangeSummary) -> str:
+    return summary.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_duration(duration_ms: float | None) -> str:
+    return _NONE if duration_ms is None else f"{duration_ms:,.0f} ms"
+
+
+def _cells(summary: ExchangeSummary) -> tuple[str, ...]:
+    # Built once per row when its page arrives: painting asks for every visible cell on every repaint,
+    # and must find a ready string, not format a date.
+    return (
+        _STARRED if summary.starred else _UNSTARRED,
+        format_time(summary),
+        summary.environment,
+        summary.event_type or _NONE,
+        summary.key_value or _NONE,
+        _NONE if summary.status is None else str(summary.status),
+        summary.outcome.label,
+        format_duration(summary.duration_ms),
+    )
+
+
+class HistoryModel(QAbstractTableModel):
+    """ExchangeSummary rows of a HistoryStore under one HistoryFilter, newest first, fetched lazily.
+
+    Store errors never escape into Qt (a Qt virtual cannot raise): they stop the fetching and are
+    reported through `store_failed`; `reload()` tries again."""
+
+    store_failed = Signal(str)  # a StoreError's sentence
+    total_changed = Signal(int)
+
+    def __init__(self, store: HistoryStore | None, parent: QWidget | None = None, *,
+                 page_size: int = PAGE_SIZE) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._page_size = max(1, page_size)
+        self._filter = HistoryFilter()
+        self._rows: list[ExchangeSummary] = []
+        self._cells: list[tuple[str, ...]] = []
+        self._exhausted = store is None
+        self._failed = False
+        self._total = 0
+        self._colors: dict[Outcome, QColor] = {}
+        self._star_color = QColor()
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self.refresh_palette()
+
+    # -- state ----------------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> HistoryStore | None:
+        return self._store
+
+    @property
+    def filter(self) -> HistoryFilter:
+        return self._filter
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
+
+    def total(self) -> int:
+        """How many exchanges match the filter (all of them, not only the rows held)."""
+        return self._total
+
+    def loaded(self) -> int:
+        return len(self._rows)
+
+    def exhausted(self) -> bool:
+        """True once every matching row is held (or the store is off or failed)."""
+        return self._exhausted or self._failed
+
+    def summary_at(self, row: int) -> ExchangeSummary | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, exchange_id: int) -> int | None:
+        for row, summary in enumerate(self._rows):
+            if summary.id == exchange_id:
+                return row
+        return None
+
+    def refresh_palette(self) -> None:
+        colors = _DARK_COLORS if is_dark() else _LIGHT_COLORS
+        self._colors = {outcome: QColor(color) for outcome, color in colors.items()}
+        self._star_color = QColor("#f9ab00")
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, DURATION))
+
+    # -- loading --------------------------------------------------------------------------------------
+
+    def set_filter(self, filters: HistoryFilter) -> None:
+        self._filter = filters
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget every row, count again and fetch the first page."""
+        self.beginResetModel()
+        self._rows.clear()
+        self._cells.clear()
+        self._exhausted = self._store is None
+        self._failed = False
+        self.endResetModel()
+        self._set_total(self._count())
+        self._fetch_page()
+
+    def refresh(self) -> int:
+        """Bring in what is newer than the top row (after a send), and re-read rows still pending.
+        Rows already held keep their place, so the user's scroll position and selection survive.
+        Returns how many rows were added."""
+        if self._store is None:
+            return 0
+        if not self._rows:
+            # Nothing held: either the view is empty or the last fetch failed; start again.
+            self.reload()
+            return len(self._rows)
+        newest = self._rows[0].id
+        fresh: list[ExchangeSummary] = []
+        before: int | None = None
+        try:
+            for _ in range(_REFRESH_PAGES):
+                page = self._store.query(self._filter, before_id=before, limit=self._page_size)
+                fresh.extend(summary for summary in page if summary.id > newest)
+                if len(page) < self._page_size or page[-1].id <= newest:
+                    break
+                before = page[-1].id
+            else:
+                self.reload()
+                return len(self._rows)
+            self._update_pending()
+        except StoreError as exc:
+            self._report(exc)
+            return 0
+        if fresh:
+            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+            self._rows[0:0] = fresh
+            self._cells[0:0] = [_cells(summary) for summary in fresh]
+            self.endInsertRows()
+            self._set_total(self._total + len(fresh))
+        return len(fresh)
+
+    def _update_pending(self) -> None:
+        assert self._store is not None
+        pending = [summary.id for summary in self._rows if summary.outcome is Outcome.PENDING]
+        gone: list[int] = []
+        for exchange_id in pending:
+            exchange = self._store.get(exchange_id)
+            if exchange is None:
+                gone.append(exchange_id)
+            else:
+                self.update_summary(exchange.summary)
+        if gone:
+            self.remove_ids(gone)
+
+    def _count(self) -> int:
+        if self._store is None:
+            return 0
+        try:
+            return self._store.count(self._filter)
+        except StoreError as exc:
+            self._report(exc)
+            return 0
+
+    def _set_total(self, total: int) -> None:
+        self._total = max(0, total)
+        self.total_changed.emit(self._total)
+
+    def _report(self, exc: StoreError) -> None:
+        self._failed = True
+        self.store_failed.emit(str(exc))
+
+    def _fetch_page(self) -> int:
+        if self._store is None or self._exhausted or self._failed:
+            return 0
+        before = self._rows[-1].id if self._rows else None
+        try:
+            page = self._store.query(self._filter, before_id=before, limit=self._page_size)
+        except StoreError as exc:
+            self._report(exc)
+            return 0
+        if len(page) < self._page_size:
+            self._exhausted = True
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self._cells.extend(_cells(summary) for summary in page)
+            self.endInsertRows()
+        if self._exhausted and len(self._rows) != self._total:
+            # Another process added or removed rows since the count: the rows held are the truth.
+            self._set_total(len(self._rows))
+        return len(page)
+
+    # -- editing what is held (the store was changed by the caller) -----------------------------------
+
+    def update_summary(self, summary: ExchangeSummary) -> None:
+        row = self.row_of(summary.id)
+        if row is None:
+            return
+        self._rows[row] = summary
+        self._cells[row] = _cells(summary)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, DURATION))
+
+    def set_starred(self, ids: Collection[int], starred: bool) -> None:
+        wanted = set(ids)
+        for row, summary in enumerate(self._rows):
+            if summary.id in wanted and summary.starred != starred:
+                self._rows[row] = dataclasses.replace(summary, starred=starred)
+                self._cells[row] = _cells(self._rows[row])
+                star = self.index(row, STAR)
+                self.dataChanged.emit(star, star)
+
+    def remove_ids(self, ids: Iterable[int]) -> int:
+        """Drop these rows (deleted from the store); returns how many were held."""
+        wanted = set(ids)
+        rows = [row for row, summary in enumerate(self._rows) if summary.id in wanted]
+        # From the bottom up, one contiguous run at a time, so each removal leaves the rows above intact.
+        removed = 0
+        end = len(rows) - 1
+        while end >= 0:
+            start = end
+            while start > 0 and rows[start - 1] == rows[start] - 1:
+                start -= 1
+            first, last = rows[start], rows[end]
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first:last + 1]
+            del self._cells[first:last + 1]
+            self.endRemoveRows()
+            removed += last - first + 1
+            end = start - 1
+        if removed:
+            self._set_total(self._total - removed)
+        return removed
+
+    # -- Qt ---------------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        return not parent.isValid() and not self._exhausted and not self._failed
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        if not parent.isValid():
+            self._fetch_page()
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row, column = index.row(), index.column()
+        if not index.isValid() or row >= len(self._rows):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cells[row][column]
+        summary = self._rows[row]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == STAR:
+                return self._star_color if summary.starred else None
+            if column in (STATUS, OUTCOME):
+                return self._colors.get(summary.outcome)
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column in (STATUS, DURATION):
+                return _RIGHT
+            return _CENTER if column == STAR else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if column == OUTCOME and summary.outcome is not Outcome.ACCEPTED else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(summary, column)
+        if role == ID_ROLE:
+            return summary.id
+        return None
+
+    def _tooltip(self, summary: ExchangeSummary, column: int) -> str:
+        if column == STAR:
+            return "Starred" if summary.starred else "Not starred"
+        if column == TIME:
+            return summary.started_at.astimezone().isoformat(timespec="milliseconds")
+        lines = [f"#{summary.id} {summary.url}"]
+        if summary.note:
+            lines.append(summary.note)
+        return "\n".join(lines)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
