@@ -14,12 +14,12 @@ os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
-import pytest  # noqa: E402
-import qasync  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import pytest
+import qasync
+from PySide6.QtCore import QSettings
 
-from yespo_console.gui.main_window import MainWindow  # noqa: E402
-from yespo_console.gui.session import Session  # noqa: E402
+from yespo_console.gui.main_window import MainWindow
+from yespo_console.gui.session import Session
 
 
 @pytest.fixture

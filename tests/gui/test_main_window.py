@@ -5,7 +5,6 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from tests.gui.conftest import run
 from yespo_console.core.examples import example_draft
 from yespo_console.gui.main_window import MainWindow
 

@@ -107,3 +107,34 @@ def test_both_encodings_are_accepted(window, qtbot, nested):
     qtbot.waitUntil(lambda: isinstance(json.loads(window.current_body())["params"][2]["value"],
                                        str if nested == "string" else dict))
     assert send(window, qtbot).status == 200
+
+
+def test_history_load_back_and_resend(window, session, qtbot):
+    window.set_draft(example_draft("productViewed"))
+    first = send(window, qtbot)
+    window.set_draft(example_draft("searchRequest"))
+    qtbot.waitUntil(lambda: window.history_dock.model.rowCount() == 1)
+    exchange = session.history.get(first.exchange_id)
+    window.history_dock.load_requested.emit(exchange)
+    assert window.form.draft().event_type == "productViewed"
+    assert window.current_body() == exchange.request_body
+    with qtbot.waitSignal(window.send_finished, timeout=10_000) as blocker:
+        window.history_dock.resend_requested.emit([exchange])
+    again = blocker.args[0]
+    assert again.status == 200 and again.exchange_id != first.exchange_id
+    assert session.history.get(again.exchange_id).request_body == exchange.request_body
+    qtbot.waitUntil(lambda: window.history_dock.model.rowCount() == 2)
+
+
+def test_history_search_finds_a_sent_event(window, session, qtbot):
+    window.set_draft(example_draft("searchRequest"))
+    window.form.scalar_editors["search"].focus_widget().setText("zebra-mug")
+    send(window, qtbot)
+    window.set_draft(example_draft("pageViewed"))
+    send(window, qtbot)
+    dock = window.history_dock
+    qtbot.waitUntil(lambda: dock.model.rowCount() == 2)
+    dock.search.setText("zebra")
+    dock.apply_filters()
+    qtbot.waitUntil(lambda: dock.model.rowCount() == 1)
+    assert dock.model.summary_at(0).event_type == "searchRequest"

@@ -13,14 +13,14 @@ from types import TracebackType
 
 os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
 
-from PySide6.QtCore import QSettings, QSize  # noqa: E402
-from PySide6.QtGui import QIcon  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+import qasync
+from PySide6.QtCore import QSettings, QSize
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-import qasync  # noqa: E402
-from yespo_console import APP_ID, APP_NAME, __version__  # noqa: E402
-from yespo_console.core.examples import EXAMPLE_KEYS, example_draft  # noqa: E402
-from yespo_console.core.paths import data_dir  # noqa: E402
+from yespo_console import APP_ID, APP_NAME, __version__
+from yespo_console.core.examples import EXAMPLE_KEYS, example_draft
+from yespo_console.core.paths import data_dir
 
 log = logging.getLogger("yespo_console")
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"  # the repository's (or the bundle's) resources/
@@ -92,7 +92,6 @@ async def _run(window_size: QSize | None, screenshot: Path | None, event: str | 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     session = Session.open(home)
-    await session.start_sandbox()
     window = MainWindow(session, settings_for(home))
     if event is not None:
         window.set_draft(example_draft(event))
@@ -101,6 +100,8 @@ async def _run(window_size: QSize | None, screenshot: Path | None, event: str | 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     window.show()
+    await session.start_sandbox()  # after the window shows: it opens sooner, and says when it listens
+    window.sandbox_ready()
     if screenshot is not None:
         await asyncio.sleep(0.3)  # let layouts and the first paint settle
         app.processEvents()

@@ -38,7 +38,7 @@ class JsonHighlighter(QSyntaxHighlighter):
             self._formats[kind] = fmt
         self.rehighlight()
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
+    def highlightBlock(self, text: str) -> None:
         for match in _TOKENS.finditer(text):
             kind = match.lastgroup
             if kind is not None:

@@ -3,13 +3,14 @@ be done with the selected exchanges (load into the form, re-send, diff, export, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -97,12 +98,12 @@ class HistoryDock(QDockWidget):
         super().__init__("History", parent)
         self.setObjectName("historyDock")
         self.store = store
-        self.model = HistoryModel(store, self)
+        self.model = HistoryModel(store, self, load=False)
         self.last_diff: DiffDialog | None = None
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.apply_filters)
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DELAY_MS)
+        self.search_timer.timeout.connect(self.apply_filters)
         self._build_widgets(unavailable_reason)
         self._build_actions()
         self.model.store_failed.connect(self._show_store_error)
@@ -141,7 +142,7 @@ class HistoryDock(QDockWidget):
         self.search.setPlaceholderText("Search bodies and keyValue: words, \"a phrase\", prefix*  (Ctrl+F)")
         self.search.setAccessibleName("Search history")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.textChanged.connect(lambda _text: self.search_timer.start())
         self.search.returnPressed.connect(self.apply_filters)
         inner.addWidget(self.search)
 
@@ -163,6 +164,9 @@ class HistoryDock(QDockWidget):
         self.starred_check.toggled.connect(self.apply_filters)
         filters.addWidget(self.starred_check)
         filters.addStretch(1)
+        # Connected only once filled: adding the first item already changes the current index.
+        for combo in (self.event_combo, self.env_combo, self.outcome_combo, self.since_combo):
+            combo.currentIndexChanged.connect(self.apply_filters)
         inner.addLayout(filters)
 
         self.view = QTableView(self._container)
@@ -184,7 +188,7 @@ class HistoryDock(QDockWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setHighlightSections(False)
         metrics = self.view.fontMetrics()
-        widths = {STAR: "★★", TIME: "2000-00-00 00:00:00  ", ENVIRONMENT: "production  ", EVENT: "productViewed  ",
+        widths = {STAR: "★★", TIME: "2000-00-00 00:00:00  ", ENVIRONMENT: "production  ", EVENT: "productAddedToCart  ",
                   STATUS: "Status  ", OUTCOME: "Connection failed  ", DURATION: "10,000 ms  "}
         for column, sample in widths.items():
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 12)
@@ -212,7 +216,6 @@ class HistoryDock(QDockWidget):
         combo.setAccessibleName(name)
         combo.setToolTip(name)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        combo.currentIndexChanged.connect(self.apply_filters)
         layout.addWidget(combo)
         return combo
 
@@ -240,7 +243,8 @@ class HistoryDock(QDockWidget):
         self.export_action = self._action("Export…", self.export_selected, ("Ctrl+Shift+E",),
                                           "Export the selected exchanges (HAR, NDJSON, cURL, httpx)")
         self.star_action = self._action("Star", self.toggle_star, ("Ctrl+B",), "Star or unstar the selected exchanges")
-        self.delete_action = self._action("Delete", self.delete_selected, (QKeySequence(QKeySequence.StandardKey.Delete),),
+        self.delete_action = self._action("Delete", self.delete_selected,
+                                          (QKeySequence(QKeySequence.StandardKey.Delete),),
                                           "Delete the selected exchanges from history")
         separator = QAction(self)
         separator.setSeparator(True)
@@ -321,24 +325,32 @@ class HistoryDock(QDockWidget):
 
     def apply_filters(self) -> None:
         """Read the table again under what the search box and the filters say now."""
-        self._search_timer.stop()
+        self.search_timer.stop()
         if self.store is None:
             return
         self.status_label.hide()
         self.model.set_filter(self.current_filter())
+        self._show_total()
         self._update_actions()
 
     def refresh(self) -> None:
         """After a send (or when asked): new rows come in at the top; what is shown stays put."""
         if self.store is None:
             return
+        self.status_label.hide()  # an earlier failure is said again below if it persists
         self._fill_choices()
         if self.model.filter.since is not None:
             # "Last hour" slides with the clock: the window must move too, which needs a full reload.
             self.apply_filters()
             return
         self.model.refresh()
+        self._show_total()
         self._update_actions()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.model.refresh_palette()  # outcome colours readable on a dark theme too
+        super().changeEvent(event)
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -368,16 +380,17 @@ class HistoryDock(QDockWidget):
         for action in (self.resend_action, self.export_action, self.star_action, self.delete_action):
             action.setEnabled(count > 0)
         self.diff_action.setEnabled(count == 2)
-        ids = self.selected_ids()
-        all_starred = bool(ids) and all(
-            (s := self.model.summary_at(r)) is not None and s.starred for r in self.selected_rows())
+        summaries = [self.model.summary_at(row) for row in self.selected_rows()]
+        all_starred = bool(summaries) and all(s is not None and s.starred for s in summaries)
         self.star_action.setText("Unstar" if all_starred else "Star")
 
-    def _show_total(self, total: int) -> None:
-        noun = "exchange" if total == 1 else "exchanges"
-        filtered = self.model.filter != HistoryFilter()
-        self.count_label.setText(f"{total:,} {noun}{' match' if filtered and total != 1 else ''}"
-                                 f"{' matches' if filtered and total == 1 else ''}")
+    def _show_total(self, _total: int | None = None) -> None:
+        total = self.model.total()
+        filtered = " (filtered)" if self.model.filter != HistoryFilter() else ""
+        if self.model.total_known():
+            self.count_label.setText(f"{total:,} {'exchange' if total == 1 else 'exchanges'}{filtered}")
+        else:
+            self.count_label.setText(f"{total:,}+ exchanges{filtered}, counting…")
 
     def _show_store_error(self, message: str, what: str = "Reading the history", modal: bool = False) -> None:
         self.status_label.setStyleSheet(_ERROR)
@@ -393,31 +406,27 @@ class HistoryDock(QDockWidget):
 
     # -- actions ------------------------------------------------------------------------------------------
 
-    def _fetch(self, exchange_id: int) -> Exchange | None:
-        store = self.store
-        if store is None:
-            return None
-        return self._guard(lambda: store.get(exchange_id), "Reading the exchange")
-
     def _exchanges(self, ids: list[int]) -> list[Exchange] | None:
         """The whole records; None (after saying why) when the store fails. Rows deleted meanwhile by
         another window are left out and dropped from the table."""
+        store = self.store
+        if store is None:
+            return None
         found: list[Exchange] = []
         missing: list[int] = []
-        for exchange_id in ids:
-            store = self.store
-            if store is None:
-                return None
-            exchange = self._guard(lambda exchange_id=exchange_id: store.get(exchange_id), "Reading the exchanges")
-            if exchange is None:
-                if self.status_label.isVisible() and self.status_label.styleSheet() == _ERROR:
-                    return None
-                missing.append(exchange_id)
-            else:
-                found.append(exchange)
+        try:
+            for exchange_id in ids:
+                exchange = store.get(exchange_id)
+                if exchange is None:
+                    missing.append(exchange_id)
+                else:
+                    found.append(exchange)
+        except StoreError as exc:
+            self._show_store_error(str(exc), what="Reading the exchanges", modal=True)
+            return None
         if missing:
             self.model.remove_ids(missing)
-            self._show_status(f"{len(missing):,} exchange(s) were deleted meanwhile (by another window?).")
+            self._show_status(f"{len(missing):,} exchange(s) had been deleted meanwhile (by another window?).")
         return found
 
     def _double_clicked(self, index: QModelIndex) -> None:
@@ -507,7 +516,7 @@ class HistoryDock(QDockWidget):
                 written = write_export(fmt, records(), out)
             os.replace(partial, path)  # a failed export never leaves a half-written file under the real name
         except (StoreError, InputError, OSError) as exc:
-            with _suppress_os_error():
+            with contextlib.suppress(OSError):
                 os.remove(partial)
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self._show_store_error(f"{reason} ({path})", what="Export", modal=True)
@@ -527,16 +536,14 @@ class HistoryDock(QDockWidget):
         if store is None:
             return
         done: list[int] = []
-        for exchange_id in ids:
-            exists = self._guard(lambda exchange_id=exchange_id: store.set_star(exchange_id, starred), "Starring")
-            if exists is None:
-                break
-            if exists:
-                done.append(exchange_id)
+        gone: list[int] = []
+        try:
+            for exchange_id in ids:
+                (done if store.set_star(exchange_id, starred) else gone).append(exchange_id)
+        except StoreError as exc:
+            self._show_store_error(str(exc), what="Starring", modal=True)
         self.model.set_starred(done, starred)
-        gone = [exchange_id for exchange_id in ids if exchange_id not in set(done)]
-        if gone and self.status_label.styleSheet() != _ERROR:
-            self.model.remove_ids(gone)
+        self.model.remove_ids(gone)
         self._update_actions()
 
     def delete_selected(self) -> int:
@@ -559,10 +566,3 @@ class HistoryDock(QDockWidget):
         self._update_actions()
         return deleted
 
-
-class _suppress_os_error:  # noqa: N801 (used like contextlib.suppress)
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_args: object) -> bool:
-        return kind is not None and issubclass(kind, OSError)

@@ -12,9 +12,8 @@ import dataclasses
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QWidget
 
 from yespo_console.core.errors import StoreError
 from yespo_console.core.history import ExchangeSummary, HistoryFilter, HistoryStore
@@ -88,24 +87,35 @@ class HistoryModel(QAbstractTableModel):
     reported through `store_failed`; `reload()` tries again."""
 
     store_failed = Signal(str)  # a StoreError's sentence
-    total_changed = Signal(int)
+    total_changed = Signal(int)  # the count of matching rows, once known
 
-    def __init__(self, store: HistoryStore | None, parent: QWidget | None = None, *,
-                 page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, store: HistoryStore | None, parent: QObject | None = None, *,
+                 filters: HistoryFilter | None = None, page_size: int = PAGE_SIZE, load: bool = True) -> None:
+        """`load=False` leaves the model empty until `set_filter` or `reload` (for a caller that sets
+        its filter right away and should not read the first page twice)."""
         super().__init__(parent)
         self._store = store
         self._page_size = max(1, page_size)
-        self._filter = HistoryFilter()
+        self._filter = filters or HistoryFilter()
         self._rows: list[ExchangeSummary] = []
         self._cells: list[tuple[str, ...]] = []
         self._exhausted = store is None
         self._failed = False
         self._total = 0
+        self._total_known = store is None
+        # Counting every match can take longer than reading the first page (a million rows, a common word):
+        # the count runs on the next turn of the event loop, after the first page has been painted.
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(0)
+        self._count_timer.timeout.connect(self.count_now)
         self._colors: dict[Outcome, QColor] = {}
         self._star_color = QColor()
         self._bold = QFont()
         self._bold.setBold(True)
         self.refresh_palette()
+        if load and store is not None:
+            self.reload()
 
     # -- state ----------------------------------------------------------------------------------------
 
@@ -122,8 +132,24 @@ class HistoryModel(QAbstractTableModel):
         return self._page_size
 
     def total(self) -> int:
-        """How many exchanges match the filter (all of them, not only the rows held)."""
-        return self._total
+        """How many exchanges match the filter (all of them, not only the rows held). Until the count
+        is known (`total_known`), the number of rows held."""
+        return self._total if self._total_known else len(self._rows)
+
+    def total_known(self) -> bool:
+        return self._total_known
+
+    def count_now(self) -> int:
+        """Count the matches at once (normally done on the next turn of the event loop)."""
+        self._count_timer.stop()
+        if self._store is not None and not self._total_known:
+            try:
+                total = self._store.count(self._filter)
+            except StoreError as exc:
+                self._report(exc)
+                return self.total()
+            self._set_total(total)
+        return self.total()
 
     def loaded(self) -> int:
         return len(self._rows)
@@ -161,9 +187,11 @@ class HistoryModel(QAbstractTableModel):
         self._cells.clear()
         self._exhausted = self._store is None
         self._failed = False
+        self._total_known = self._store is None
         self.endResetModel()
-        self._set_total(self._count())
         self._fetch_page()
+        if not self._total_known and not self._failed:
+            self._count_timer.start()
 
     def refresh(self) -> int:
         """Bring in what is newer than the top row (after a send), and re-read rows still pending.
@@ -171,8 +199,8 @@ class HistoryModel(QAbstractTableModel):
         Returns how many rows were added."""
         if self._store is None:
             return 0
-        if not self._rows:
-            # Nothing held: either the view is empty or the last fetch failed; start again.
+        if not self._rows or self._failed:
+            # Nothing held, or a read failed midway (the rows held may have a hole after them): start again.
             self.reload()
             return len(self._rows)
         newest = self._rows[0].id
@@ -197,7 +225,8 @@ class HistoryModel(QAbstractTableModel):
             self._rows[0:0] = fresh
             self._cells[0:0] = [_cells(summary) for summary in fresh]
             self.endInsertRows()
-            self._set_total(self._total + len(fresh))
+            if self._total_known:
+                self._set_total(self._total + len(fresh))
         return len(fresh)
 
     def _update_pending(self) -> None:
@@ -213,17 +242,9 @@ class HistoryModel(QAbstractTableModel):
         if gone:
             self.remove_ids(gone)
 
-    def _count(self) -> int:
-        if self._store is None:
-            return 0
-        try:
-            return self._store.count(self._filter)
-        except StoreError as exc:
-            self._report(exc)
-            return 0
-
     def _set_total(self, total: int) -> None:
         self._total = max(0, total)
+        self._total_known = True
         self.total_changed.emit(self._total)
 
     def _report(self, exc: StoreError) -> None:
@@ -247,8 +268,10 @@ class HistoryModel(QAbstractTableModel):
             self._rows.extend(page)
             self._cells.extend(_cells(summary) for summary in page)
             self.endInsertRows()
-        if self._exhausted and len(self._rows) != self._total:
-            # Another process added or removed rows since the count: the rows held are the truth.
+        if self._exhausted and (not self._total_known or len(self._rows) != self._total):
+            # Every match is held: that is the count (and truer than an older one if another process
+            # added or removed rows since).
+            self._count_timer.stop()
             self._set_total(len(self._rows))
         return len(page)
 
@@ -289,22 +312,22 @@ class HistoryModel(QAbstractTableModel):
             self.endRemoveRows()
             removed += last - first + 1
             end = start - 1
-        if removed:
+        if removed and self._total_known:
             self._set_total(self._total - removed)
         return removed
 
     # -- Qt ---------------------------------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
         return not parent.isValid() and not self._exhausted and not self._failed
 
-    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
         if not parent.isValid():
             self._fetch_page()
 
@@ -343,7 +366,7 @@ class HistoryModel(QAbstractTableModel):
             lines.append(summary.note)
         return "\n".join(lines)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
             return None

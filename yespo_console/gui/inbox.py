@@ -3,9 +3,10 @@ with the diagnostics of each event — so support can point a customer's integra
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
@@ -27,8 +28,10 @@ from yespo_console.core.diagnostics import Finding, Severity
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.sandbox.faults import Faults
-from yespo_console.sandbox.server import Sandbox
-from yespo_console.sandbox.store import SandboxEvent
+
+if TYPE_CHECKING:
+    from yespo_console.sandbox.server import Sandbox
+    from yespo_console.sandbox.store import SandboxEvent
 
 MAX_ROWS = 500
 COLUMNS = ("time", "from", "endpoint", "event", "keyValue", "status", "verdict")
@@ -71,13 +74,13 @@ class InboxModel(QAbstractTableModel):
         self.events: list[SandboxEvent] = []
         self._cells: list[tuple[str, ...]] = []
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt override)
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt override)
         return 0 if parent.isValid() else len(self.events)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt override)
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt override)
         return len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -121,10 +124,10 @@ class InboxDock(QDockWidget):
 
     event_received = Signal(object)  # a SandboxEvent, delivered on the GUI thread
 
-    def __init__(self, sandbox: Sandbox | None, error: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Sandbox inbox", parent)
         self.setObjectName("inboxDock")
-        self.sandbox = sandbox
+        self.sandbox: Sandbox | None = None
         self._unsubscribe: Callable[[], None] | None = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -169,10 +172,17 @@ class InboxDock(QDockWidget):
         self.setWidget(body)
 
         self.event_received.connect(self._add, Qt.ConnectionType.QueuedConnection)
+        self.address.setText("Starting the embedded sandbox…")
+        self.faults.setEnabled(False)
+
+    def attach(self, sandbox: Sandbox | None, error: str = "") -> None:
+        """Show what `sandbox` receives from now on (it starts after the window, to open it sooner)."""
+        self.detach()
+        self.sandbox = sandbox
         if sandbox is None:
             self.address.setText(f"The embedded sandbox is not running: {error or 'not started'}")
-            self.faults.setEnabled(False)
             return
+        self.faults.setEnabled(True)
         self.address.setText(f"Listening at <b>{sandbox.event_url}</b> — any program may post here")
         self.model.set_events(sandbox.events(limit=MAX_ROWS))
         # The sandbox calls listeners on its loop; a queued signal brings each event to the GUI thread.
@@ -188,10 +198,8 @@ class InboxDock(QDockWidget):
             return
         event = self.model.events[current.row()]
         text = event.body_text
-        try:
+        with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-        except ValueError:
-            pass
         notes = "".join(f"\n// {note}" for note in event.notes)
         self.body_view.setPlainText(text + notes)
         self.findings.show_findings(findings_of(event))

@@ -4,9 +4,10 @@ response, history and sandbox inbox."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
@@ -32,7 +33,6 @@ from qasync import asyncSlot
 
 from yespo_console import APP_NAME, __version__
 from yespo_console.core.catalog import CUSTOM, EVENTS
-from yespo_console.core.client import SendResult
 from yespo_console.core.diagnostics import Finding, Report, inspect_body
 from yespo_console.core.environments import Environment
 from yespo_console.core.examples import example_draft
@@ -51,10 +51,14 @@ from yespo_console.core.repair import repair
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.environments_dialog import EnvironmentsDialog
 from yespo_console.gui.forms import EventForm
+from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.inbox import InboxDock
 from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.session import Session
+
+if TYPE_CHECKING:
+    from yespo_console.core.client import SendResult
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +110,8 @@ class ResponsePane(QTabWidget):
         self.summary.setText("".join(lines))
         self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in result.result.headers))
         text = result.body_text
-        try:
+        with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-        except ValueError:
-            pass
         self.body.setPlainText(text)
         self.setTabText(2, f"Body ({len(result.result.body):,} B)")
 
@@ -186,8 +188,17 @@ class MainWindow(QMainWindow):
         vertical.addWidget(self.main_split)
         vertical.addWidget(self.response)
         vertical.setSizes([640, 200])
-        self.inbox = InboxDock(self.session.sandbox, self.session.sandbox_error, self)
+        self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
+        self.history_dock.load_requested.connect(self.load_exchange)
+        self.history_dock.resend_requested.connect(self.resend)
+        self.send_finished.connect(lambda _result: self.history_dock.refresh())
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_dock)
+        self.inbox = InboxDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
+        self.tabifyDockWidget(self.history_dock, self.inbox)
+        self.history_dock.raise_()
+        if self.session.sandbox is not None or self.session.sandbox_error:
+            self.inbox.attach(self.session.sandbox, self.session.sandbox_error)
         self.vertical_split = vertical
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -270,6 +281,7 @@ class MainWindow(QMainWindow):
         request_menu.addAction(self.cancel_action)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "eventsDock").toggleViewAction())
+        self.view_menu.addAction(self.history_dock.toggleViewAction())
         self.view_menu.addAction(self.inbox.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("About Yespo Console", self.about)
@@ -285,6 +297,11 @@ class MainWindow(QMainWindow):
         index = self.env_combo.findData(current)
         self.env_combo.setCurrentIndex(max(index, 0))
         self.env_combo.blockSignals(False)
+        self._environment_changed()
+
+    def sandbox_ready(self) -> None:
+        """The app starts the embedded sandbox after showing the window; now it listens (or failed)."""
+        self.inbox.attach(self.session.sandbox, self.session.sandbox_error)
         self._environment_changed()
 
     def edit_environments(self) -> None:
@@ -310,8 +327,10 @@ class MainWindow(QMainWindow):
         self.nested_combo.setCurrentIndex(max(self.nested_combo.findData(env.nested), 0))
         sandbox_note = ""
         if env.is_sandbox:
-            sandbox_note = (f"Sandbox listening at {self.session.sandbox.base_url}" if self.session.sandbox
-                            else f"Embedded sandbox not running: {self.session.sandbox_error}")
+            if self.session.sandbox is not None:
+                sandbox_note = f"Sandbox listening at {self.session.sandbox.base_url}"
+            elif self.session.sandbox_error:
+                sandbox_note = f"Embedded sandbox not running: {self.session.sandbox_error}"
         self.statusBar().showMessage(f"{env.label or env.name}: {env.url}  {sandbox_note}".strip())
         self._schedule_refresh()
 
@@ -527,6 +546,59 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{result.outcome.label}: {result.explanation.title}", 8000)
         self.send_finished.emit(result)
 
+    def load_exchange(self, exchange: Exchange) -> None:
+        """Back into the form (or into raw mode when the body was not a JSON object), on its environment."""
+        index = self.env_combo.findData(exchange.environment)
+        if index >= 0:
+            self.env_combo.setCurrentIndex(index)
+        text = exchange.request_body.decode("utf-8", "replace")
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            encoding = detect_nested_encoding(body)
+            if encoding is not None:
+                self.nested_combo.setCurrentIndex(self.nested_combo.findData(encoding))
+            self.set_draft(draft_from_object(body))
+        else:
+            self.payload.setCurrentIndex(PayloadPanel.RAW)
+            self.payload.raw.setPlainText(text)
+        self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history.", 5000)
+
+    @asyncSlot(object)
+    async def resend(self, exchanges: list[Exchange]) -> None:
+        """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
+        if self._send_task is not None and not self._send_task.done():
+            self.statusBar().showMessage("A request is already in flight: Esc cancels it.", 4000)
+            return
+        names = set(self.session.environments.names())
+        envs = [self.session.environment(e.environment if e.environment in names else self.env_combo.currentData())
+                for e in exchanges]
+        guarded = next((env for env in envs if env.needs_confirmation), None)
+        if guarded is not None and not self.confirm_production(guarded):
+            self.send_finished.emit(None)
+            return
+        result: SendResult | None = None
+        self.busy.show()
+        self.cancel_action.setEnabled(True)
+        try:
+            for number, (exchange, env) in enumerate(zip(exchanges, envs, strict=True), start=1):
+                self.response.show_busy(f"{env.url} ({number} of {len(exchanges)})")
+                self._send_task = asyncio.ensure_future(
+                    self.session.client(env).send(exchange.request_body, note=f"re-sent from #{exchange.id}"))
+                result = await self._send_task
+        except asyncio.CancelledError:
+            result = None
+            self.response.show_message("<b>Cancelled</b> — the remaining re-sends were not sent.")
+        finally:
+            self._send_task = None
+            self.busy.hide()
+            self.cancel_action.setEnabled(False)
+        if result is not None:
+            self.response.show_result(result)
+        self.send_finished.emit(result)
+
     def cancel_send(self) -> None:
         if self._send_task is not None and not self._send_task.done():
             self._send_task.cancel()
@@ -555,7 +627,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(CURRENT_KEY, json.dumps(self.form.draft().model_dump(mode="json"), ensure_ascii=False))
         self.settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_send()
         self.inbox.detach()
         self.save_state()

@@ -9,14 +9,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yespo_console.core.client import ClientPool, EventClient
 from yespo_console.core.environments import SANDBOX, Environment, EnvironmentStore
 from yespo_console.core.errors import StoreError
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.paths import data_dir
 from yespo_console.core.secrets import Secret, SecretStore
-from yespo_console.sandbox.server import Sandbox, SandboxError
+
+if TYPE_CHECKING:
+    from yespo_console.core.client import ClientPool, EventClient
+    from yespo_console.sandbox.server import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ class Session:
     history_error: str = ""
     sandbox: Sandbox | None = None
     sandbox_error: str = ""
-    pool: ClientPool = field(default_factory=ClientPool)
+    _pool: ClientPool | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> Session:
@@ -41,12 +44,21 @@ class Session:
             error = ""
         except StoreError as exc:  # the window still works; it says why nothing is kept
             history, error = None, str(exc)
-        session = cls(folder, EnvironmentStore.open(folder), SecretStore(), history, error)
-        session.pool = ClientPool(recorder=history)
-        return session
+        return cls(folder, EnvironmentStore.open(folder), SecretStore(), history, error)
+
+    @property
+    def pool(self) -> ClientPool:
+        """The HTTP clients, created at the first send: httpx stays out of the window's start-up."""
+        if self._pool is None:
+            from yespo_console.core.client import ClientPool
+
+            self._pool = ClientPool(recorder=self.history)
+        return self._pool
 
     async def start_sandbox(self, port: int = 0) -> None:
         """Start the embedded sandbox on this loop; on failure the window shows why."""
+        from yespo_console.sandbox.server import Sandbox, SandboxError  # the server stack loads after the window
+
         try:
             sandbox = Sandbox(port=port, data_dir=self.home)
             await sandbox.start()
@@ -73,7 +85,8 @@ class Session:
         return SANDBOX if SANDBOX in names else names[0]
 
     async def aclose(self) -> None:
-        await self.pool.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
         if self.sandbox is not None:
             await self.sandbox.stop()
             self.sandbox = None

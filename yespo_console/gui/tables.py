@@ -60,10 +60,10 @@ class EditableTable(QWidget):
         layout.addWidget(self.table)
         layout.addLayout(buttons)
 
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+    def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_Insert:
             self.add_row()
-        elif event.key() == Qt.Key.Key_Delete and not self.table.state() == QAbstractItemView.State.EditingState:
+        elif event.key() == Qt.Key.Key_Delete and self.table.state() != QAbstractItemView.State.EditingState:
             self.remove_selected()
         else:
             super().keyPressEvent(event)
