@@ -17,6 +17,10 @@ from yespo_console import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "yespo_console.cli.inspect_cmd",
     "yespo_console.cli.example_cmd",
+    "yespo_console.cli.history_cmd",
+    "yespo_console.cli.send_cmd",
+    "yespo_console.cli.sandbox_cmd",
+    "yespo_console.cli.gui_cmd",
 )
 
 
@@ -49,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is None:
         if "yespo_console.cli.gui_cmd" in COMMAND_MODULES:
-            args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+            args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), "gui"])
             func = args.func
         else:
             parser.print_help()

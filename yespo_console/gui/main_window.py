@@ -35,6 +35,7 @@ from yespo_console import APP_NAME, __version__
 from yespo_console.core.catalog import CUSTOM, EVENTS
 from yespo_console.core.diagnostics import Finding, Report, inspect_body
 from yespo_console.core.environments import Environment
+from yespo_console.core.errors import InputError
 from yespo_console.core.examples import example_draft
 from yespo_console.core.fieldpaths import form_key
 from yespo_console.core.history import Exchange, curl_command, httpx_snippet
@@ -523,7 +524,12 @@ class MainWindow(QMainWindow):
             self.send_finished.emit(None)
             return
         body = self.current_body()
-        client = self.session.client(env)
+        try:
+            client = self.session.client(env)
+        except InputError as exc:  # a secret that cannot go into a header (a pasted line break, say)
+            self.response.show_message(f"<b>Not sent</b><p>{_escape(str(exc))}</p>")
+            self.send_finished.emit(None)
+            return
         self.busy.show()
         self.send_action.setEnabled(False)
         self.cancel_action.setEnabled(True)

@@ -40,7 +40,8 @@ class Session:
         folder = data_dir(home)
         history: HistoryStore | None
         try:
-            history = HistoryStore.open(folder)
+            # Checkpoints on a worker thread: the WAL copy (an fsync) never stalls a send or a repaint.
+            history = HistoryStore.open(folder, background_checkpoints=True)
             error = ""
         except StoreError as exc:  # the window still works; it says why nothing is kept
             history, error = None, str(exc)
@@ -89,6 +90,7 @@ class Session:
             await self._pool.aclose()
         if self.sandbox is not None:
             await self.sandbox.stop()
+            self.sandbox.close()
             self.sandbox = None
         if self.history is not None:
             self.history.close()

@@ -1,0 +1,571 @@
+"""The history store against real SQLite files: recording, queries, search, editing, retention."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from yespo_console.core import history_process
+from yespo_console.core.errors import StoreError
+from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.history import (
+    Exchange,
+    HistoryFilter,
+    HistoryStore,
+    fts_match_expression,
+    mask_url,
+)
+from yespo_console.core.history_store import INTERRUPTED_ERROR
+from yespo_console.core.masking import MASK
+from yespo_console.core.outcome import Outcome
+
+T0 = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def body(event: str = "pageViewed", key: str = "a@example.com", **params: object) -> bytes:
+    items = [{"name": name, "value": value} for name, value in params.items()]
+    return json.dumps({"eventTypeKey": event, "keyValue": key, "params": items}).encode()
+
+
+def request(event: str = "pageViewed", key: str = "a@example.com", *, at: datetime = T0,
+            environment: str = "sandbox", run_id: str | None = None, raw: bytes | None = None,
+            headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)) -> ExchangeRequest:
+    return ExchangeRequest(
+        url="https://yespo.io/api/v2/event", body=raw if raw is not None else body(event, key),
+        environment=environment, headers=headers, event_type=event, key_value=key,
+        key_value_source="keyValue", diagnostics=({"code": "W1", "severity": "warning", "path": "$.params"},),
+        run_id=run_id, started_at=at,
+    )
+
+
+def result(status: int | None = 200, outcome: Outcome | None = None, text: bytes = b"",
+           error: str = "") -> ExchangeResult:
+    return ExchangeResult(
+        outcome=outcome or Outcome.from_status(status or 0), status=status,
+        headers=(("Content-Type", "text/plain"),) if status else (), body=text, duration_ms=42.5,
+        error=error, finished_at=T0 + timedelta(milliseconds=43),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[HistoryStore]:
+    with HistoryStore(tmp_path / "history.sqlite3") as opened:
+        yield opened
+
+
+def add(store: HistoryStore, event: str = "pageViewed", key: str = "a@example.com", status: int | None = 200,
+        **kwargs: object) -> int:
+    outcome = kwargs.pop("outcome", None)
+    exchange_id = store.begin(request(event, key, **kwargs))  # type: ignore[arg-type]
+    store.complete(exchange_id, result(status, outcome))  # type: ignore[arg-type]
+    return exchange_id
+
+
+# -- recording ---------------------------------------------------------------------------------------
+
+
+def test_begin_writes_pending_then_complete_fills_everything_in(store: HistoryStore) -> None:
+    raw = b'{"eventTypeKey":"pageViewed","keyValue":"k","params":[]}  \n'
+    exchange_id = store.begin(request(raw=raw, run_id="run-1"))
+    pending = store.get(exchange_id)
+    assert pending is not None
+    assert pending.outcome is Outcome.PENDING and pending.status is None and pending.finished_at is None
+    assert pending.request_body == raw  # exact bytes, trailing whitespace included
+
+    store.complete(exchange_id, result(400, text=b'{"error":"bad"}', error="Rejected"))
+    done = store.get(exchange_id)
+    assert done == Exchange(
+        id=exchange_id, started_at=T0, environment="sandbox", url="https://yespo.io/api/v2/event",
+        method="POST", request_headers=(("Content-Type", "application/json"),), request_body=raw,
+        event_type="pageViewed", key_value="a@example.com", key_value_source="keyValue",
+        diagnostics=({"code": "W1", "severity": "warning", "path": "$.params"},), outcome=Outcome.REJECTED,
+        status=400, response_headers=(("Content-Type", "text/plain"),), response_body=b'{"error":"bad"}',
+        duration_ms=42.5, error="Rejected", finished_at=T0 + timedelta(milliseconds=43), run_id="run-1",
+        note="", starred=False,
+    )
+    assert done.to_request().body == raw
+    assert done.to_result() is not None and done.to_result().status == 400  # type: ignore[union-attr]
+
+
+def test_every_outcome_class_round_trips(store: HistoryStore) -> None:
+    for outcome in Outcome:
+        if outcome is Outcome.PENDING:
+            continue
+        exchange_id = store.begin(request())
+        store.complete(exchange_id, ExchangeResult(outcome=outcome, error=outcome.label))
+        got = store.get(exchange_id)
+        assert got is not None and got.outcome is outcome and got.error == outcome.label
+
+
+def test_times_keep_microseconds_and_naive_input_is_local_time(store: HistoryStore) -> None:
+    naive = datetime(2025, 1, 2, 3, 4, 5, 678901)
+    exchange_id = store.begin(request(at=naive))
+    got = store.get(exchange_id)
+    assert got is not None
+    assert got.started_at == naive.astimezone(UTC) and got.started_at.tzinfo is UTC
+    assert got.started_at.microsecond == 678901
+
+
+def test_complete_refuses_pending_and_ignores_a_row_deleted_meanwhile(store: HistoryStore) -> None:
+    exchange_id = store.begin(request())
+    with pytest.raises(ValueError):
+        store.complete(exchange_id, ExchangeResult(outcome=Outcome.PENDING))
+    store.delete([exchange_id])
+    store.complete(exchange_id, result())  # history cleared during the send: nothing comes back
+    assert store.get(exchange_id) is None
+    assert store.count() == 0
+
+
+def test_completing_twice_replaces_the_answer_in_the_index_too(store: HistoryStore) -> None:
+    exchange_id = store.begin(request())
+    store.complete(exchange_id, result(500, text=b"firstanswer"))
+    store.complete(exchange_id, result(200, text=b"secondanswer"))
+    assert store.count(HistoryFilter(search="firstanswer")) == 0
+    assert [s.id for s in store.query(HistoryFilter(search="secondanswer"))] == [exchange_id]
+    assert store.get(exchange_id).outcome is Outcome.ACCEPTED  # type: ignore[union-attr]
+
+
+def test_record_writes_a_finished_exchange_in_one_step(store: HistoryStore) -> None:
+    exchange_id = store.record(request(key="recorded@example.com"), result(429))
+    got = store.get(exchange_id)
+    assert got is not None and got.outcome is Outcome.RATE_LIMITED and got.status == 429
+    assert store.count(HistoryFilter(search="recorded@example.com")) == 1
+    with pytest.raises(ValueError):
+        store.record(request(), ExchangeResult(outcome=Outcome.PENDING))
+
+
+def test_store_masks_credentials_a_careless_caller_passes(store: HistoryStore) -> None:
+    headers = (("Authorization", "Basic dXNlcjpzM2NyM3Q="), ("X-Api-Key", "s3cr3t"), ("Accept", "*/*"))
+    exchange_id = store.begin(request(headers=headers))
+    store.complete(exchange_id, ExchangeResult(Outcome.ACCEPTED, 200, (("Set-Cookie", "session=abc"),)))
+    got = store.get(exchange_id)
+    assert got is not None
+    assert got.request_headers == (("Authorization", f"Basic {MASK}"), ("X-Api-Key", MASK), ("Accept", "*/*"))
+    assert got.response_headers == (("Set-Cookie", MASK),)
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://yespo.io/api/v2/event", "https://yespo.io/api/v2/event"),
+    ("https://user:s3cr3t@yespo.io/api/v2/event", f"https://user:{MASK}@yespo.io/api/v2/event"),
+    ("https://yespo.io/e?apiKey=s3cr3t&a=%20b", f"https://yespo.io/e?apiKey={MASK}&a=%20b"),
+    ("https://yespo.io/e?x=1&token=t", f"https://yespo.io/e?x=1&token={MASK}"),
+])
+def test_urls_lose_their_credentials(url: str, expected: str) -> None:
+    assert mask_url(url) == expected
+
+
+# -- queries -----------------------------------------------------------------------------------------
+
+
+def test_keyset_pages_walk_everything_newest_first_without_gaps(store: HistoryStore) -> None:
+    ids = [add(store, key=f"k{n}") for n in range(23)]
+    seen: list[int] = []
+    before = None
+    while True:
+        page = store.query(before_id=before, limit=5)
+        if not page:
+            break
+        seen.extend(s.id for s in page)
+        before = page[-1].id
+    assert seen == sorted(ids, reverse=True)
+    assert store.query(limit=0) == []
+
+
+def test_filters_each_narrow_and_combine(store: HistoryStore) -> None:
+    a = add(store, "pageViewed", "one", 200, environment="prod", run_id="r1")
+    b = add(store, "cartUpdated", "two", 400, at=T0 + timedelta(hours=1))
+    c = add(store, "cartUpdated", "three", 429, at=T0 + timedelta(hours=2), run_id="r1")
+    d = add(store, "searchRequest", "four", None, outcome=Outcome.TIMEOUT, at=T0 + timedelta(hours=3))
+    store.set_star(b, True)
+
+    def ids(**kwargs: object) -> list[int]:
+        filters = HistoryFilter(**kwargs)  # type: ignore[arg-type]
+        found = [s.id for s in store.query(filters)]
+        assert store.count(filters) == len(found)
+        return found
+
+    assert ids() == [d, c, b, a]
+    assert ids(event_type="cartUpdated") == [c, b]
+    assert ids(outcome=Outcome.REJECTED) == [b]
+    assert ids(outcome=[Outcome.RATE_LIMITED, Outcome.TIMEOUT]) == [d, c]
+    assert ids(outcome="accepted") == [a]
+    assert ids(status=429) == [c]
+    assert ids(environment="prod") == [a]
+    assert ids(since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3)) == [c, b]
+    assert ids(run_id="r1") == [c, a]
+    assert ids(starred=True) == [b]
+    assert ids(starred=False) == [d, c, a]
+    assert ids(event_type="cartUpdated", run_id="r1") == [c]
+    assert ids(event_type="cartUpdated", search="three") == [c]
+    assert ids(event_type="pageViewed", search="three") == []
+
+
+def test_list_rows_carry_what_a_table_shows(store: HistoryStore) -> None:
+    exchange_id = add(store, "cartUpdated", "who@example.com", 202)
+    store.set_note(exchange_id, "check this")
+    (row,) = store.query()
+    assert (row.id, row.started_at, row.environment, row.event_type, row.key_value, row.status, row.outcome,
+            row.duration_ms, row.starred, row.note) == (
+        exchange_id, T0, "sandbox", "cartUpdated", "who@example.com", 202, Outcome.ACCEPTED, 42.5, False,
+        "check this")
+
+
+def test_distinct_values_for_filter_choices(store: HistoryStore) -> None:
+    add(store, "pageViewed", environment="prod", run_id="r2")
+    add(store, "cartUpdated", status=500)
+    add(store, "cartUpdated", environment="prod")
+    assert store.distinct_values("event_type") == ["cartUpdated", "pageViewed"]
+    assert store.distinct_values("environment") == ["prod", "sandbox"]
+    assert store.distinct_values("outcome") == ["accepted", "server_error"]
+    assert store.distinct_values("run_id") == ["r2"]
+    with pytest.raises(ValueError):
+        store.distinct_values("request_body; DROP TABLE exchange")
+
+
+def test_list_queries_use_indexes_not_sorts(store: HistoryStore) -> None:
+    add(store)
+    conn = store._connection()
+
+    def plan(sql: str, *args: object) -> str:
+        return " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, args))
+
+    for sql in (
+        "SELECT id FROM exchange AS e WHERE e.id < ? ORDER BY e.id DESC LIMIT 100",
+        "SELECT id FROM exchange AS e WHERE e.event_type = ? AND e.id < ? ORDER BY e.id DESC LIMIT 100",
+        "SELECT id FROM exchange AS e WHERE e.outcome = ? ORDER BY e.id DESC LIMIT 100",
+        "SELECT e.id FROM exchange_fts CROSS JOIN exchange AS e ON e.id = exchange_fts.rowid "
+        "WHERE exchange_fts MATCH ? AND exchange_fts.rowid < ? ORDER BY exchange_fts.rowid DESC LIMIT 100",
+    ):
+        args = [1] * sql.count("?")
+        text = plan(sql, *args)
+        assert "TEMP B-TREE" not in text, text
+
+
+# -- search ------------------------------------------------------------------------------------------
+
+
+def test_search_covers_request_body_response_body_and_key_value(store: HistoryStore) -> None:
+    in_request = store.begin(request(raw=body(orderId="ORD-98765")))
+    store.complete(in_request, result(200))
+    in_response = store.begin(request())
+    store.complete(in_response, result(400, text=b"The event should have the following params: EmailAddress"))
+    in_key = add(store, key="kv-unique-777")
+
+    def found(text: str) -> list[int]:
+        return [s.id for s in store.query(HistoryFilter(search=text))]
+
+    assert found("ORD-98765") == [in_request]
+    assert found("emailaddress") == [in_response]  # case-insensitive
+    assert found("kv-unique-777") == [in_key]
+    assert found('"following params"') == [in_response]
+    assert found("follow*") == [in_response]
+    assert found("follow") == []  # whole words unless a prefix is asked for
+    assert found("following EmailAddress") == [in_response]
+    assert found("following ORD-98765") == []  # every word must match
+    assert found("@@@ !!!") == []  # something typed, nothing searchable: no match, no error
+    assert store.count(HistoryFilter(search="   ")) == 3  # blank: no filter
+
+
+def test_search_finds_text_however_the_json_escaped_it(store: HistoryStore) -> None:
+    escaped = json.dumps({"eventTypeKey": "pageViewed", "params": [{"name": "city", "value": "Київ"}]})
+    assert "\\u" in escaped
+    exchange_id = store.record(request(raw=escaped.encode()), result(200))
+    assert [s.id for s in store.query(HistoryFilter(search="Київ"))] == [exchange_id]
+    assert [s.id for s in store.query(HistoryFilter(search="киев"))] == []
+
+
+def test_search_survives_bodies_that_are_not_utf8_or_not_json(store: HistoryStore) -> None:
+    exchange_id = store.record(request(raw=b"\xff\xfe\x00binary \\u12 zebra"), result(200, text=b"\x80\x81"))
+    assert [s.id for s in store.query(HistoryFilter(search="zebra"))] == [exchange_id]
+    store.delete([exchange_id])
+    assert store.count(HistoryFilter(search="zebra")) == 0
+
+
+def test_pending_rows_join_the_index_when_they_complete(store: HistoryStore) -> None:
+    exchange_id = store.begin(request(key="late-bloomer"))
+    assert store.count(HistoryFilter(search="late-bloomer")) == 0
+    store.complete(exchange_id, result(200))
+    assert store.count(HistoryFilter(search="late-bloomer")) == 1
+
+
+def test_search_pages_by_key_like_lists(store: HistoryStore) -> None:
+    ids = [add(store, key=f"common-{n}") for n in range(7)]
+    filters = HistoryFilter(search="common")
+    first = store.query(filters, limit=4)
+    second = store.query(filters, before_id=first[-1].id, limit=4)
+    assert [s.id for s in first + second] == sorted(ids, reverse=True)
+    assert [e.id for e in store.iter_exchanges(filters, batch=3)] == ids
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("email@example.com", '"email@example.com"'),
+    ('say "hello world" now', '"say" AND "hello world" AND "now"'),
+    ("pref*", '"pref"*'),
+    ('"unclosed phrase', '"unclosed phrase"'),
+    ("* - AND OR NOT \"", '"AND" AND "OR" AND "NOT"'),
+    ("   ", None),
+    ("0\x00", '"0"'),
+])
+def test_match_expressions_quote_everything(text: str, expected: str | None) -> None:
+    assert fts_match_expression(text) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=40))
+def test_no_search_text_ever_breaks_a_query(store: HistoryStore, text: str) -> None:
+    store.query(HistoryFilter(search=text))
+    store.count(HistoryFilter(search=text, event_type="x"))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"],
+                                           max_codepoint=0x4FF), min_size=1, max_size=30))
+def test_what_was_stored_is_found_by_typing_it(store: HistoryStore, text: str) -> None:
+    # Letters and digits up to Cyrillic: every one is a token character for SQLite's unicode61.
+    exchange_id = add(store, key=text)
+    if fts_match_expression(text) is not None:
+        found = [s.id for s in store.query(HistoryFilter(search=text), limit=1_000_000)]
+        assert exchange_id in found
+
+
+# -- editing -----------------------------------------------------------------------------------------
+
+
+def test_star_note_delete_and_clear(store: HistoryStore) -> None:
+    a, b, c = (add(store, key=f"edit{n}") for n in range(3))
+    assert store.set_star(a, True) and store.set_note(b, "needs a look")
+    assert not store.set_star(9999, True) and not store.set_note(9999, "x")
+    assert store.get(a).starred and store.get(b).note == "needs a look"  # type: ignore[union-attr]
+    assert store.count(HistoryFilter(search="edit1")) == 1  # editing does not disturb the index
+    assert store.delete([b, b, 12345]) == 1
+    assert store.get(b) is None and store.count(HistoryFilter(search="edit1")) == 0
+    live = store.begin(request(key="in-flight"))
+    assert store.clear() == 2
+    assert [s.id for s in store.query()] == [live]  # a send in progress in this process survives
+    assert store.count(HistoryFilter(search="edit0")) == 0
+    store.complete(live, result(200))
+    assert store.count(HistoryFilter(search="in-flight")) == 1
+    assert max(a, b, c) < store.begin(request())  # ids are never reused
+
+
+def test_clear_with_nothing_in_flight_empties_rows_and_index(store: HistoryStore) -> None:
+    last = max(add(store, key=f"gone{n}") for n in range(5))
+    assert store.clear() == 5
+    assert store.count() == 0 and store.count(HistoryFilter(search="gone3")) == 0
+    assert store.begin(request()) > last
+    store._connection().execute("INSERT INTO exchange_fts(exchange_fts) VALUES ('integrity-check')")
+
+
+def test_delete_many_ids_at_once(store: HistoryStore) -> None:
+    ids = [store.record(request(key=f"bulk{n}"), result(200)) for n in range(1200)]
+    assert store.delete(ids[:1100]) == 1100
+    assert store.count() == 100 and store.count(HistoryFilter(search="bulk5")) == 0
+
+
+def test_retention_by_count_and_by_age(store: HistoryStore) -> None:
+    now = datetime.now(UTC)
+    old = [store.record(request(key=f"old{n}", at=now - timedelta(days=40 + n)), result(200)) for n in range(3)]
+    new = [store.record(request(key=f"new{n}", at=now - timedelta(hours=n)), result(200)) for n in range(5)]
+    pending = store.begin(request(at=now - timedelta(days=400)))
+    assert store.apply_retention(max_age=timedelta(days=30)) == 3
+    assert all(store.get(i) is None for i in old)
+    assert store.get(pending) is not None  # a live send is never pruned
+    assert store.apply_retention(max_count=3) == 3
+    assert [s.id for s in store.query()] == [pending, new[4], new[3]]
+    assert store.count(HistoryFilter(search="new0")) == 0
+    assert store.apply_retention(max_count=100) == 0
+    with pytest.raises(ValueError):
+        store.apply_retention(max_count=-1)
+
+
+def test_stats_and_file_size(store: HistoryStore) -> None:
+    add(store, "pageViewed")
+    add(store, "cartUpdated", status=500)
+    store.begin(request("cartUpdated"))
+    stats = store.stats()
+    assert stats.total == 3 and stats.pending == 1
+    assert stats.by_outcome == {"accepted": 1, "server_error": 1, "pending": 1}
+    assert stats.by_event_type == {"cartUpdated": 2, "pageViewed": 1}
+    assert stats.oldest == T0 and stats.file_bytes > 0
+
+
+def test_data_version_moves_when_another_connection_writes(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(path) as viewer, HistoryStore(path) as writer:
+        before = viewer.data_version()
+        assert viewer.data_version() == before
+        add(writer)
+        assert viewer.data_version() != before
+        assert viewer.count() == 1
+
+
+def test_background_checkpoints_move_the_log_into_the_file_off_the_callers_thread(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(path, background_checkpoints=True, checkpoint_interval_s=0.02) as store:
+        assert store._connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        size_before = path.stat().st_size
+        for n in range(300):
+            store.record(request(key=f"row{n}", raw=body(pad="x" * 3000)), result(200))
+        checkpointer = store._checkpointer
+        assert checkpointer is not None and checkpointer.is_alive()
+        deadline = time.monotonic() + 10
+        while path.stat().st_size <= size_before + 300 * 3000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert path.stat().st_size > size_before + 300 * 3000  # the rows reached the main file
+        assert checkpointer.checkpoints > 0
+    assert not checkpointer.is_alive()
+    with HistoryStore(path) as again:
+        assert again.count() == 300
+
+
+def test_closed_store_says_so(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.query()
+
+
+def test_open_uses_the_override_then_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YESPO_CONSOLE_HOME", str(tmp_path / "from-env"))
+    with HistoryStore.open() as store:
+        assert store.path == tmp_path / "from-env" / "history.sqlite3"
+    with HistoryStore.open(tmp_path / "flag") as store:
+        assert store.path == tmp_path / "flag" / "history.sqlite3"
+
+
+# -- interrupted rows --------------------------------------------------------------------------------
+
+
+def _insert_pending(path: Path, pid: int | None, token: str | None, key: str) -> int:
+    conn = sqlite3.connect(path)
+    with conn:
+        cursor = conn.execute(
+            "INSERT INTO exchange (started_at, environment, method, url, request_body, outcome, key_value, "
+            "writer_pid, writer_token) VALUES (1, 'sandbox', 'POST', 'http://x', ?, 'pending', ?, ?, ?)",
+            (b"{}", key, pid, token))
+    conn.close()
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_open_marks_only_rows_of_gone_writers_interrupted(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).close()
+    mine = _insert_pending(path, os.getpid(), history_process.current_token(), "mine")
+    parent_alive, parent_token = history_process.probe(os.getppid())
+    assert parent_alive
+    live_other = _insert_pending(path, os.getppid(), parent_token or "unknown", "parent")
+    recycled = _insert_pending(path, os.getppid(), "linux:old-boot:1", "recycled pid")
+    my_old_self = _insert_pending(path, os.getpid(), "uuid:an-earlier-process", "same pid, other process")
+    dead = _insert_pending(path, _dead_pid(), "whatever", "dead")
+    nobody = _insert_pending(path, None, None, "no writer")
+
+    with HistoryStore(path) as store:
+        outcome = {i: store.get(i).outcome for i in (mine, live_other, recycled, my_old_self, dead, nobody)}  # type: ignore[union-attr]
+        assert outcome[mine] is Outcome.PENDING
+        if parent_token is not None:  # the OS names processes: a recycled pid is told apart
+            assert outcome[recycled] is Outcome.INTERRUPTED
+        assert outcome[live_other] is Outcome.PENDING
+        assert outcome[my_old_self] is Outcome.INTERRUPTED
+        assert outcome[dead] is Outcome.INTERRUPTED
+        assert outcome[nobody] is Outcome.INTERRUPTED
+        assert store.get(dead).error == INTERRUPTED_ERROR  # type: ignore[union-attr]
+        assert store.count(HistoryFilter(search="dead")) == 1  # interrupted rows are searchable
+        assert store.recover_interrupted() == 0
+
+
+def test_probe_tells_running_from_gone() -> None:
+    assert history_process.probe(os.getpid())[0]
+    assert not history_process.probe(_dead_pid())[0]
+    assert not history_process.probe(0)[0]
+    assert history_process.writer_alive(os.getpid(), history_process.current_token())
+    assert not history_process.writer_alive(None, None)
+
+
+# -- every query strategy gives the same answer as a plain filter over all rows ---------------------
+
+
+_EVENTS = ("pageViewed", "cartUpdated", "searchRequest")
+_WORDS = ("alpha", "beta", "gamma", "delta")
+
+
+@pytest.fixture(scope="module")
+def shuffled_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HistoryStore, list[Exchange]]]:
+    """Rows whose times are out of id order (as after importing old history), so that time ranges do
+    not map onto id ranges."""
+    import random
+
+    rng = random.Random(3)
+    with HistoryStore(tmp_path_factory.mktemp("shuffled") / "h.sqlite3") as store:
+        for n in range(400):
+            at = T0 + timedelta(minutes=n if rng.random() < 0.7 else rng.randrange(400))
+            status = rng.choice([200, 200, 400, 429, 500])
+            words = " ".join(rng.sample(_WORDS, 2))
+            store.record(request(rng.choice(_EVENTS), f"key{n} {words}", at=at,
+                                 environment=rng.choice(["sandbox", "prod"])), result(status))
+        yield store, list(store.iter_exchanges())
+
+
+def _brute(rows: list[Exchange], f: HistoryFilter) -> list[int]:
+    def keep(e: Exchange) -> bool:
+        return ((f.event_type is None or e.event_type == f.event_type)
+                and (not f.outcomes or e.outcome in f.outcomes)
+                and (f.environment is None or e.environment == f.environment)
+                and (f.since is None or e.started_at >= f.since)
+                and (f.until is None or e.started_at < f.until)
+                and (f.search is None or f.search in (e.key_value or "").split()))
+    return sorted((e.id for e in rows if keep(e)), reverse=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    event=st.none() | st.sampled_from(_EVENTS),
+    outcome=st.none() | st.sampled_from([Outcome.ACCEPTED, Outcome.REJECTED]),
+    environment=st.none() | st.just("prod"),
+    since=st.none() | st.integers(0, 400), span=st.none() | st.integers(1, 400),
+    search=st.none() | st.sampled_from(_WORDS),
+    small_range=st.sampled_from([3, 5000]), page=st.integers(1, 60),
+)
+def test_every_query_plan_returns_what_a_plain_filter_would(
+        shuffled_store: tuple[HistoryStore, list[Exchange]], monkeypatch: pytest.MonkeyPatch, event: str | None,
+        outcome: Outcome | None, environment: str | None, since: int | None, span: int | None,
+        search: str | None, small_range: int, page: int) -> None:
+    from yespo_console.core import history_store
+
+    monkeypatch.setattr(history_store, "_SMALL_RANGE", small_range)  # both ways of reading a time range
+    store, rows = shuffled_store
+    start = None if since is None else T0 + timedelta(minutes=since)
+    end = None if span is None else (start or T0) + timedelta(minutes=span)
+    filters = HistoryFilter(event_type=event, outcome=outcome, environment=environment, since=start, until=end,
+                            search=search)
+    expected = _brute(rows, filters)
+    got: list[int] = []
+    before = None
+    while True:
+        chunk = store.query(filters, before_id=before, limit=page)
+        got += [s.id for s in chunk]
+        if len(chunk) < page:
+            break
+        before = chunk[-1].id
+    assert got == expected
+    assert store.count(filters) == len(expected)
+    assert [e.id for e in store.iter_exchanges(filters, batch=page)] == expected[::-1]

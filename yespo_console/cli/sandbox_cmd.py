@@ -1,0 +1,186 @@
+"""`yespo-console sandbox`: run the local Yespo-compatible endpoint until Ctrl+C.
+
+Point the console, curl, or a customer's integration at http://127.0.0.1:8750/api/v2/event and see
+exactly what was sent and how Yespo's rules judge it. The first line on standard output is always
+`Yespo sandbox listening on <base URL>` (scripts may read the port from it, e.g. with --port 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from typing import Any
+
+from yespo_console.cli.io import fail
+from yespo_console.core.environments import SANDBOX_DEFAULT_PORT
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _status(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a status code") from None
+    if not 200 <= value <= 599:
+        raise argparse.ArgumentTypeError("must be between 200 and 599")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("must be at most 65535")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="run a local Yespo-compatible endpoint that records and judges what it receives",
+        description="Serve POST /api/v2/event, /api/v1/event and /api/v2/past_events on 127.0.0.1, judge "
+        "each body with the same diagnostics as `inspect`, record it (GET /_sandbox/events), and "
+        "optionally misbehave on purpose (latency, forced status, failures, dropped connections; "
+        "changeable at runtime with PUT /_sandbox/faults). Exit 0 when stopped, 2 on bad arguments or "
+        "when it cannot listen.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=SANDBOX_DEFAULT_PORT,
+        help=f"port (default {SANDBOX_DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="accept only this key (Basic password or Bearer token); default: any credentials",
+    )
+    parser.add_argument("--latency-ms", type=_non_negative, default=0, metavar="N", help="delay every answer")
+    parser.add_argument("--status", type=_status, metavar="CODE", help="answer every request with this status")
+    parser.add_argument(
+        "--retry-after",
+        type=_non_negative,
+        default=1,
+        metavar="S",
+        help="Retry-After seconds on 429/503 answers (default 1)",
+    )
+    parser.add_argument(
+        "--fail-rate", type=_rate, default=0.0, metavar="0..1", help="share of requests answered with --fail-status"
+    )
+    parser.add_argument(
+        "--fail-status", type=_status, default=500, metavar="CODE", help="status of random failures (default 500)"
+    )
+    parser.add_argument(
+        "--drop-rate", type=_rate, default=0.0, metavar="0..1", help="share of connections closed without an answer"
+    )
+    parser.add_argument(
+        "--garbage-rate",
+        type=_rate,
+        default=0.0,
+        metavar="0..1",
+        help="share of requests answered with bytes that are not HTTP",
+    )
+    parser.add_argument("--seed", type=int, help="seed the random faults (repeatable runs)")
+    parser.add_argument("--quiet", action="store_true", help="do not print a line per received event")
+    parser.add_argument("--json", action="store_true", help="print each received event as one JSON line")
+    parser.set_defaults(func=run)
+
+
+def _event_line(event: Any) -> str:
+    status = event.status if event.status is not None else "-"
+    what = event.event_type or (f"batch of {event.event_count}" if event.endpoint.endswith("past_events") else "?")
+    judged = "" if event.valid is None else (" valid" if event.valid else f" {len(event.errors)} error(s)")
+    fault = f" [{event.fault}]" if event.fault else ""
+    key = f" key={event.key_value}" if event.key_value else ""
+    return (
+        f"{event.received_at:%H:%M:%S} #{event.id} {event.endpoint} -> {status} {what}{key}{judged}{fault} "
+        f"from {event.remote}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from yespo_console.sandbox import Faults, Sandbox, SandboxError
+
+    try:
+        faults = Faults(
+            latency_ms=args.latency_ms,
+            status=args.status,
+            retry_after=args.retry_after,
+            fail_rate=args.fail_rate,
+            fail_status=args.fail_status,
+            drop_rate=args.drop_rate,
+            garbage_rate=args.garbage_rate,
+        )
+    except ValueError as exc:
+        return fail(f"invalid fault settings: {exc}")
+    try:
+        sandbox = Sandbox(
+            host=args.host, port=args.port, api_key=args.api_key, data_dir=args.data_dir, faults=faults, seed=args.seed
+        )
+    except SandboxError as exc:
+        return fail(str(exc))
+
+    def show(event: Any) -> None:
+        if args.json:
+            print(json.dumps(event.as_dict(), ensure_ascii=False), flush=True)
+        elif not args.quiet:
+            print(_event_line(event), flush=True)
+
+    async def serve() -> int:
+        try:
+            await sandbox.start()
+        except SandboxError as exc:
+            return fail(str(exc))
+        sandbox.add_listener(show)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+        print(f"Yespo sandbox listening on {sandbox.base_url}", flush=True)
+        out = sys.stderr if args.json else sys.stdout
+        print(f"  POST {sandbox.event_url}  (also /api/v1/event, /api/v2/past_events)", file=out)
+        print(f"  auth: {'only the given --api-key' if args.api_key else 'any Basic or Bearer credentials'}", file=out)
+        print(f"  faults: {faults.describe()}  (change: PUT {sandbox.base_url}/_sandbox/faults)", file=out)
+        print(f"  records: {sandbox.store.path}  (GET {sandbox.base_url}/_sandbox/events)", file=out)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                "  warning: listening beyond this machine; anyone who can reach it can read its records",
+                file=sys.stderr,
+            )
+        print("  Ctrl+C to stop", file=out, flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await sandbox.stop()
+        return 0
+
+    try:
+        return asyncio.run(serve())
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sandbox.close()

@@ -1,0 +1,322 @@
+"""`yespo-console send`: POST a body to an environment and say what came back.
+
+With the default Sandbox environment and no sandbox listening on its port, `send` starts a
+temporary sandbox for that one send (it says so on standard error, and the event is recorded in the
+same sandbox.sqlite3 a `yespo-console sandbox` would use), so a first try works with no setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+import httpx
+
+from yespo_console.cli.io import fail, read_input
+from yespo_console.core.client import (
+    EventClient,
+    RetryPolicy,
+    SendResult,
+    Timeouts,
+    check_header_secret,
+    scrub_secret,
+)
+from yespo_console.core.diagnostics import Report, inspect_body
+from yespo_console.core.environments import (
+    SANDBOX,
+    AuthMode,
+    Environment,
+    EnvironmentStore,
+    is_loopback_url,
+)
+from yespo_console.core.errors import InputError, YespoConsoleError
+from yespo_console.core.exchange import ExchangeRecorder
+from yespo_console.core.outcome import Outcome
+from yespo_console.core.payload import build_body, parse_body
+from yespo_console.core.secrets import Secret, SecretStore
+
+EXIT_OK = 0
+EXIT_HTTP_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_NETWORK = 3
+EXIT_REFUSED = 4
+
+SANDBOX_SERVICE = "yespo-console-sandbox"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="send a body to Yespo, the sandbox or any URL",
+        description="POST an event body and print the outcome, status, time, response body and local "
+        "diagnostics. Exit 0 on 2xx, 1 on an HTTP error status, 2 on bad arguments or unreadable input, "
+        "3 on a network error or timeout, 4 when --strict refused to send an invalid body. The key comes "
+        "from the OS keyring or $YESPO_API_KEY ($YESPO_TOKEN for --auth bearer). With the Sandbox "
+        "environment (the default) and no sandbox running, a temporary one is started for this send.",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE|-", help="the body; - or nothing for standard input")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--env", metavar="NAME", help="environment (default: sandbox); see the GUI for the list")
+    target.add_argument("--url", metavar="URL", help="any endpoint URL instead of an environment")
+    parser.add_argument("--auth", choices=("basic", "bearer"), help="override the environment's auth mode")
+    parser.add_argument("--user", metavar="NAME", help="Basic auth user name (default: the environment's, empty)")
+    parser.add_argument(
+        "--nested",
+        choices=("string", "object"),
+        help="re-encode nested values as escaped strings or as JSON objects before sending",
+    )
+    parser.add_argument("--strict", action="store_true", help="do not send a body with errors (exit 4)")
+    parser.add_argument("--dry-run", action="store_true", help="show what would be sent, send nothing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--no-history", action="store_true", help="do not record the exchange in the history")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit for the whole exchange")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="retry up to N times on 429 (after Retry-After) and 5xx (with backoff); default 0",
+    )
+    parser.set_defaults(func=run)
+
+
+# -- preparing -------------------------------------------------------------------------------------
+
+
+def _environment(args: argparse.Namespace) -> Environment:
+    if args.url:
+        env = Environment.custom(args.url, auth=args.auth or AuthMode.BASIC)
+    else:
+        store = EnvironmentStore.open(args.data_dir)
+        for problem in store.problems:
+            print(f"yespo-console: warning: {problem}", file=sys.stderr)
+        env = store.get(args.env or SANDBOX)
+    changes: dict[str, Any] = {}
+    if args.auth:
+        changes["auth"] = args.auth
+    if args.user is not None:
+        changes["username"] = args.user
+    if args.nested:
+        changes["nested"] = args.nested
+    if args.timeout is not None:
+        if not 0 < args.timeout <= 3600:
+            raise InputError("--timeout must be between 0 and 3600 seconds")
+        changes["timeout_s"] = args.timeout
+        changes["connect_timeout_s"] = min(env.connect_timeout_s, args.timeout)
+    if changes:
+        try:
+            env = Environment.model_validate({**env.to_json(), **changes})
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+    return env
+
+
+def _reencode(data: bytes, nested: str) -> bytes:
+    try:
+        draft = parse_body(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"--nested needs a body that is a JSON object ({exc}); send it without --nested") from exc
+    return build_body(draft, nested="object" if nested == "object" else "string")
+
+
+def _open_history(args: argparse.Namespace) -> tuple[ExchangeRecorder | None, Any]:
+    if args.no_history or args.dry_run:
+        return None, None
+    try:
+        from yespo_console.core.history import HistoryStore
+
+        store = HistoryStore.open(args.data_dir)
+    except (YespoConsoleError, OSError, ImportError) as exc:
+        print(f"yespo-console: warning: not recording this send in the history: {exc}", file=sys.stderr)
+        return None, None
+    return store, store
+
+
+async def _probe_sandbox(url: str) -> str:
+    """'sandbox' when a Yespo Console sandbox answers at the URL's host, 'refused' when nothing
+    listens there, 'other' when something else does."""
+    parsed = httpx.URL(url)
+    health = parsed.copy_with(path="/_sandbox/health", query=None)
+    try:
+        async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
+            response = await client.get(health)
+    except httpx.ConnectError:
+        return "refused"
+    except httpx.HTTPError:
+        return "other"
+    try:
+        ok = response.status_code == 200 and response.json().get("service") == SANDBOX_SERVICE
+    except (ValueError, AttributeError):
+        ok = False
+    return "sandbox" if ok else "other"
+
+
+# -- output ----------------------------------------------------------------------------------------
+
+
+def _diagnostics_lines(report: Report | None) -> list[str]:
+    if report is None:
+        return ["Local diagnostics: not available"]
+    counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+    lines = [f"Local diagnostics: {'valid' if report.valid else 'INVALID'} ({counts})"]
+    lines += ["  " + line for finding in report.findings for line in finding.line().splitlines()]
+    return lines
+
+
+def _print_dry_run(client: EventClient, data: bytes, report: Report | None, as_json: bool, note: str) -> None:
+    request = client.prepare(data, report=report)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "dryRun": True,
+                    "environment": client.environment.name,
+                    "url": request.url,
+                    "headers": [list(h) for h in request.headers],
+                    "body": data.decode("utf-8", "replace"),
+                    "diagnostics": report.as_dict() if report else None,
+                    "note": note or None,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    print(f"Dry run: would POST {request.url} ({client.environment.label})")
+    for name, value in request.headers:
+        print(f"  {name}: {value}")
+    if note:
+        print(f"  (no Authorization header: {note})")
+    print()
+    print(data.decode("utf-8", "replace").rstrip("\r\n"))
+    print()
+    print("\n".join(_diagnostics_lines(report)))
+
+
+def _result_json(result: SendResult, secret: Secret | None) -> dict[str, Any]:
+    return {
+        "outcome": result.outcome.value,
+        "status": result.status,
+        "durationMs": result.duration_ms,
+        "environment": result.request.environment,
+        "url": result.request.url,
+        "explanation": {"title": result.explanation.title, "detail": result.explanation.detail},
+        "response": {
+            "headers": [list(h) for h in result.result.headers],
+            "body": scrub_secret(result.body_text, secret),
+        },
+        "diagnostics": result.report.as_dict() if result.report else None,
+        "historyId": result.exchange_id,
+        "historyError": result.history_error or None,
+        "attempts": result.attempts,
+    }
+
+
+def _print_result(result: SendResult, secret: Secret | None) -> None:
+    status = f"{result.status}" if result.status is not None else "no answer"
+    took = f" in {result.duration_ms:.1f} ms" if result.duration_ms is not None else ""
+    print(f"{result.outcome.label}: {result.explanation.title}")
+    if result.explanation.detail:
+        print(f"  {result.explanation.detail}")
+    print(f"POST {result.request.url} -> {status}{took} (outcome: {result.outcome.value})")
+    if result.attempts > 1:
+        print(f"Attempts: {result.attempts}")
+    body = scrub_secret(result.body_text, secret)
+    if body:
+        print("Response body:")
+        print("  " + "\n  ".join(body.splitlines()))
+    print("\n".join(_diagnostics_lines(result.report)))
+    if result.exchange_id is not None:
+        print(f"History: exchange #{result.exchange_id}")
+    if result.history_error:
+        print(f"yespo-console: warning: {result.history_error}", file=sys.stderr)
+
+
+def exit_code(outcome: Outcome) -> int:
+    if outcome is Outcome.ACCEPTED:
+        return EXIT_OK
+    if outcome in (Outcome.REJECTED, Outcome.RATE_LIMITED, Outcome.SERVER_ERROR):
+        return EXIT_HTTP_ERROR
+    return EXIT_NETWORK
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.retries < 0 or args.retries > 10:
+        return fail("--retries must be between 0 and 10")
+    try:
+        data = read_input(args.file)
+        env = _environment(args)
+        if args.nested:
+            data = _reencode(data, args.nested)
+    except InputError as exc:
+        return fail(str(exc))
+    report = inspect_body(data, api_version=env.api_version)
+    if args.strict and not report.valid:
+        if args.json:
+            print(json.dumps({"sent": False, "reason": "strict", "diagnostics": report.as_dict()}, ensure_ascii=False))
+        else:
+            print("\n".join(_diagnostics_lines(report)))
+        return fail("--strict: the body has errors, so it was not sent", EXIT_REFUSED)
+    secrets = SecretStore()
+    secret = secrets.get(env)
+    if secret is None and not args.dry_run:
+        return fail(secrets.missing_message(env))
+    if secret is not None:
+        try:
+            check_header_secret(secret, env)
+        except InputError as exc:
+            return fail(str(exc))
+    return asyncio.run(_send(args, env, secret, data, report))
+
+
+async def _send(args: argparse.Namespace, env: Environment, secret: Secret | None, data: bytes, report: Report) -> int:
+    from yespo_console.sandbox import Sandbox, SandboxError
+
+    if args.dry_run:
+        note = SecretStore().missing_message(env) if secret is None else ""
+        async with EventClient(env, secret=secret, rate_limit=None) as client:
+            _print_dry_run(client, data, report, args.json, note)
+        return EXIT_OK
+
+    ephemeral: Sandbox | None = None
+    if env.is_sandbox and is_loopback_url(env.url) and not args.url:
+        state = await _probe_sandbox(env.url)
+        if state == "refused":
+            try:
+                ephemeral = Sandbox(host="127.0.0.1", port=0, data_dir=args.data_dir)
+                await ephemeral.start()
+            except SandboxError as exc:
+                return fail(f"no sandbox is running at {env.url} and a temporary one could not start: {exc}")
+            wanted = httpx.URL(env.url)
+            env = env.with_url(ephemeral.base_url + wanted.path)
+            print(
+                f"yespo-console: no sandbox is listening at {wanted.host}:{wanted.port}, so a temporary one "
+                f"was started at {ephemeral.base_url} for this send (recorded in {ephemeral.store.path}). "
+                "Run `yespo-console sandbox` to keep one running.",
+                file=sys.stderr,
+            )
+
+    recorder, store = _open_history(args)
+    timeouts = Timeouts.for_environment(env)
+    retry = RetryPolicy(attempts=args.retries + 1)
+    try:
+        async with EventClient(
+            env, secret=secret, recorder=recorder, timeouts=timeouts, retry=retry, rate_limit=None
+        ) as client:
+            result = await client.send(data, report=report)
+    finally:
+        if store is not None:
+            store.close()
+        if ephemeral is not None:
+            await ephemeral.stop()
+            ephemeral.close()
+    if args.json:
+        print(json.dumps(_result_json(result, secret), ensure_ascii=False))
+    else:
+        _print_result(result, secret)
+    return exit_code(result.outcome)

@@ -1,0 +1,842 @@
+"""The async client core: one `httpx.AsyncClient` per environment, used by the GUI, the CLI and the
+scenario runner.
+
+`EventClient.send(body)` POSTs the exact bytes it is given (`Content-Type: application/json;
+charset=UTF-8`) and always returns a `SendResult`: an `Outcome`, the status, headers and body of the
+answer, the time taken, and an `Explanation` in plain words (what happened, what to check). Network
+failures are results, not exceptions; only cancellation propagates (after the exchange is recorded as
+cancelled). Every attempt is written to the `ExchangeRecorder` (the history store): `begin` just
+before the request leaves, `complete` when the answer or the error arrives.
+
+Retries are opt-in (`RetryPolicy(attempts=3)`): a 429 waits for its Retry-After (up to a cap), a
+5xx backs off exponentially. A client-side limiter keeps to Yespo's documented 350 requests/s unless
+the environment says otherwise.
+
+Create clients inside the running loop and close them (`aclose`) on the same loop. `ClientPool`
+keeps one client per environment and replaces it when the environment or its secret changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import email.utils
+import logging
+import random
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from yespo_console import __version__
+from yespo_console.core.diagnostics import Report, inspect_body
+from yespo_console.core.environments import YESPO_EVENT_RATE_LIMIT, AuthMode, Environment, is_loopback_url
+from yespo_console.core.errors import InputError
+from yespo_console.core.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
+from yespo_console.core.masking import mask_headers, scrub
+from yespo_console.core.outcome import Outcome
+from yespo_console.core.ratelimit import RateLimiter
+from yespo_console.core.secrets import Secret, SecretSource, check_secret
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/json; charset=UTF-8"
+USER_AGENT = f"yespo-console/{__version__}"
+MAX_RESPONSE_BYTES = 1024 * 1024  # more is read and dropped; the body is marked truncated
+TRUNCATION_MARK = b"\n[... truncated by Yespo Console]"
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds. `total` bounds one whole attempt (a server trickling bytes cannot hold it forever)."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    write: float = 30.0
+    pool: float = 10.0
+    total: float | None = 30.0
+
+    @classmethod
+    def for_environment(cls, env: Environment) -> Timeouts:
+        return cls(
+            connect=env.connect_timeout_s,
+            read=env.timeout_s,
+            write=env.timeout_s,
+            pool=env.connect_timeout_s,
+            total=env.timeout_s,
+        )
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """`attempts=1` (the default) means no retry."""
+
+    attempts: int = 1
+    on_rate_limited: bool = True  # 429: wait for Retry-After (or back off when it has none)
+    on_server_error: bool = True  # 5xx: exponential backoff with jitter
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    max_retry_after: float = 60.0  # a longer Retry-After ends the retries instead of waiting
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+
+    @classmethod
+    def retrying(cls, attempts: int = 3) -> RetryPolicy:
+        return cls(attempts=attempts)
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before attempt `attempt + 1` after a 5xx: 0.5, 1, 2, 4 … seconds, ±25% jitter."""
+        base: float = min(self.backoff_max, self.backoff_initial * (2.0 ** (attempt - 1)))
+        return base * random.uniform(0.75, 1.25)
+
+
+# -- explanations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    title: str  # what happened, one line
+    detail: str = ""  # what to check
+
+    @property
+    def text(self) -> str:
+        return f"{self.title} {self.detail}".strip()
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent/invalid."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _body_hint(body: bytes, limit: int = 200) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def explain_status(
+    status: int,
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes = b"",
+    *,
+    environment: Environment | None = None,
+    secret: Secret | None = None,
+) -> Explanation:
+    """A plain explanation of an HTTP answer."""
+    where = f" ({environment.label})" if environment else ""
+    said = _body_hint(body)
+    said_text = f' The server said: "{said}"' if said else ""
+    sandbox = environment is not None and environment.is_sandbox
+    if 200 <= status < 300:
+        if sandbox:
+            return Explanation(
+                f"Accepted ({status}) by the sandbox{where}.",
+                "It is recorded in the sandbox inbox; nothing reached Yespo.",
+            )
+        return Explanation(
+            f"Accepted ({status}){where}.",
+            "Yespo took the event. Whether a contact was found shows in Yespo under Automation → Event history.",
+        )
+    if status == 400:
+        extra = ""
+        if "should have the following params" in said:
+            extra = (
+                " The event type has parameter validation switched on and the event lacks a "
+                "required param: add the params it lists."
+            )
+        return Explanation(
+            f"Rejected as invalid (400){where}.",
+            f"The server refused the body.{said_text}{extra} Compare with the local diagnostics.",
+        )
+    if status == 401:
+        if secret is None:
+            key = "No key or token was sent."
+        else:
+            key = (
+                f"The {'token' if (environment and environment.auth == AuthMode.BEARER) else 'key'} sent was "
+                f"{secret.describe()}."
+            )
+        auth_hint = (
+            "For Bearer auth, check the token has not expired (OAuth tokens last 48 hours by default) and "
+            "that this endpoint accepts Bearer tokens."
+            if environment is not None and environment.auth == AuthMode.BEARER
+            else "For Basic auth the API key is the password (the user name can be anything). A key unused "
+            "for 90 days is disabled."
+        )
+        return Explanation(
+            f"Not authorised (401){where}: the API key or token was not accepted.",
+            f"{key} {auth_hint}{said_text}",
+        )
+    if status == 403:
+        return Explanation(
+            f"Forbidden (403){where}: the credentials are valid but lack the rights for events.",
+            f"Give the API key event access in Yespo (Settings → API: full access, or events).{said_text}",
+        )
+    if status == 404:
+        return Explanation(
+            f"Not found (404){where}: nothing answers at this URL.",
+            "Check the URL: the v2 event endpoint ends with /api/v2/event." + said_text,
+        )
+    if status == 405:
+        return Explanation(
+            f"Method not allowed (405){where}.",
+            "The URL is not an event endpoint; it should end with /api/v2/event." + said_text,
+        )
+    if status == 413:
+        return Explanation(
+            f"Too large (413){where}.",
+            "Yespo accepts at most 20 KB of event data; send fewer items." + said_text,
+        )
+    if status == 415:
+        return Explanation(
+            f"Unsupported media type (415){where}.", "The server did not accept application/json." + said_text
+        )
+    if status == 429:
+        seconds = parse_retry_after(_header(headers, "Retry-After"))
+        after = f" It asks to retry after {seconds:g} s (Retry-After)." if seconds is not None else ""
+        return Explanation(
+            f"Rate limited (429){where}: too many requests.{after}",
+            "Yespo allows 350 requests/s for this method. Send more slowly, or turn on retries." + said_text,
+        )
+    if status >= 500:
+        seconds = parse_retry_after(_header(headers, "Retry-After"))
+        after = f" It asks to retry after {seconds:g} s." if seconds is not None else ""
+        return Explanation(
+            f"Server error ({status}){where}: the problem is on the server's side.{after}",
+            "Try again later, or turn on retries with backoff. If it persists, give Yespo "
+            "support the time and the body." + said_text,
+        )
+    if 300 <= status < 400:
+        location = _header(headers, "Location")
+        moved = f" to {location}" if location else ""
+        return Explanation(
+            f"Redirected ({status}){moved}{where}.",
+            "Event requests are not redirected: use the final URL in the environment.",
+        )
+    return Explanation(f"Rejected ({status}){where}.", "See the server's answer." + said_text)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes and contexts, and the members of exception groups."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                stack.append(linked)
+
+
+_DNS_TEXTS = (
+    "name or service not known",
+    "nodename nor servname",
+    "getaddrinfo failed",
+    "temporary failure in name resolution",
+    "no address associated",
+    "name resolution",
+)
+
+
+def classify_error(
+    exc: BaseException, *, url: str, timeouts: Timeouts, environment: Environment | None = None
+) -> tuple[Outcome, Explanation]:
+    """The outcome and explanation of an exchange that ended without an HTTP answer."""
+    parsed = httpx.URL(url)
+    target = f"{parsed.host}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
+    sandbox_hint = (
+        " Is the sandbox running? Start it with `yespo-console sandbox`."
+        if environment is not None and environment.is_sandbox
+        else ""
+    )
+    chain = list(_chain(exc))
+    texts = " | ".join(str(e) for e in chain).lower()
+
+    if isinstance(exc, TimeoutError):
+        within = f" within {timeouts.total:g} s" if timeouts.total is not None else ""
+        return Outcome.TIMEOUT, Explanation(
+            f"No complete answer from {target}{within}.",
+            "The server is slow or hanging. Try again, or raise the environment's timeout.",
+        )
+    if isinstance(exc, httpx.ConnectTimeout):
+        return Outcome.TIMEOUT, Explanation(
+            f"Could not connect to {target} within {timeouts.connect:g} s.",
+            "Check the host and port, your network, firewall, VPN or proxy." + sandbox_hint,
+        )
+    if isinstance(exc, httpx.ReadTimeout):
+        return Outcome.TIMEOUT, Explanation(
+            f"{target} took the request but did not answer within {timeouts.read:g} s.",
+            "The server may be overloaded or hanging; the event may or may not have been received. Try again "
+            "later, or raise the timeout.",
+        )
+    if isinstance(exc, httpx.WriteTimeout):
+        return Outcome.TIMEOUT, Explanation(
+            f"Could not send the request to {target} within {timeouts.write:g} s.",
+            "The connection is too slow or stalled.",
+        )
+    if isinstance(exc, httpx.PoolTimeout):
+        return Outcome.TIMEOUT, Explanation(
+            f"No free connection to {target} within {timeouts.pool:g} s.",
+            "Too many requests are in flight at once; lower the concurrency.",
+        )
+
+    if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain) or "[ssl" in texts:
+        reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError | ssl.CertificateError)), str(exc))
+        if "certificate_verify_failed" in texts or "certificate verify failed" in texts:
+            detail = (
+                "The server's certificate is not trusted (self-signed, expired, or for another name). "
+                "Check the URL and your clock; a company proxy that intercepts TLS needs its "
+                "certificate installed."
+            )
+        elif "wrong_version_number" in texts or "record layer failure" in texts:
+            detail = "The server does not speak TLS on this port: should the URL start with http:// ?"
+        else:
+            detail = "Check the URL, your clock, and any proxy between you and the server."
+        return Outcome.TLS_ERROR, Explanation(f"TLS error with {target}: {reason}", detail)
+
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(t in texts for t in _DNS_TEXTS):
+        return Outcome.CONNECTION_ERROR, Explanation(
+            f"Could not find the host {parsed.host!r} (DNS lookup failed).",
+            "Check the spelling of the URL and your network connection, VPN or DNS settings.",
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in texts:
+        return Outcome.CONNECTION_ERROR, Explanation(
+            f"Connection refused by {target}: nothing is listening there.",
+            "Check the host and port in the URL." + sandbox_hint,
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending" in texts or "disconnected" in texts:
+            return Outcome.CONNECTION_ERROR, Explanation(
+                f"{target} closed the connection without answering.",
+                "The server dropped the request (overloaded, restarting, or a proxy cut it). "
+                "The event may or may not have been received; try again.",
+            )
+        return Outcome.CONNECTION_ERROR, Explanation(
+            f"{target} answered with something that is not valid HTTP ({exc}).",
+            "Check that the URL points at the Yespo API and not at another kind of server (or at the wrong port).",
+        )
+    if any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain) or isinstance(
+        exc, httpx.ReadError | httpx.WriteError
+    ):
+        return Outcome.CONNECTION_ERROR, Explanation(
+            f"The connection to {target} was cut (reset by the server or the network).",
+            "The event may or may not have been received; try again.",
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return Outcome.CONNECTION_ERROR, Explanation(
+            f"Could not connect to {target}: {exc}",
+            "Check the URL, your network and any proxy." + sandbox_hint,
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return Outcome.CONNECTION_ERROR, Explanation(
+            f"The URL {url!r} cannot be used: {exc}", "Use an http:// or https:// URL."
+        )
+    return Outcome.CONNECTION_ERROR, Explanation(
+        f"The request to {target} failed: {type(exc).__name__}: {exc}", "Check the URL and your network."
+    )
+
+
+_NETWORK_TITLES = {
+    Outcome.TIMEOUT: "Timed out.",
+    Outcome.CONNECTION_ERROR: "Connection failed.",
+    Outcome.TLS_ERROR: "TLS error.",
+    Outcome.CANCELLED: "Cancelled.",
+    Outcome.INTERRUPTED: "Interrupted: the console stopped before the answer arrived.",
+    Outcome.PENDING: "Waiting for the answer.",
+}
+
+
+def explain(result: ExchangeResult, *, environment: Environment | None = None) -> Explanation:
+    """The explanation of any recorded result (e.g. a history row)."""
+    if result.status is not None:
+        return explain_status(result.status, result.headers, result.body, environment=environment)
+    if result.error:
+        title, _, detail = result.error.partition("\n")
+        return Explanation(title, detail)
+    return Explanation(_NETWORK_TITLES.get(result.outcome, result.outcome.label))
+
+
+# -- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    request: ExchangeRequest
+    result: ExchangeResult
+    explanation: Explanation
+    exchange_id: int | None = None  # the history row; None when not recorded
+    attempt: int = 1
+    earlier: tuple[SendResult, ...] = ()  # earlier attempts when retries were on
+    history_error: str = ""  # why the exchange could not be recorded, if it could not
+    report: Report | None = None  # the local diagnostics of the body sent
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.result.outcome
+
+    @property
+    def status(self) -> int | None:
+        return self.result.status
+
+    @property
+    def ok(self) -> bool:
+        return self.result.outcome is Outcome.ACCEPTED
+
+    @property
+    def duration_ms(self) -> float | None:
+        return self.result.duration_ms
+
+    @property
+    def body_text(self) -> str:
+        return self.result.body.decode("utf-8", "replace")
+
+    @property
+    def retry_after(self) -> float | None:
+        return parse_retry_after(_header(self.result.headers, "Retry-After"))
+
+    @property
+    def attempts(self) -> int:
+        return len(self.earlier) + 1
+
+
+MIN_SCRUB_LENGTH = 6  # shorter "secrets" (test keys like "k") would mangle every word they occur in
+
+
+def scrub_secret(text: str, secret: Secret | None) -> str:
+    """`text` with the secret (and its Basic-auth forms) masked, for showing server answers and errors."""
+    if secret is None or secret.source is SecretSource.SANDBOX_DEFAULT or len(secret.value) < MIN_SCRUB_LENGTH:
+        return text
+    return scrub(text, [secret.value])
+
+
+def _error_text(explanation: Explanation) -> str:
+    """How an explanation is stored in ExchangeResult.error: title, a newline, the detail."""
+    return f"{explanation.title}\n{explanation.detail}" if explanation.detail else explanation.title
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+def authorization_header(environment: Environment, secret: str) -> str:
+    if environment.auth == AuthMode.BEARER:
+        return f"Bearer {secret}"
+    token = base64.b64encode(f"{environment.username}:{secret}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def check_header_secret(secret: Secret, environment: Environment) -> None:
+    """InputError (never a crash mid-send) when a key or token cannot go into an HTTP header."""
+    what = "token" if environment.auth == AuthMode.BEARER else "API key"
+    try:
+        check_secret(secret.value)
+    except InputError as exc:
+        raise InputError(f"The {what} from {secret.origin} cannot be used: {exc}") from None
+    if environment.auth == AuthMode.BEARER and not secret.value.isascii():
+        raise InputError(f"The {what} from {secret.origin} contains non-ASCII characters; a token is plain ASCII.")
+
+
+_DEFAULT = object()
+
+
+class EventClient:
+    """Sends events to one environment over one long-lived `httpx.AsyncClient`.
+
+    `secret=None` sends no Authorization header (the server answers 401, explained as such).
+    `rate_limit` overrides the environment's (None = no limiter). `transport` is for tests.
+    """
+
+    def __init__(
+        self,
+        environment: Environment,
+        *,
+        secret: Secret | str | None = None,
+        recorder: ExchangeRecorder | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | object | None = _DEFAULT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
+        inspect: bool = True,
+    ) -> None:
+        if isinstance(secret, str):
+            secret = Secret(secret, SecretSource.ENVIRONMENT, "the caller")
+        if secret is not None:
+            check_header_secret(secret, environment)
+        self.environment = environment
+        self.secret: Secret | None = secret
+        self.recorder = recorder
+        self.timeouts = timeouts or Timeouts.for_environment(environment)
+        self.retry = retry or RetryPolicy()
+        rate = environment.rate_limit if rate_limit is _DEFAULT else rate_limit
+        if rate is not None and not isinstance(rate, int | float):
+            raise TypeError("rate_limit must be a number of requests per second or None")
+        self.limiter: RateLimiter | None = (
+            RateLimiter(float(rate), burst=max(1, min(50, int(rate // 10)))) if rate else None
+        )
+        self.inspect = inspect
+        self._transport = transport
+        self._max_connections = max_connections
+        self._http: httpx.AsyncClient | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._headers = {
+            "Content-Type": CONTENT_TYPE,
+            "Accept": "application/json, text/plain, */*",
+            "User-Agent": USER_AGENT,
+        }
+        if secret is not None:
+            self._headers["Authorization"] = authorization_header(environment, secret.value)
+        self._masked_headers = tuple(mask_headers(self._headers))
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying client, created on first use (inside the running loop)."""
+        if self._closed:
+            raise RuntimeError("this EventClient is closed")
+        if self._http is None:
+            limits = httpx.Limits(
+                max_connections=self._max_connections,
+                max_keepalive_connections=min(self._max_connections, 50),
+            )
+            loopback = is_loopback_url(self.environment.url)
+            self._http = httpx.AsyncClient(
+                timeout=self.timeouts.to_httpx(),
+                limits=limits,
+                verify=self.environment.verify_tls,
+                transport=self._transport,
+                trust_env=not loopback,  # never send the local sandbox through a proxy
+                follow_redirects=False,
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> EventClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def cancel_all(self) -> int:
+        """Cancel every send in flight on this client; each is recorded as cancelled. Returns the count."""
+        tasks = [task for task in self._in_flight if not task.done()]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    # -- what would be sent ----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self.environment.url
+
+    @property
+    def masked_headers(self) -> tuple[tuple[str, str], ...]:
+        return self._masked_headers
+
+    def diagnose(self, body: bytes) -> Report | None:
+        try:
+            return inspect_body(body, api_version=self.environment.api_version)
+        except Exception:  # the inspector must never stop a send
+            log.exception("diagnostics failed on a body; sending without them")
+            return None
+
+    def prepare(
+        self, body: bytes | str, *, report: Report | None = None, note: str = "", run_id: str | None = None
+    ) -> ExchangeRequest:
+        """The request as it would be recorded (masked headers, diagnostics), without sending."""
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        if report is None and self.inspect:
+            report = self.diagnose(data)
+        return ExchangeRequest(
+            url=self.environment.url,
+            body=data,
+            environment=self.environment.name,
+            headers=self._masked_headers,
+            event_type=report.event_type if report else None,
+            key_value=report.key_value if report else None,
+            key_value_source=report.key_value_source if report else None,
+            diagnostics=tuple(f.as_dict() for f in report.findings) if report else (),
+            run_id=run_id,
+            note=note,
+        )
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def send(
+        self, body: bytes | str, *, report: Report | None = None, note: str = "", run_id: str | None = None
+    ) -> SendResult:
+        """POST the body; retry per the policy. Cancelling the calling task cancels the exchange."""
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        if report is None and self.inspect:
+            report = self.diagnose(data)
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            earlier: list[SendResult] = []
+            attempt = 1
+            while True:
+                attempt_note = (
+                    note if self.retry.attempts == 1 else f"{note} (attempt {attempt} of {self.retry.attempts})".strip()
+                )
+                request = self.prepare(data, report=report, note=attempt_note, run_id=run_id)
+                outcome = await self._send_once(request, attempt, report, tuple(earlier))
+                delay = self._retry_delay(outcome, attempt)
+                if delay is None:
+                    return outcome
+                earlier.append(replace(outcome, earlier=()))
+                attempt += 1
+                await asyncio.sleep(delay)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    def _retry_delay(self, outcome: SendResult, attempt: int) -> float | None:
+        policy = self.retry
+        if attempt >= policy.attempts:
+            return None
+        if outcome.outcome is Outcome.RATE_LIMITED and policy.on_rate_limited:
+            seconds = outcome.retry_after
+            if seconds is None:
+                return policy.backoff(attempt)
+            return seconds if seconds <= policy.max_retry_after else None
+        if outcome.outcome is Outcome.SERVER_ERROR and policy.on_server_error:
+            seconds = outcome.retry_after
+            if seconds is not None and seconds <= policy.max_retry_after:
+                return max(seconds, policy.backoff(attempt))
+            return policy.backoff(attempt)
+        return None
+
+    async def _send_once(
+        self, request: ExchangeRequest, attempt: int, report: Report | None, earlier: tuple[SendResult, ...]
+    ) -> SendResult:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        http = self.http
+        exchange_id, history_error = self._begin(request)
+        started = time.perf_counter()
+        try:
+            http_request = http.build_request("POST", request.url, content=request.body, headers=self._headers)
+            async with asyncio.timeout(self.timeouts.total):
+                response = await http.send(http_request, stream=True)
+                try:
+                    content = await _read_capped(response)
+                finally:
+                    await response.aclose()
+        except asyncio.CancelledError:
+            explanation = Explanation(
+                "Cancelled before the answer arrived.",
+                "The request may already have reached the server; check before sending again.",
+            )
+            result = ExchangeResult(Outcome.CANCELLED, duration_ms=_ms(started), error=_error_text(explanation))
+            history_error = self._complete(exchange_id, result) or history_error
+            raise
+        except Exception as exc:  # every failure is an outcome, never a crash
+            outcome, explanation = classify_error(
+                exc, url=request.url, timeouts=self.timeouts, environment=self.environment
+            )
+            explanation = Explanation(
+                scrub_secret(explanation.title, self.secret), scrub_secret(explanation.detail, self.secret)
+            )
+            result = ExchangeResult(outcome, duration_ms=_ms(started), error=_error_text(explanation))
+        else:
+            status = response.status_code
+            headers = tuple(mask_headers(response.headers.multi_items()))
+            outcome = Outcome.from_status(status)
+            explanation = explain_status(status, headers, content, environment=self.environment, secret=self.secret)
+            result = ExchangeResult(
+                outcome,
+                status=status,
+                headers=headers,
+                body=content,
+                duration_ms=_ms(started),
+                error="" if outcome is Outcome.ACCEPTED else _error_text(explanation),
+            )
+        history_error = self._complete(exchange_id, result) or history_error
+        return SendResult(request, result, explanation, exchange_id, attempt, earlier, history_error, report)
+
+    def _begin(self, request: ExchangeRequest) -> tuple[int | None, str]:
+        if self.recorder is None:
+            return None, ""
+        try:
+            return self.recorder.begin(request), ""
+        except Exception as exc:
+            log.warning("could not record the exchange: %s", exc)
+            return None, f"Not recorded in history: {exc}"
+
+    def _complete(self, exchange_id: int | None, result: ExchangeResult) -> str:
+        if self.recorder is None or exchange_id is None:
+            return ""
+        try:
+            self.recorder.complete(exchange_id, result)
+        except Exception as exc:
+            log.warning("could not record the result of exchange %s: %s", exchange_id, exc)
+            return f"The result was not recorded in history: {exc}"
+        return ""
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000.0, 3)
+
+
+async def _read_capped(response: httpx.Response, limit: int = MAX_RESPONSE_BYTES) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    async for chunk in response.aiter_bytes():
+        if truncated:
+            continue  # drain, so the connection can be reused
+        if size + len(chunk) > limit:
+            chunks.append(chunk[: limit - size])
+            truncated = True
+            continue
+        chunks.append(chunk)
+        size += len(chunk)
+    data = b"".join(chunks)
+    return data + TRUNCATION_MARK if truncated else data
+
+
+# -- one client per environment ------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    client: EventClient
+    signature: tuple[Any, ...]
+
+
+@dataclass
+class ClientPool:
+    """One `EventClient` per environment name, rebuilt when the environment or its secret changes.
+
+    The GUI keeps one pool for its lifetime and closes it on quit, on the loop that used it.
+    """
+
+    recorder: ExchangeRecorder | None = None
+    retry: RetryPolicy | None = None
+    timeouts: Timeouts | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    _clients: dict[str, _Entry] = field(default_factory=dict)
+    _retired: list[EventClient] = field(default_factory=list)
+
+    def client(self, environment: Environment, secret: Secret | None) -> EventClient:
+        signature = (
+            environment,
+            secret.value if secret else None,
+            secret.source if secret else None,
+            self.retry,
+            self.timeouts,
+        )
+        entry = self._clients.get(environment.name)
+        if entry is not None and entry.signature == signature and not entry.client.closed:
+            return entry.client
+        if entry is not None:
+            self._retired.append(entry.client)  # closed at the next aclose/prune; may still be sending
+        client = EventClient(
+            environment,
+            secret=secret,
+            recorder=self.recorder,
+            retry=self.retry,
+            timeouts=self.timeouts,
+            transport=self.transport,
+        )
+        self._clients[environment.name] = _Entry(client, signature)
+        return client
+
+    async def prune(self) -> None:
+        """Close replaced clients that have nothing in flight."""
+        keep: list[EventClient] = []
+        for client in self._retired:
+            if client.in_flight:
+                keep.append(client)
+            else:
+                await client.aclose()
+        self._retired = keep
+
+    def cancel_all(self) -> int:
+        return sum(entry.client.cancel_all() for entry in self._clients.values()) + sum(
+            client.cancel_all() for client in self._retired
+        )
+
+    async def aclose(self) -> None:
+        clients = [entry.client for entry in self._clients.values()] + self._retired
+        self._clients.clear()
+        self._retired = []
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+
+__all__ = [
+    "CONTENT_TYPE",
+    "YESPO_EVENT_RATE_LIMIT",
+    "ClientPool",
+    "EventClient",
+    "Explanation",
+    "RetryPolicy",
+    "SendResult",
+    "Timeouts",
+    "authorization_header",
+    "classify_error",
+    "explain",
+    "explain_status",
+    "parse_retry_after",
+    "scrub_secret",
+]

@@ -1,0 +1,332 @@
+"""What the sandbox received: a small SQLite file of its own (`sandbox.sqlite3` in the data folder).
+
+One row per request to an API endpoint (a past_events batch is one row, with per-event findings).
+Headers are stored masked; the body as received. The file keeps the newest `max_records` rows.
+Safe to use from several threads (one connection behind a lock); two sandboxes may share a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from yespo_console.core.paths import data_dir
+
+SANDBOX_FILE = "sandbox.sqlite3"
+SCHEMA_VERSION = 1
+DEFAULT_MAX_RECORDS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    remote TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    status INTEGER,
+    response TEXT NOT NULL DEFAULT '',
+    fault TEXT,
+    auth TEXT NOT NULL DEFAULT '',
+    valid INTEGER,
+    event_type TEXT,
+    key_value TEXT,
+    key_value_source TEXT,
+    event_count INTEGER NOT NULL DEFAULT 1,
+    diagnostics TEXT NOT NULL DEFAULT '[]',
+    notes TEXT NOT NULL DEFAULT '[]',
+    duration_ms REAL
+);
+"""
+
+_COLUMNS = (
+    "id, received_at, endpoint, method, path, remote, headers, body, status, response, fault, auth, valid, "
+    "event_type, key_value, key_value_source, event_count, diagnostics, notes, duration_ms"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxEvent:
+    """One request the sandbox received, how it judged it and what it answered."""
+
+    id: int
+    received_at: datetime
+    endpoint: str  # "v2/event", "v1/event", "v2/past_events"
+    method: str
+    path: str
+    remote: str  # "127.0.0.1:54321"
+    headers: tuple[tuple[str, str], ...]  # masked
+    body: bytes
+    status: int | None  # None: the connection was dropped (or garbage sent) on purpose
+    response: str = ""
+    fault: str | None = None  # the injected fault, if one decided the answer
+    auth: str = ""  # "Basic (user '')", "Bearer", or why it was refused
+    valid: bool | None = None  # None when the body was not judged (e.g. refused before)
+    event_type: str | None = None
+    key_value: str | None = None
+    key_value_source: str | None = None
+    event_count: int = 1
+    diagnostics: tuple[dict[str, Any], ...] = ()  # Finding.as_dict(); batch paths start "events[i]."
+    notes: tuple[str, ...] = ()  # HTTP-level remarks (Content-Type, charset, ...)
+    duration_ms: float | None = None
+
+    @property
+    def errors(self) -> tuple[dict[str, Any], ...]:
+        return tuple(d for d in self.diagnostics if d.get("severity") == "error")
+
+    @property
+    def body_text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form served at GET /_sandbox/events."""
+        try:
+            body: str = self.body.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            body = base64.b64encode(self.body).decode("ascii")
+            encoding = "base64"
+        return {
+            "id": self.id,
+            "receivedAt": self.received_at.isoformat(),
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "path": self.path,
+            "remote": self.remote,
+            "headers": [list(pair) for pair in self.headers],
+            "body": body,
+            "bodyEncoding": encoding,
+            "status": self.status,
+            "response": self.response,
+            "fault": self.fault,
+            "auth": self.auth,
+            "valid": self.valid,
+            "eventTypeKey": self.event_type,
+            "keyValue": self.key_value,
+            "keyValueSource": self.key_value_source,
+            "eventCount": self.event_count,
+            "diagnostics": list(self.diagnostics),
+            "notes": list(self.notes),
+            "durationMs": self.duration_ms,
+        }
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """A record before it has an id."""
+
+    endpoint: str
+    method: str
+    path: str
+    remote: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    status: int | None = None
+    response: str = ""
+    fault: str | None = None
+    auth: str = ""
+    valid: bool | None = None
+    event_type: str | None = None
+    key_value: str | None = None
+    key_value_source: str | None = None
+    event_count: int = 1
+    diagnostics: tuple[dict[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
+    duration_ms: float | None = None
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class SandboxStore:
+    def __init__(self, path: str | os.PathLike[str], *, max_records: int = DEFAULT_MAX_RECORDS) -> None:
+        self.path = Path(path)
+        self.max_records = max_records
+        self._lock = threading.Lock()
+        self._inserts = 0
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=5.0)
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} was written by a newer Yespo Console (schema {version}); "
+                    "use another --data-dir or move the file aside."
+                )
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise RuntimeError(
+                f"The sandbox record file {self.path} cannot be used ({exc}); move it aside and start again."
+            ) from exc
+
+    @classmethod
+    def open(cls, data_dir_override: str | os.PathLike[str] | None = None) -> SandboxStore:
+        return cls(data_dir(data_dir_override) / SANDBOX_FILE)
+
+    def add(self, event: NewEvent, respond: Callable[[int], str] | None = None) -> SandboxEvent:
+        """Insert a record. `respond(id)` may produce the response text once the id is known."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._conn.execute(
+                    "INSERT INTO events (received_at, endpoint, method, path, remote, headers, body, status, "
+                    "response, fault, auth, valid, event_type, key_value, key_value_source, event_count, "
+                    "diagnostics, notes, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        event.received_at.isoformat(),
+                        event.endpoint,
+                        event.method,
+                        event.path,
+                        event.remote,
+                        json.dumps(event.headers, ensure_ascii=False),
+                        event.body,
+                        event.status,
+                        event.response,
+                        event.fault,
+                        event.auth,
+                        None if event.valid is None else int(event.valid),
+                        event.event_type,
+                        event.key_value,
+                        event.key_value_source,
+                        event.event_count,
+                        json.dumps(event.diagnostics, ensure_ascii=False),
+                        json.dumps(event.notes, ensure_ascii=False),
+                        event.duration_ms,
+                    ),
+                )
+                row_id = int(cursor.lastrowid or 0)
+                if respond is not None:
+                    event.response = respond(row_id)
+                    self._conn.execute("UPDATE events SET response = ? WHERE id = ?", (event.response, row_id))
+                self._inserts += 1
+                if self._inserts % 500 == 0:
+                    self._conn.execute("DELETE FROM events WHERE id <= ?", (row_id - self.max_records,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return _from_new(row_id, event)
+
+    def update_result(self, event_id: int, *, status: int | None, response: str, duration_ms: float | None) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE events SET status = ?, response = ?, duration_ms = ? WHERE id = ?",
+                (status, response, duration_ms, event_id),
+            )
+
+    def list(self, limit: int = 50, *, since_id: int | None = None) -> list[SandboxEvent]:
+        """Newest first; with `since_id`, only records after it."""
+        limit = max(0, min(int(limit), 10_000))
+        with self._lock:
+            if since_id is None:
+                rows = self._conn.execute(
+                    f"SELECT {_COLUMNS} FROM events ORDER BY id DESC LIMIT ?", (limit,)
+                ).fetchall()
+            else:
+                rows = self._conn.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE id > ? ORDER BY id DESC LIMIT ?", (since_id, limit)
+                ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def get(self, event_id: int) -> SandboxEvent | None:
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def clear(self) -> int:
+        with self._lock:
+            cursor = self._conn.execute("DELETE FROM events")
+            return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _from_new(row_id: int, event: NewEvent) -> SandboxEvent:
+    return SandboxEvent(
+        id=row_id,
+        received_at=event.received_at,
+        endpoint=event.endpoint,
+        method=event.method,
+        path=event.path,
+        remote=event.remote,
+        headers=event.headers,
+        body=event.body,
+        status=event.status,
+        response=event.response,
+        fault=event.fault,
+        auth=event.auth,
+        valid=event.valid,
+        event_type=event.event_type,
+        key_value=event.key_value,
+        key_value_source=event.key_value_source,
+        event_count=event.event_count,
+        diagnostics=event.diagnostics,
+        notes=event.notes,
+        duration_ms=event.duration_ms,
+    )
+
+
+def _from_row(row: tuple[Any, ...]) -> SandboxEvent:
+    (
+        row_id,
+        received_at,
+        endpoint,
+        method,
+        path,
+        remote,
+        headers,
+        body,
+        status,
+        response,
+        fault,
+        auth,
+        valid,
+        event_type,
+        key_value,
+        key_value_source,
+        event_count,
+        diagnostics,
+        notes,
+        duration_ms,
+    ) = row
+    return SandboxEvent(
+        id=int(row_id),
+        received_at=datetime.fromisoformat(received_at),
+        endpoint=endpoint,
+        method=method,
+        path=path,
+        remote=remote,
+        headers=tuple((str(k), str(v)) for k, v in json.loads(headers)),
+        body=bytes(body),
+        status=status,
+        response=response,
+        fault=fault,
+        auth=auth,
+        valid=None if valid is None else bool(valid),
+        event_type=event_type,
+        key_value=key_value,
+        key_value_source=key_value_source,
+        event_count=int(event_count),
+        diagnostics=tuple(json.loads(diagnostics)),
+        notes=tuple(json.loads(notes)),
+        duration_ms=duration_ms,
+    )
