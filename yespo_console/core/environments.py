@@ -21,8 +21,8 @@ import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from yespo_console.core.errors import InputError, YespoConsoleError
@@ -57,20 +57,25 @@ class AuthMode(StrEnum):
 EnvironmentKind = Literal["sandbox", "remote"]
 
 
+def url_host(url: str) -> str:
+    """The host name of a URL, lower case; "" when there is none or the URL does not parse.
+
+    urllib, not httpx: environments are built when the window opens, and httpx costs ~130 ms to import.
+    """
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".")
+    except (ValueError, TypeError, AttributeError):
+        return ""
+
+
 def is_production_url(url: str) -> bool:
     """True when the URL's host is a real Yespo/eSputnik host (or a subdomain of one)."""
-    try:
-        host = httpx.URL(url).host.lower().rstrip(".")
-    except (httpx.InvalidURL, TypeError):
-        return False
-    return any(host == known or host.endswith("." + known) for known in PRODUCTION_HOSTS)
+    host = url_host(url)
+    return bool(host) and any(host == known or host.endswith("." + known) for known in PRODUCTION_HOSTS)
 
 
 def is_loopback_url(url: str) -> bool:
-    try:
-        host = httpx.URL(url).host.lower()
-    except (httpx.InvalidURL, TypeError):
-        return False
+    host = url_host(url)
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
@@ -82,12 +87,13 @@ def check_url(url: str) -> str:
     if _CONTROL_RE.search(text) or " " in text:
         raise InputError(f"The URL {text!r} contains spaces or control characters.")
     try:
-        parsed = httpx.URL(text)
-    except (httpx.InvalidURL, TypeError) as exc:
+        parsed = urlsplit(text)
+        parsed.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    except ValueError as exc:
         raise InputError(f"The URL {text!r} is not valid: {exc}") from exc
-    if parsed.scheme not in ("http", "https"):
+    if parsed.scheme.lower() not in ("http", "https"):
         raise InputError(f"The URL {text!r} must start with http:// or https://.")
-    if not parsed.host:
+    if not parsed.hostname:
         raise InputError(f"The URL {text!r} has no host name.")
     return text
 
@@ -168,11 +174,11 @@ class Environment(BaseModel):
     @property
     def api_version(self) -> Literal["v1", "v2"]:
         """Which rules the target applies: v1 (every value a string) for a /api/v1/ URL, else v2."""
-        return "v1" if "/api/v1/" in httpx.URL(self.url).path else "v2"
+        return "v1" if "/api/v1/" in urlsplit(self.url).path else "v2"
 
     @property
     def host(self) -> str:
-        return httpx.URL(self.url).host
+        return url_host(self.url)
 
     def with_url(self, url: str) -> Environment:
         """A copy aimed at another URL (e.g. the embedded sandbox's real port)."""

@@ -1,20 +1,31 @@
-"""A local Yespo-compatible endpoint: see `yespo_console.sandbox.server` for what it serves."""
+"""A local Yespo-compatible endpoint: see `yespo_console.sandbox.server` for what it serves.
 
-from yespo_console.sandbox.faults import Faults
-from yespo_console.sandbox.judge import AuthCheck, check_auth, rejection_text
-from yespo_console.sandbox.server import SERVICE, Sandbox, SandboxError, SandboxThread
-from yespo_console.sandbox.store import SANDBOX_FILE, SandboxEvent, SandboxStore
+The names are loaded on first use: the window imports `faults` at start-up and should not pay for
+starlette and uvicorn before the sandbox actually starts.
+"""
 
-__all__ = [
-    "SANDBOX_FILE",
-    "SERVICE",
-    "AuthCheck",
-    "Faults",
-    "Sandbox",
-    "SandboxError",
-    "SandboxEvent",
-    "SandboxStore",
-    "SandboxThread",
-    "check_auth",
-    "rejection_text",
-]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Faults": "faults",
+    "AuthCheck": "judge",
+    "check_auth": "judge",
+    "rejection_text": "judge",
+    "SERVICE": "server",
+    "Sandbox": "server",
+    "SandboxError": "server",
+    "SandboxThread": "server",
+    "SANDBOX_FILE": "store",
+    "SandboxEvent": "store",
+    "SandboxStore": "store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
