@@ -138,3 +138,21 @@ def test_history_search_finds_a_sent_event(window, session, qtbot):
     dock.apply_filters()
     qtbot.waitUntil(lambda: dock.model.rowCount() == 1)
     assert dock.model.summary_at(0).event_type == "searchRequest"
+
+
+def test_a_real_confirmation_dialog_does_not_disturb_the_loop(window, session, qtbot, caplog):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def answer_no():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QMessageBox)
+        dialog.button(QMessageBox.StandardButton.No).click()
+
+    window.env_combo.setCurrentIndex(window.env_combo.findData("yespo"))
+    QTimer.singleShot(300, answer_no)
+    with qtbot.waitSignal(window.send_finished, timeout=5000) as refused:
+        window.send_action.trigger()
+    assert refused.args == [None]
+    window.env_combo.setCurrentIndex(window.env_combo.findData("sandbox"))
+    assert send(window, qtbot).status == 200
+    assert not [r for r in caplog.records if "Cannot enter into task" in r.getMessage()]

@@ -103,8 +103,7 @@ async def _run(window_size: QSize | None, screenshot: Path | None, event: str | 
     await session.start_sandbox()  # after the window shows: it opens sooner, and says when it listens
     window.sandbox_ready()
     if screenshot is not None:
-        await asyncio.sleep(0.3)  # let layouts and the first paint settle
-        app.processEvents()
+        await asyncio.sleep(0.3)  # let layouts, the first paint and the sandbox settle
         ok = window.grab().save(str(screenshot))
         window.close()
         await session.aclose()

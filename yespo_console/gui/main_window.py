@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -23,13 +24,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from yespo_console import APP_NAME, __version__
 from yespo_console.core.catalog import CUSTOM, EVENTS
@@ -59,7 +60,7 @@ from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:
-    from yespo_console.core.client import SendResult
+    from yespo_console.core.client import EventClient, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,14 @@ class ResponsePane(QTabWidget):
             text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
         self.body.setPlainText(text)
         self.setTabText(2, f"Body ({len(result.result.body):,} B)")
+
+
+def _report_crash(task: asyncio.Future[Any]) -> None:
+    """Route an unexpected error of a send task to the app's exception hook (a dialog and the log)."""
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        assert error is not None
+        sys.excepthook(type(error), error, error.__traceback__)
 
 
 def _escape(text: str) -> str:
@@ -174,7 +183,11 @@ class MainWindow(QMainWindow):
         right.addWidget(self.payload)
         right.addWidget(self.ladder)
         right.addWidget(self.diagnostics)
-        right.setSizes([430, 200, 170])
+        right.setSizes([560, 180, 110])
+        self.ladder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 0)
+        right.setStretchFactor(2, 1)
 
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(scroll)
@@ -188,7 +201,9 @@ class MainWindow(QMainWindow):
         vertical = QSplitter(Qt.Orientation.Vertical, self)
         vertical.addWidget(self.main_split)
         vertical.addWidget(self.response)
-        vertical.setSizes([640, 200])
+        vertical.setSizes([700, 130])
+        vertical.setStretchFactor(0, 4)
+        vertical.setStretchFactor(1, 1)
         self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
         self.history_dock.load_requested.connect(self.load_exchange)
         self.history_dock.resend_requested.connect(self.resend)
@@ -198,6 +213,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
         self.tabifyDockWidget(self.history_dock, self.inbox)
         self.history_dock.raise_()
+        # The form and the preview are the work; the docks start small (a saved layout overrides this).
+        self.resizeDocks([self.history_dock], [230], Qt.Orientation.Vertical)
         if self.session.sandbox is not None or self.session.sandbox_error:
             self.inbox.attach(self.session.sandbox, self.session.sandbox_error)
         self.vertical_split = vertical
@@ -513,35 +530,60 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    @asyncSlot()
-    async def send(self) -> None:
+    # Dialogs run here, in plain slots, before any coroutine starts: a modal dialog's nested event loop
+    # inside a running asyncio task makes qasync step other tasks re-entrantly ("Cannot enter into task").
+    def send(self) -> None:
+        env = self.environment
+        client = self._client_after_checks([env])
+        if client is not None:
+            self._start_sends([(client[0], env.url, self.current_body(), "")], report=self._report)
+
+    def resend(self, exchanges: list[Exchange]) -> None:
+        """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
+        names = set(self.session.environments.names())
+        envs = [self.session.environment(e.environment if e.environment in names else self.env_combo.currentData())
+                for e in exchanges]
+        clients = self._client_after_checks(envs)
+        if clients is not None:
+            self._start_sends([(client, env.url, exchange.request_body, f"re-sent from #{exchange.id}")
+                               for client, env, exchange in zip(clients, envs, exchanges, strict=True)])
+
+    def _client_after_checks(self, envs: list[Environment]) -> list[EventClient] | None:
+        """The clients to send with, once nothing is in flight and production sends are confirmed."""
         if self._send_task is not None and not self._send_task.done():
             self.statusBar().showMessage("A request is already in flight: Esc cancels it.", 4000)
-            return
-        env = self.environment
-        if env.needs_confirmation and not self.confirm_production(env):
+            return None
+        guarded = next((env for env in envs if env.needs_confirmation), None)
+        if guarded is not None and not self.confirm_production(guarded):
             self.statusBar().showMessage("Not sent.", 4000)
             self.send_finished.emit(None)
-            return
-        body = self.current_body()
+            return None
         try:
-            client = self.session.client(env)
+            return [self.session.client(env) for env in envs]
         except InputError as exc:  # a secret that cannot go into a header (a pasted line break, say)
             self.response.show_message(f"<b>Not sent</b><p>{_escape(str(exc))}</p>")
             self.send_finished.emit(None)
-            return
+            return None
+
+    def _start_sends(self, jobs: list[tuple[EventClient, str, bytes, str]], report: Report | None = None) -> None:
         self.busy.show()
         self.send_action.setEnabled(False)
         self.cancel_action.setEnabled(True)
-        self.response.show_busy(env.url)
-        self._send_task = asyncio.ensure_future(client.send(body, report=self._report))
+        self._send_task = asyncio.ensure_future(self._send_all(jobs, report))
+        self._send_task.add_done_callback(_report_crash)
+
+    async def _send_all(self, jobs: list[tuple[EventClient, str, bytes, str]], report: Report | None) -> None:
         result: SendResult | None = None
         try:
-            result = await self._send_task
+            for number, (client, url, body, note) in enumerate(jobs, start=1):
+                self.response.show_busy(url if len(jobs) == 1 else f"{url} ({number} of {len(jobs)})")
+                result = await client.send(body, report=report, note=note)
         except asyncio.CancelledError:
+            result = None
+            rest = " The remaining re-sends were not sent." if len(jobs) > 1 else ""
             self.response.show_message("<span style='font-size:14pt; color:#5f6368'><b>Cancelled</b></span><p>The "
                                        "request may already have reached the server; it is kept in history as "
-                                       "cancelled.</p>")
+                                       f"cancelled.{rest}</p>")
         finally:
             self._send_task = None
             self.busy.hide()
@@ -571,39 +613,6 @@ class MainWindow(QMainWindow):
             self.payload.setCurrentIndex(PayloadPanel.RAW)
             self.payload.raw.setPlainText(text)
         self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history.", 5000)
-
-    @asyncSlot(object)
-    async def resend(self, exchanges: list[Exchange]) -> None:
-        """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
-        if self._send_task is not None and not self._send_task.done():
-            self.statusBar().showMessage("A request is already in flight: Esc cancels it.", 4000)
-            return
-        names = set(self.session.environments.names())
-        envs = [self.session.environment(e.environment if e.environment in names else self.env_combo.currentData())
-                for e in exchanges]
-        guarded = next((env for env in envs if env.needs_confirmation), None)
-        if guarded is not None and not self.confirm_production(guarded):
-            self.send_finished.emit(None)
-            return
-        result: SendResult | None = None
-        self.busy.show()
-        self.cancel_action.setEnabled(True)
-        try:
-            for number, (exchange, env) in enumerate(zip(exchanges, envs, strict=True), start=1):
-                self.response.show_busy(f"{env.url} ({number} of {len(exchanges)})")
-                self._send_task = asyncio.ensure_future(
-                    self.session.client(env).send(exchange.request_body, note=f"re-sent from #{exchange.id}"))
-                result = await self._send_task
-        except asyncio.CancelledError:
-            result = None
-            self.response.show_message("<b>Cancelled</b> — the remaining re-sends were not sent.")
-        finally:
-            self._send_task = None
-            self.busy.hide()
-            self.cancel_action.setEnabled(False)
-        if result is not None:
-            self.response.show_result(result)
-        self.send_finished.emit(result)
 
     def cancel_send(self) -> None:
         if self._send_task is not None and not self._send_task.done():
