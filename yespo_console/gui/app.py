@@ -14,7 +14,7 @@ from types import TracebackType
 os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
 
 import qasync
-from PySide6.QtCore import QSettings, QSize
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -67,20 +67,31 @@ def setup_logging(home: Path) -> Path:
     return path
 
 
+_error_boxes: list[QMessageBox] = []
+
+
 def install_excepthook(log_path: Path | None) -> None:
-    """An uncaught error (an async slot's included) shows a dialog and is logged; the app lives on."""
+    """An uncaught error (an async slot's included) is logged and shown in a dialog; the app lives on.
+
+    The dialog is shown, not exec()'d: a nested event loop inside a running asyncio task would make
+    qasync step other tasks re-entrantly.
+    """
 
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, error, tb))
         log.error("unexpected error:\n%s", text)
-        if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
             sys.__excepthook__(kind, error, tb)
             return
         box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, f"Something went wrong: {error}")
         where = f" It was logged to {log_path}." if log_path else ""
         box.setInformativeText(f"Your data is safe; the window keeps working.{where}")
         box.setDetailedText(text)
-        box.exec()
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _error_boxes.append(box)  # no parent: without a reference Python would delete it at once
+        box.finished.connect(lambda _result: _error_boxes.remove(box))
+        box.show()
 
     sys.excepthook = hook
 

@@ -10,7 +10,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -642,6 +642,13 @@ class MainWindow(QMainWindow):
         self.settings.setValue(CURRENT_KEY, json.dumps(self.form.draft().model_dump(mode="json"), ensure_ascii=False))
         self.settings.sync()
 
+    def changeEvent(self, event: QEvent) -> None:
+        # Follow a light/dark switch of the system palette while running.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            for view in self.findChildren(CodeView):
+                view.highlighter.refresh_palette()
+        super().changeEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_send()
         self.inbox.detach()
@@ -649,14 +656,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def about(self) -> None:
-        import httpx
-        import PySide6
-        import qasync
+        from importlib.metadata import version
 
         from yespo_console.core.history import SCHEMA_VERSION
+
+        versions = " · ".join(f"{name} {version(name)}" for name in ("PySide6-Essentials", "qasync", "httpx",
+                                                                       "pydantic", "uvicorn"))
 
         QMessageBox.about(
             self, f"About {APP_NAME}",
             f"<h3>{APP_NAME} {__version__}</h3><p>Test and debug console for the Yespo Generate event v2 API.</p>"
-            f"<p>PySide6 {PySide6.__version__} · qasync {qasync.__version__} · httpx {httpx.__version__} · "
-            f"history schema {SCHEMA_VERSION}</p><p>Data folder: {self.session.home}</p>")
+            f"<p>{versions} · Python {sys.version.split()[0]} · history schema {SCHEMA_VERSION}</p>"
+            f"<p>Data folder: {self.session.home}</p>")
