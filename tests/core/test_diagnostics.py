@@ -327,3 +327,14 @@ params_like = st.fixed_dictionaries({
 def test_never_raises_on_event_shaped_values(value):
     report = inspect_event(value)
     assert all(f.path and f.message for f in report.findings)
+
+
+def test_missing_param_hint_is_written_in_the_bodys_own_nesting():
+    def hint(body):
+        return next(f.hint for f in inspect_body(json.dumps(body)).findings if f.code == "field.missing")
+
+    as_string = event("productViewed", product=None)
+    assert '"value":"{\\"productId\\"' in hint(as_string)
+    as_object = event("productViewed", product=None, currencyCode=None)
+    as_object["params"].append({"name": "extra", "value": {"a": 1}})
+    assert '"value":{"productId"' in hint(as_object)

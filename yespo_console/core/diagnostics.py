@@ -36,7 +36,7 @@ from yespo_console.core.catalog import (
     event_spec,
 )
 from yespo_console.core.locators import KEY_VALUE, Resolution, resolve_body
-from yespo_console.core.payload import dump_json
+from yespo_console.core.payload import NestedEncoding, detect_nested_encoding, dump_json
 from yespo_console.core.repair import find_unescaped_nested
 
 ApiVersion = Literal["v1", "v2"]
@@ -147,6 +147,7 @@ def _numeric_string(value: Any) -> float | None:
 @dataclass
 class _Inspector:
     api_version: ApiVersion
+    encoding: NestedEncoding = "string"  # how the body carries nested values, for hints written its way
     findings: list[Finding] = field(default_factory=list)
 
     def error(self, code: str, path: str, message: str, hint: str = "") -> None:
@@ -351,7 +352,7 @@ class _Inspector:
                           f"{name!r} is not {documented!r}: names are case-sensitive.", f"Rename it to {documented!r}.")
 
     def absent_param(self, spec: EventSpec, param: ParamSpec) -> None:
-        example = _example_item(param)
+        example = _example_item(param, self.encoding)
         if param.required and param.empty_allowed:
             self.warn("field.missing_list", "params",
                       f"{spec.key} has no {param.name!r}: Yespo may read it as an empty list.",
@@ -469,19 +470,23 @@ def _example_object(param: ParamSpec) -> dict[str, Any]:
     return obj
 
 
-def _example_item(param: ParamSpec) -> str:
+def _example_item(param: ParamSpec, nested: NestedEncoding) -> str:
+    """The missing param as it should be written, in the body's own nesting (a string unless it uses objects)."""
     if param.shape is Shape.SCALAR and param.field is not None:
         value: Any = param.field.example
-    elif param.shape is Shape.LIST:
-        value = [] if param.empty_allowed else [_example_object(param)]
+        if nested == "string" and not isinstance(value, str):
+            value = dump_json(value)
     else:
-        value = _example_object(param)
+        value = ([] if param.empty_allowed else [_example_object(param)]) if param.shape is Shape.LIST \
+            else _example_object(param)
+        if nested == "string":
+            value = dump_json(value)
     return dump_json({"name": param.name, "value": value})
 
 
 def inspect_event(obj: object, *, api_version: ApiVersion = "v2", size: int | None = None) -> Report:
     """Inspect an already parsed event (one body, or one item of a past_events batch)."""
-    inspector = _Inspector(api_version)
+    inspector = _Inspector(api_version, detect_nested_encoding(obj) or "string" if isinstance(obj, dict) else "string")
     if not isinstance(obj, dict):
         inspector.error("body.not_object", ROOT, f"The body is {_type_name(obj)}; it must be a JSON object.",
                         'Send {"eventTypeKey": ..., "params": [...]}.')
