@@ -165,6 +165,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=_guarded(_clear))
 
+    p = actions.add_parser("replay", help="send the matching exchanges' exact request bytes again",
+                           conflict_handler="resolve",  # --env names the target here; --from-env filters
+                           description="Send the matching exchanges again, oldest first, through the scenario "
+                           "runner: the exact stored request bytes, within --rate, --concurrency at once, kept in "
+                           "the history with a new run id. The target is --env or --url, else the environment they "
+                           "were sent to. Exit 0 when every one was accepted, 1 when one was not (or none matched), "
+                           "2 bad arguments, 3 when the only failures were network errors.")
+    _add_filters(p)
+    from yespo_console.cli.run_cmd import add_replay_arguments
+
+    add_replay_arguments(p)
+    p.set_defaults(func=_guarded(_replay))
+
     p = actions.add_parser("stats", help="how many exchanges, by outcome and event type, file size")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=_guarded(_stats))
@@ -361,6 +374,14 @@ def _clear(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     print(f"deleted {deleted} exchange(s)")
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from yespo_console.cli.run_cmd import replay
+
+    return replay(args, replace(_filters(args), environment=args.from_env))
 
 
 def _stats(args: argparse.Namespace) -> int:

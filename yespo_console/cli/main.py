@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "yespo_console.cli.send_cmd",
     "yespo_console.cli.sandbox_cmd",
     "yespo_console.cli.gui_cmd",
+    "yespo_console.cli.run_cmd",
+    "yespo_console.cli.past_events_cmd",
 )
 
 

@@ -13,9 +13,8 @@ import json
 import sys
 from typing import Any
 
-import httpx
-
 from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.client import (
     EventClient,
     RetryPolicy,
@@ -30,10 +29,8 @@ from yespo_console.core.environments import (
     AuthMode,
     Environment,
     EnvironmentStore,
-    is_loopback_url,
 )
-from yespo_console.core.errors import InputError, YespoConsoleError
-from yespo_console.core.exchange import ExchangeRecorder
+from yespo_console.core.errors import InputError
 from yespo_console.core.outcome import Outcome
 from yespo_console.core.payload import build_body, parse_body
 from yespo_console.core.secrets import Secret, SecretStore
@@ -120,38 +117,6 @@ def _reencode(data: bytes, nested: str) -> bytes:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"--nested needs a body that is a JSON object ({exc}); send it without --nested") from exc
     return build_body(draft, nested="object" if nested == "object" else "string")
-
-
-def _open_history(args: argparse.Namespace) -> tuple[ExchangeRecorder | None, Any]:
-    if args.no_history or args.dry_run:
-        return None, None
-    try:
-        from yespo_console.core.history import HistoryStore
-
-        store = HistoryStore.open(args.data_dir)
-    except (YespoConsoleError, OSError, ImportError) as exc:
-        print(f"yespo-console: warning: not recording this send in the history: {exc}", file=sys.stderr)
-        return None, None
-    return store, store
-
-
-async def _probe_sandbox(url: str) -> str:
-    """'sandbox' when a Yespo Console sandbox answers at the URL's host, 'refused' when nothing
-    listens there, 'other' when something else does."""
-    parsed = httpx.URL(url)
-    health = parsed.copy_with(path="/_sandbox/health", query=None)
-    try:
-        async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
-            response = await client.get(health)
-    except httpx.ConnectError:
-        return "refused"
-    except httpx.HTTPError:
-        return "other"
-    try:
-        ok = response.status_code == 200 and response.json().get("service") == SANDBOX_SERVICE
-    except (ValueError, AttributeError):
-        ok = False
-    return "sandbox" if ok else "other"
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -275,46 +240,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _send(args: argparse.Namespace, env: Environment, secret: Secret | None, data: bytes, report: Report) -> int:
-    from yespo_console.sandbox import Sandbox, SandboxError
-
     if args.dry_run:
         note = SecretStore().missing_message(env) if secret is None else ""
         async with EventClient(env, secret=secret, rate_limit=None) as client:
             _print_dry_run(client, data, report, args.json, note)
         return EXIT_OK
 
-    ephemeral: Sandbox | None = None
-    if env.is_sandbox and is_loopback_url(env.url) and not args.url:
-        state = await _probe_sandbox(env.url)
-        if state == "refused":
-            try:
-                ephemeral = Sandbox(host="127.0.0.1", port=0, data_dir=args.data_dir)
-                await ephemeral.start()
-            except SandboxError as exc:
-                return fail(f"no sandbox is running at {env.url} and a temporary one could not start: {exc}")
-            wanted = httpx.URL(env.url)
-            env = env.with_url(ephemeral.base_url + wanted.path)
-            print(
-                f"yespo-console: no sandbox is listening at {wanted.host}:{wanted.port}, so a temporary one "
-                f"was started at {ephemeral.base_url} for this send (recorded in {ephemeral.store.path}). "
-                "Run `yespo-console sandbox` to keep one running.",
-                file=sys.stderr,
-            )
-
-    recorder, store = _open_history(args)
     timeouts = Timeouts.for_environment(env)
     retry = RetryPolicy(attempts=args.retries + 1)
+    store = open_history(args.data_dir, not args.no_history, "send")
     try:
-        async with EventClient(
-            env, secret=secret, recorder=recorder, timeouts=timeouts, retry=retry, rate_limit=None
-        ) as client:
+        async with reachable(env, explicit_url=bool(args.url), data_dir=args.data_dir, what="send") as target, \
+                EventClient(target, secret=secret, recorder=store, timeouts=timeouts, retry=retry,
+                            rate_limit=None) as client:
             result = await client.send(data, report=report)
+    except InputError as exc:
+        return fail(str(exc))
     finally:
         if store is not None:
             store.close()
-        if ephemeral is not None:
-            await ephemeral.stop()
-            ephemeral.close()
     if args.json:
         print(json.dumps(_result_json(result, secret), ensure_ascii=False))
     else:

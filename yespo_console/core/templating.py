@@ -190,23 +190,24 @@ def _to_int(value: Any) -> int:
     return int(number)
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A rendered value as text: strings as they are, numbers, booleans, null, lists and objects as JSON."""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool | int | float) or value is None:
         return json.dumps(value)
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return str(value)
 
 
 FILTERS: dict[str, Callable[[Any], Any]] = {
     "number": _to_number,
     "int": _to_int,
-    "str": _text,
-    "lower": lambda value: _text(value).lower(),
-    "upper": lambda value: _text(value).upper(),
-    "trim": lambda value: _text(value).strip(),
+    "str": text_of,
+    "lower": lambda value: text_of(value).lower(),
+    "upper": lambda value: text_of(value).upper(),
+    "trim": lambda value: text_of(value).strip(),
 }
 
 RESERVED_NAMES: frozenset[str] = frozenset(FUNCTIONS) | RUNTIME_VARIABLES
@@ -346,28 +347,29 @@ def parse_template(text: str) -> Template:
             break
         if start > index:
             parts.append(text[index:start])
-        end = _closing(text, start + len(OPEN))
+        end, quote = _closing(text, start + len(OPEN))
         if end < 0:
-            raise TemplateError("'{{' is never closed with '}}'", start + 1)
+            open_quote = f" (the quote {text[quote]} at column {quote + 1} is not closed)" if quote >= 0 else ""
+            raise TemplateError(f"'{{{{' is never closed with '}}}}'{open_quote}", start + 1)
         parts.append(_expression(text[start + len(OPEN) : end], start + 1))
         index = end + len(CLOSE)
     return Template(text, tuple(parts))
 
 
-def _closing(text: str, index: int) -> int:
-    """The index of the `}}` closing an expression, skipping quoted text."""
-    quote: str | None = None
+def _closing(text: str, index: int) -> tuple[int, int]:
+    """(index of the `}}` closing an expression, or -1; where an unclosed quote starts, or -1)."""
+    quote = -1
     while index < len(text):
         char = text[index]
-        if quote is not None:
-            if char == quote:
-                quote = None
+        if quote >= 0:
+            if char == text[quote]:
+                quote = -1
         elif char in "'\"":
-            quote = char
+            quote = index
         elif text.startswith(CLOSE, index):
-            return index
+            return index, -1
         index += 1
-    return -1
+    return -1, quote
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -422,7 +424,7 @@ def render_template(template: Template, ctx: RenderContext) -> Any:
     """A string, or the value itself when the template is exactly one expression."""
     if len(template.parts) == 1 and isinstance(template.parts[0], Expression):
         return _evaluate(template.parts[0], ctx)
-    return "".join(part if isinstance(part, str) else _text(_evaluate(part, ctx)) for part in template.parts)
+    return "".join(part if isinstance(part, str) else text_of(_evaluate(part, ctx)) for part in template.parts)
 
 
 def render_text(text: str, ctx: RenderContext) -> Any:
@@ -434,7 +436,7 @@ def render_value(value: Any, ctx: RenderContext) -> Any:
     if isinstance(value, str):
         return render_text(value, ctx) if OPEN in value else value
     if isinstance(value, dict):
-        return {_text(render_value(key, ctx)): render_value(item, ctx) for key, item in value.items()}
+        return {text_of(render_value(key, ctx)): render_value(item, ctx) for key, item in value.items()}
     if isinstance(value, list):
         return [render_value(item, ctx) for item in value]
     return value

@@ -57,6 +57,7 @@ from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.inbox import InboxDock
 from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.preview import CodeView, PayloadPanel
+from yespo_console.gui.runner_dock import RunnerDock
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:
@@ -212,6 +213,10 @@ class MainWindow(QMainWindow):
         self.inbox = InboxDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
         self.tabifyDockWidget(self.history_dock, self.inbox)
+        self.runner_dock = RunnerDock(self.session, lambda: self.env_combo.currentData(), self)
+        self.runner_dock.run_finished.connect(lambda _report: self.history_dock.refresh())
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runner_dock)
+        self.tabifyDockWidget(self.inbox, self.runner_dock)
         self.history_dock.raise_()
         # The form and the preview are the work; the docks start small (a saved layout overrides this).
         self.resizeDocks([self.history_dock], [230], Qt.Orientation.Vertical)
@@ -301,6 +306,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.findChild(QDockWidget, "eventsDock").toggleViewAction())
         self.view_menu.addAction(self.history_dock.toggleViewAction())
         self.view_menu.addAction(self.inbox.toggleViewAction())
+        self.view_menu.addAction(self.runner_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("About Yespo Console", self.about)
 
@@ -651,6 +657,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_send()
+        self.runner_dock.stop()
         self.inbox.detach()
         self.save_state()
         super().closeEvent(event)
