@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from yespo_console.core.diagnostics import Finding, Severity
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
+from yespo_console.gui.table_model import Index, RowsModel
 from yespo_console.sandbox.faults import Faults
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 MAX_ROWS = 500
 COLUMNS = ("time", "from", "endpoint", "event", "keyValue", "status", "verdict")
-Index = QModelIndex | QPersistentModelIndex
 
 # Fault presets a support engineer flips while watching an integration react.
 FAULTS: tuple[tuple[str, Faults], ...] = (
@@ -66,24 +66,18 @@ def verdict(event: SandboxEvent) -> str:
     return "valid" if event.valid else f"{errors} error{'s' if errors != 1 else ''}"
 
 
-class InboxModel(QAbstractTableModel):
+class InboxModel(RowsModel["SandboxEvent"]):
     """The newest events first, at most MAX_ROWS of them in memory."""
+
+    COLUMNS = COLUMNS
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.events: list[SandboxEvent] = []
         self._cells: list[tuple[str, ...]] = []
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt override)
-        return 0 if parent.isValid() else len(self.events)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt override)
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    @property
+    def events(self) -> list[SandboxEvent]:
+        return self.rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -97,18 +91,18 @@ class InboxModel(QAbstractTableModel):
 
     def set_events(self, events: list[SandboxEvent]) -> None:
         self.beginResetModel()
-        self.events = events[:MAX_ROWS]
+        self.rows = events[:MAX_ROWS]
         self._cells = [self._row(event) for event in self.events]
         self.endResetModel()
 
     def add(self, event: SandboxEvent) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
-        self.events.insert(0, event)
+        self.rows.insert(0, event)
         self._cells.insert(0, self._row(event))
         self.endInsertRows()
-        if len(self.events) > MAX_ROWS:
-            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self.events) - 1)
-            del self.events[MAX_ROWS:]
+        if len(self.rows) > MAX_ROWS:
+            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self.rows) - 1)
+            del self.rows[MAX_ROWS:]
             del self._cells[MAX_ROWS:]
             self.endRemoveRows()
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from yespo_console.core.locators import Candidate, CandidateState, Resolution
+from yespo_console.gui.markup import html_text
 
 _MARKS = {
     CandidateState.WINNER: ("✔", "#1e8e3e"),
@@ -66,7 +67,7 @@ class LocatorLadder(QFrame):
             return
         winner = resolution.winner
         assert winner is not None
-        self.headline.setText(f"<b>keyValue = {_escape(winner.value or '')}</b> (from {winner.name})")
+        self.headline.setText(f"<b>keyValue = {html_text(winner.value)}</b> (from {winner.name})")
         self._style("#1e8e3e")
         runner = resolution.runner_up
         if runner is None:
@@ -74,15 +75,15 @@ class LocatorLadder(QFrame):
                                   "rejected</span> (nothing else is usable).")
         else:
             self.fallback.setText(f"If {winner.name} is removed: {runner.name} wins "
-                                  f"(<i>{_escape(runner.value or '')}</i>).")
+                                  f"(<i>{html_text(runner.value)}</i>).")
 
     def _show(self, candidate: Candidate) -> None:
         mark_label, _, name_label, reason_label = self.rows[candidate.name]
         mark, color = _MARKS.get(candidate.state, _IGNORED)
         mark_label.setText(f"<span style='color:{color}; font-weight:bold'>{mark}</span>")
-        shown = _escape(candidate.value) if candidate.value not in (None, "") else ""
+        shown = html_text(candidate.value) if candidate.value not in (None, "") else ""
         value = f"<b>{shown}</b> — " if candidate.state is CandidateState.WINNER else (f"{shown} — " if shown else "")
-        reason_label.setText(f"<span style='color:{color}'>{value}{_escape(candidate.reason)}</span>")
+        reason_label.setText(f"<span style='color:{color}'>{value}{html_text(candidate.reason)}</span>")
         bold = candidate.state is CandidateState.WINNER
         if name_label.font().bold() != bold:
             font = name_label.font()
@@ -95,5 +96,3 @@ class LocatorLadder(QFrame):
             self.setStyleSheet(f"#locatorLadder {{ border: 2px solid {color}; border-radius: 4px; }}")
 
 
-def _escape(text: str | None) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -56,6 +56,7 @@ from yespo_console.gui.forms import EventForm
 from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.inbox import InboxDock
 from yespo_console.gui.ladder import LocatorLadder
+from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.runner_dock import RunnerDock
 from yespo_console.gui.session import Session
@@ -101,15 +102,15 @@ class ResponsePane(QTabWidget):
         status = f"HTTP {result.status}" if result.status is not None else "no HTTP answer"
         duration = f"{result.duration_ms:,.0f} ms" if result.duration_ms is not None else "–"
         lines = [f"<span style='font-size:14pt; color:{color}'><b>{outcome.label}</b></span> — {status}, "
-                 f"{duration}", f"<p><b>{_escape(result.explanation.title)}</b></p>"]
+                 f"{duration}", f"<p><b>{html_text(result.explanation.title)}</b></p>"]
         if result.explanation.detail:
-            lines.append(f"<p>{_escape(result.explanation.detail)}</p>")
+            lines.append(f"<p>{html_text(result.explanation.detail)}</p>")
         if result.attempts > 1:
             lines.append(f"<p>{result.attempts} attempts (retries on).</p>")
         if result.exchange_id is not None:
             lines.append(f"<p style='color:#5f6368'>Saved in history as #{result.exchange_id}.</p>")
         if result.history_error:
-            lines.append(f"<p style='color:#d93025'>{_escape(result.history_error)}</p>")
+            lines.append(f"<p style='color:#d93025'>{html_text(result.history_error)}</p>")
         self.summary.setText("".join(lines))
         self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in result.result.headers))
         text = result.body_text
@@ -127,8 +128,6 @@ def _report_crash(task: asyncio.Future[Any]) -> None:
         sys.excepthook(type(error), error, error.__traceback__)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class MainWindow(QMainWindow):
@@ -567,7 +566,7 @@ class MainWindow(QMainWindow):
         try:
             return [self.session.client(env) for env in envs]
         except InputError as exc:  # a secret that cannot go into a header (a pasted line break, say)
-            self.response.show_message(f"<b>Not sent</b><p>{_escape(str(exc))}</p>")
+            self.response.show_message(f"<b>Not sent</b><p>{html_text(str(exc))}</p>")
             self.send_finished.emit(None)
             return None
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,34 +58,24 @@ from yespo_console.core.scenarios import (
     load_contacts,
     load_scenario,
 )
+from yespo_console.gui.markup import html_text
 from yespo_console.gui.session import Session
+from yespo_console.gui.table_model import Index, RowsModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Step", "Contact", "Status", "Outcome", "Expectation", "Detail")
 _GREEN, _RED, _GREY = QColor("#1e8e3e"), QColor("#d93025"), QColor("#5f6368")
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class StepModel(QAbstractTableModel):
+class StepModel(RowsModel[StepResult]):
     """The results table: one row per step and contact, appended as the run goes."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.results: list[StepResult] = []
+    COLUMNS = COLUMNS
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt override)
-        return 0 if parent.isValid() else len(self.results)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt override)
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    @property
+    def results(self) -> list[StepResult]:
+        return self.rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -126,7 +116,7 @@ class StepModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.beginResetModel()
-        self.results = []
+        self.rows = []
         self.endResetModel()
 
 
@@ -296,8 +286,8 @@ class RunnerDock(QDockWidget):
         self.run_button.setEnabled(self._task is None)
         events = loaded.event_steps
         paragraphs = [" ".join(part.split()) for part in loaded.description.strip().split("\n\n") if part.strip()]
-        self.description.setText(f"<b>{_escape(loaded.name)}</b> — {events} event(s) per contact"
-                                 + "".join(f"<br>{_escape(text)}" for text in paragraphs))
+        self.description.setText(f"<b>{html_text(loaded.name)}</b> — {events} event(s) per contact"
+                                 + "".join(f"<br>{html_text(text)}" for text in paragraphs))
         self.summary.setText("Ready. The run uses the environment chosen in the toolbar.")
         return True
 
@@ -325,9 +315,9 @@ class RunnerDock(QDockWidget):
         self.csv_label.setText("" if path is None else str(path))
 
     def _problem(self, title: str, text: str) -> None:
-        self.description.setText(f"<span style='color:#d93025'><b>{_escape(title)}</b></span>"
-                                 f"<p style='white-space:pre-wrap; font-family:monospace'>{_escape(text)}</p>")
-        self.summary.setText(f"<span style='color:#d93025'>{_escape(title)}</span>")
+        self.description.setText(f"<span style='color:#d93025'><b>{html_text(title)}</b></span>"
+                                 f"<p style='white-space:pre-wrap; font-family:monospace'>{html_text(text)}</p>")
+        self.summary.setText(f"<span style='color:#d93025'>{html_text(title)}</span>")
 
     # -- running --------------------------------------------------------------------------------
 
@@ -401,7 +391,7 @@ class RunnerDock(QDockWidget):
         self.progress.setValue(0)
         self.progress.setFormat("%v of %m steps")
         self._set_running(True)
-        self.summary.setText(f"Running on {_escape(env.label or env.name)} ({_escape(env.url)}), run "
+        self.summary.setText(f"Running on {html_text(env.label or env.name)} ({html_text(env.url)}), run "
                              f"<code>{run_id}</code>: {len(contacts)} contact(s)…")
         self._task = self._execute(runner, contacts)
         return self._task
@@ -447,8 +437,8 @@ class RunnerDock(QDockWidget):
         lines = summary.lines()
         color = "#5f6368" if summary.cancelled else "#1e8e3e" if summary.ok else "#d93025"
         head, *rest = lines
-        self.summary.setText(f"<span style='color:{color}'><b>{_escape(head)}</b></span><br>"
-                             + "<br>".join(_escape(line.strip()) for line in rest))
+        self.summary.setText(f"<span style='color:{color}'><b>{html_text(head)}</b></span><br>"
+                             + "<br>".join(html_text(line.strip()) for line in rest))
         if summary.cancelled:
             self.progress.setValue(self.progress.value())
 
@@ -466,7 +456,7 @@ class RunnerDock(QDockWidget):
         try:
             save_results(self.report, path)
         except InputError as exc:
-            self.summary.setText(f"<span style='color:#d93025'>{_escape(str(exc))}</span>")
+            self.summary.setText(f"<span style='color:#d93025'>{html_text(str(exc))}</span>")
             return False
-        self.summary.setText(self.summary.text() + f"<br>Results written to {_escape(path)}.")
+        self.summary.setText(self.summary.text() + f"<br>Results written to {html_text(path)}.")
         return True
