@@ -23,7 +23,14 @@ from yespo_console.core.examples import EXAMPLE_KEYS, example_draft
 from yespo_console.core.paths import data_dir
 
 log = logging.getLogger("yespo_console")
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"  # the repository's (or the bundle's) resources/
+
+
+def _resources_dir() -> Path:
+    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle keeps its data files under this folder
+    return Path(bundle) / "resources" if bundle else Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES = _resources_dir()
 
 
 def app_icon() -> QIcon:
