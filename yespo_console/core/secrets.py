@@ -19,9 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-import keyring
-import keyring.errors
+from types import ModuleType
 
 from yespo_console.core.environments import AuthMode, Environment
 from yespo_console.core.errors import InputError, SecretStoreError
@@ -93,6 +91,14 @@ def check_secret(value: str) -> str:
     return text
 
 
+def _keyring() -> ModuleType:
+    """The keyring library, imported when a secret is first needed (~40 ms: not while the window opens)."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def _backend_id(backend: object) -> str:
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
@@ -114,7 +120,7 @@ class SecretStore:
     def status(self) -> KeyringStatus:
         """Whether the OS keyring can hold secrets here, in a sentence."""
         try:
-            backend = keyring.get_keyring()
+            backend = _keyring().get_keyring()
         except Exception as exc:  # a broken keyring config must not stop the console
             return KeyringStatus(False, "unknown", f"The OS keyring could not be loaded ({exc}). {self._fallback()}")
         name = _backend_id(backend)
@@ -143,7 +149,7 @@ class SecretStore:
         if not self.status().available:
             return None
         try:
-            value = keyring.get_password(self.service, environment_name)
+            value = _keyring().get_password(self.service, environment_name)
         except Exception:  # locked, denied, D-Bus gone: treat as absent, fall back
             return None
         return value or None
@@ -182,6 +188,7 @@ class SecretStore:
         status = self.status()
         if not status.available:
             raise SecretStoreError(status.message)
+        keyring = _keyring()
         try:
             keyring.set_password(self.service, environment_name, secret)
         except keyring.errors.KeyringLocked as exc:
@@ -193,6 +200,7 @@ class SecretStore:
         """Remove the keyring entry. True when one was removed."""
         if not self.status().available:
             return False
+        keyring = _keyring()
         try:
             if keyring.get_password(self.service, environment_name) is None:
                 return False
