@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from yespo_console.core.client import CONTENT_TYPE, EventClient, Timeouts, authorization_header  # noqa: E402
 from yespo_console.core.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
-from yespo_console.core.history import HistoryStore  # noqa: E402
+from yespo_console.core.history import HistoryFilter, HistoryStore  # noqa: E402
+from yespo_console.core.outcome import Outcome  # noqa: E402
 
 KEY = "bench-key-0123456789"
 
@@ -198,11 +199,13 @@ async def main_async(args: argparse.Namespace, url: str, work: Path) -> dict[str
     history = HistoryStore(work / "h" / "history.sqlite3")
     try:
         recorded = history.count()
+        # Complete, with their answers: a row left pending (or turned interrupted on this open) does not count.
+        answered = history.count(HistoryFilter(outcome=Outcome.ACCEPTED))
     finally:
         history.close()
     expected = len(bodies) + min(100, len(bodies))
-    if recorded != expected:
-        raise SystemExit(f"the history holds {recorded} exchanges, expected {expected}")
+    if recorded != expected or answered != expected:
+        raise SystemExit(f"the history holds {recorded} exchanges ({answered} accepted), expected {expected}")
     return totals
 
 

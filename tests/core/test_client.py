@@ -9,9 +9,10 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,6 +32,7 @@ from yespo_console.core.client import (
 from yespo_console.core.environments import BUILTIN_ENVIRONMENTS, AuthMode, Environment
 from yespo_console.core.errors import InputError, StoreError
 from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.outcome import Outcome
 from yespo_console.core.ratelimit import RateLimiter
 from yespo_console.core.secrets import Secret, SecretSource
@@ -465,3 +467,218 @@ async def test_auth_mode_given_as_plain_text_still_selects_bearer() -> None:
     async with client_for(handler, env=YESPO.model_copy(update={"auth": "bearer"})) as client:
         await client.send(BODY)
     assert seen == [f"Bearer {KEY}"]
+
+
+# -- history writes shared by concurrent sends -------------------------------------------------------
+
+
+class GroupRecorder(Recorder):
+    """A Recorder that also takes groups (`write_many`), as the history store does; notes each group."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[tuple[int, int]] = []  # (begins, completes) per write_many
+        self.single_calls = 0
+
+    def begin(self, request: ExchangeRequest) -> int:
+        self.single_calls += 1
+        return super().begin(request)
+
+    def complete(self, exchange_id: int, result: ExchangeResult) -> None:
+        self.single_calls += 1
+        super().complete(exchange_id, result)
+
+    def write_many(
+        self, *, begin: Sequence[ExchangeRequest] = (), complete: Iterable[tuple[int, ExchangeResult]] = ()
+    ) -> list[int]:
+        complete = list(complete)
+        self.groups.append((len(begin), len(complete)))
+        for exchange_id, result in complete:
+            super().complete(exchange_id, result)
+        return [super(GroupRecorder, self).begin(request) for request in begin]
+
+
+def keyed_body(n: int) -> bytes:
+    return json.dumps({"eventTypeKey": "pageViewed", "keyValue": f"k{n}@example.com", "params": []}).encode()
+
+
+@pytest.fixture
+def busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every turn of the loop counts as busy, and groups may wait long: only 'every send in flight is
+    in the group' ends one, which makes the grouping deterministic enough to test."""
+    from yespo_console.core import client as client_module
+
+    monkeypatch.setattr(client_module._RecordGroups, "idle_turn_s", 0.0)
+    monkeypatch.setattr(client_module._RecordGroups, "max_wait_s", 5.0)
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("busy_loop")
+async def test_concurrent_sends_share_history_writes_and_keep_their_guarantees() -> None:
+    recorder = GroupRecorder()
+    pending_when_sent: list[bool] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        mine = [i for i, r in recorder.requests.items() if r.body == request.content]
+        pending_when_sent.append(len(mine) == 1 and mine[0] not in recorder.results)  # committed, not completed
+        await asyncio.sleep(0)
+        return httpx.Response(200, text=f"answer to {json.loads(request.content)['keyValue']}")
+
+    async def send_and_check(client: EventClient, n: int) -> None:
+        result = await client.send(keyed_body(n))
+        assert result.ok and not result.history_error
+        assert result.exchange_id is not None
+        # When send() returns, its result is recorded, answer included.
+        assert recorder.results[result.exchange_id].body == f"answer to k{n}@example.com".encode()
+
+    async with client_for(handler, recorder=recorder) as client:
+        await asyncio.gather(*(send_and_check(client, n) for n in range(30)))
+    assert pending_when_sent == [True] * 30
+    assert len(recorder.requests) == len(recorder.results) == 30 and recorder.single_calls == 0
+    assert sum(b for b, _ in recorder.groups) == sum(c for _, c in recorder.groups) == 30
+    assert len(recorder.groups) < 60 and max(b + c for b, c in recorder.groups) > 1  # shared transactions
+
+
+async def _turns_taken_by_one_send(group_records: bool) -> tuple[int, GroupRecorder]:
+    recorder = GroupRecorder()
+    turns = 0
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        handle[0] = asyncio.get_running_loop().call_soon(tick)
+
+    async with client_for(lambda r: httpx.Response(200), recorder=recorder, group_records=group_records) as client:
+        handle = [asyncio.get_running_loop().call_soon(tick)]
+        result = await client.send(BODY)
+        handle[0].cancel()
+    assert result.ok and result.exchange_id == 1 and recorder.results[1].status == 200
+    return turns, recorder
+
+
+@pytest.mark.asyncio
+async def test_a_lone_send_is_written_on_the_spot() -> None:
+    turns, recorder = await _turns_taken_by_one_send(group_records=True)
+    assert recorder.groups == [(1, 0), (0, 1)] and recorder.single_calls == 0
+    plain_turns, plain = await _turns_taken_by_one_send(group_records=False)
+    assert plain.groups == [] and plain.single_calls == 2
+    assert turns == plain_turns  # not one turn of the loop more than writing each on its own
+
+
+@pytest.mark.asyncio
+async def test_grouping_can_be_turned_off() -> None:
+    recorder = GroupRecorder()
+    async with client_for(lambda r: httpx.Response(200), recorder=recorder, group_records=False) as client:
+        await asyncio.gather(*(client.send(BODY) for _ in range(5)))
+    assert recorder.groups == [] and recorder.single_calls == 10
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("busy_loop")
+async def test_cancelled_while_its_row_waits_the_request_never_leaves_and_leaves_no_row() -> None:
+    recorder = GroupRecorder()
+    arrived: list[bytes] = []
+    hold = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        arrived.append(request.content)
+        await hold.wait()
+        return httpx.Response(200)
+
+    async with client_for(handler, recorder=recorder) as client:
+        first = asyncio.create_task(client.send(keyed_body(1)))
+        while not arrived:
+            await asyncio.sleep(0.001)
+        second = asyncio.create_task(client.send(keyed_body(2)))
+        while not (client._groups and client._groups._begins):  # its row waits for company in a group
+            assert not second.done()
+            await asyncio.sleep(0)
+        assert len(recorder.requests) == 1
+        second.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        hold.set()
+        assert (await first).ok
+    assert arrived == [keyed_body(1)]
+    assert [r.body for r in recorder.requests.values()] == [keyed_body(1)]  # no row for the cancelled one
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("busy_loop")
+async def test_cancelled_while_its_result_waits_the_answer_is_still_recorded() -> None:
+    recorder = GroupRecorder()
+    hold = asyncio.Event()
+    arrived: list[bytes] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        arrived.append(request.content)
+        if request.content == keyed_body(1):
+            await hold.wait()
+        return httpx.Response(200, text="got it")
+
+    async with client_for(handler, recorder=recorder) as client:
+        slow = asyncio.create_task(client.send(keyed_body(1)))
+        while not arrived:
+            await asyncio.sleep(0.001)
+        quick = asyncio.create_task(client.send(keyed_body(2)))
+        while not (client._groups and client._groups._completes):  # its answer is in; its result waits
+            assert not quick.done()
+            await asyncio.sleep(0)
+        quick_id = next(i for i, r in recorder.requests.items() if r.body == keyed_body(2))
+        assert quick_id not in recorder.results
+        quick.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await quick
+        hold.set()
+        assert (await slow).ok
+    assert recorder.results[quick_id].outcome is Outcome.ACCEPTED and recorder.results[quick_id].body == b"got it"
+
+
+@pytest.mark.asyncio
+async def test_a_failing_group_write_never_stops_the_send() -> None:
+    class Broken(GroupRecorder):
+        def write_many(
+            self, *, begin: Sequence[ExchangeRequest] = (), complete: Iterable[tuple[int, ExchangeResult]] = ()
+        ) -> list[int]:
+            raise StoreError("the disk is full")
+
+    async with client_for(lambda r: httpx.Response(200), recorder=Broken()) as client:
+        results = await asyncio.gather(*(client.send(BODY) for _ in range(3)))
+    assert all(r.ok and r.exchange_id is None and "disk is full" in r.history_error for r in results)
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("busy_loop")
+async def test_grouped_sends_against_the_real_history_store(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    begun: list[str] = []
+    store._connection().set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+    pending_when_sent: list[bool] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        key = json.loads(request.content)["keyValue"]
+        pending = [store.get(s.id) for s in store.query(HistoryFilter(outcome=Outcome.PENDING), limit=1000)]
+        pending_when_sent.append([e.request_body for e in pending if e is not None].count(request.content) == 1)
+        await asyncio.sleep(0)
+        return httpx.Response(200, json={"status": "accepted", "echo": f"reply-{key}"})
+
+    async def send_and_check(client: EventClient, n: int) -> None:
+        result = await client.send(keyed_body(n))
+        assert result.exchange_id is not None
+        row = store.get(result.exchange_id)  # complete, answer and all, when send() returns
+        assert row is not None and row.outcome is Outcome.ACCEPTED and b"reply-k" in row.response_body
+
+    try:
+        async with EventClient(
+            YESPO, secret=KEY, recorder=store, transport=httpx.MockTransport(handler), rate_limit=None
+        ) as client:
+            await asyncio.gather(*(send_and_check(client, n) for n in range(40)))
+        assert pending_when_sent == [True] * 40
+        assert store.count() == 40 and store.count(HistoryFilter(outcome=Outcome.PENDING)) == 0
+        for n in (0, 17, 39):  # searchable by request, by answer and by key
+            assert store.count(HistoryFilter(search=f"k{n}@example.com")) == 1
+            assert store.count(HistoryFilter(search=f'"reply-k{n}@example.com"')) == 1
+        assert len(begun) < 80  # fewer write transactions than one per begin and one per complete
+        store._connection().execute("INSERT INTO exchange_fts(exchange_fts) VALUES ('integrity-check')")
+    finally:
+        store.close()

@@ -135,6 +135,87 @@ def test_completing_twice_replaces_the_answer_in_the_index_too(store: HistorySto
     assert store.get(exchange_id).outcome is Outcome.ACCEPTED  # type: ignore[union-attr]
 
 
+def _transactions(store: HistoryStore) -> list[str]:
+    """Records every BEGIN the store's connection runs from now on."""
+    seen: list[str] = []
+    store._connection().set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("BEGIN") else None)
+    return seen
+
+
+def _fts_is_sound(store: HistoryStore) -> None:
+    store._connection().execute("INSERT INTO exchange_fts(exchange_fts) VALUES ('integrity-check')")
+
+
+def test_write_many_begins_and_completes_in_one_transaction(store: HistoryStore) -> None:
+    first, second = store.begin(request(key="first@x.io")), store.begin(request(key="second@x.io"))
+    begun = _transactions(store)
+    new = store.write_many(begin=[request(key="third@x.io"), request(key="fourth@x.io")],
+                           complete=[(first, result(200, text=b"answerone")), (second, result(400))])
+    assert begun == ["BEGIN IMMEDIATE"]
+    assert len(new) == 2 and first < second < new[0] < new[1]  # ids in the order given
+    assert [store.get(i).outcome for i in (first, second, *new)] == [  # type: ignore[union-attr]
+        Outcome.ACCEPTED, Outcome.REJECTED, Outcome.PENDING, Outcome.PENDING]
+    # Completed ones are searchable at once (by answer, body and key); pending ones are not indexed yet.
+    assert [x.id for x in store.query(HistoryFilter(search="answerone"))] == [first]
+    assert store.count(HistoryFilter(search="second@x.io")) == 1
+    assert store.count(HistoryFilter(search="third@x.io")) == 0
+    got = store.get(second)
+    assert got is not None and got.status == 400 and got.response_headers == (("Content-Type", "text/plain"),)
+    assert store.write_many() == [] and begun == ["BEGIN IMMEDIATE"]  # nothing to do: no transaction
+    _fts_is_sound(store)
+
+
+def test_write_many_checks_everything_before_writing_anything(store: HistoryStore) -> None:
+    exchange_id = store.begin(request())
+    with pytest.raises(ValueError):
+        store.write_many(begin=[request(key="never@x.io")],
+                         complete=[(exchange_id, result()), (exchange_id + 1, ExchangeResult(Outcome.PENDING))])
+    assert store.count() == 1 and store.get(exchange_id).outcome is Outcome.PENDING  # type: ignore[union-attr]
+
+
+def test_a_group_handles_repeats_second_answers_and_deleted_rows(store: HistoryStore) -> None:
+    again, gone, twice = store.begin(request()), store.begin(request()), store.begin(request())
+    store.complete(again, result(500, text=b"oldanswer"))
+    store.delete([gone])
+    store.complete_many([(again, result(200, text=b"newanswer")), (gone, result(200, text=b"ghost")),
+                         (twice, result(500, text=b"draftanswer")), (twice, result(200, text=b"finalanswer"))])
+    assert store.get(gone) is None  # deleted meanwhile: not brought back
+    assert store.count(HistoryFilter(search="ghost")) == 0
+    assert store.count(HistoryFilter(search="oldanswer")) == 0  # the first answer left the index
+    assert [x.id for x in store.query(HistoryFilter(search="newanswer"))] == [again]
+    assert store.count(HistoryFilter(search="draftanswer")) == 0  # the same id twice: the last counts
+    assert [x.id for x in store.query(HistoryFilter(search="finalanswer"))] == [twice]
+    assert store.begin_many([]) == [] and len(store.begin_many([request(), request()])) == 2
+    _fts_is_sound(store)
+
+
+def test_begin_writes_exactly_what_a_whole_exchange_would() -> None:
+    from yespo_console.core import history_store
+
+    careless = (("Authorization", "Basic dXNlcjpzM2NyM3Q="), ("Accept", "*/*"))
+    for req in (request(run_id="r1", headers=careless), ExchangeRequest(url="https://u:pw@h/e?token=t", body=b"")):
+        writer = (123, "token")
+        expected = history_store._row_values(history_store._from_request(req), writer=writer)
+        assert history_store._pending_values(req, writer) == expected
+        assert history_store._pending_values(req, writer) == expected  # the remembered headers too
+
+
+def test_remembered_request_headers_never_go_stale(store: HistoryStore) -> None:
+    one = (("Authorization", "Bearer aaaaaaaa"), ("Accept", "*/*"))
+    two = (("Authorization", "Bearer bbbbbbbb"), ("Accept", "text/plain"))
+    inner = ["Accept", "*/*"]
+    mutable = (inner,)  # the same tuple both times, with a list inside that changes in between
+    ids = [store.begin(request(headers=h)) for h in (one, one, two, one)]
+    ids.append(store.begin(request(headers=mutable)))  # type: ignore[arg-type]
+    inner[1] = "changed"
+    ids.append(store.begin(request(headers=mutable)))  # type: ignore[arg-type]
+    got = [store.get(i).request_headers for i in ids]  # type: ignore[union-attr]
+    assert got[:4] == [(("Authorization", f"Bearer {MASK}"), ("Accept", "*/*"))] * 2 + [
+        (("Authorization", f"Bearer {MASK}"), ("Accept", "text/plain")),
+        (("Authorization", f"Bearer {MASK}"), ("Accept", "*/*"))]
+    assert got[4:] == [(("Accept", "*/*"),), (("Accept", "changed"),)]
+
+
 def test_record_writes_a_finished_exchange_in_one_step(store: HistoryStore) -> None:
     exchange_id = store.record(request(key="recorded@example.com"), result(429))
     got = store.get(exchange_id)

@@ -3,6 +3,8 @@
 Life of a row: `begin` writes it `pending` (with the writer's pid and process token); `complete`
 fills in the answer or the error. A row whose writer died stays pending until the next open, which
 marks it `interrupted`. Only final rows are in the full-text index, so each body is tokenized once.
+`write_many` does several begins and completes in one transaction: a sender with many requests in
+flight (the client, on a busy loop) pays one commit and one index segment for the lot.
 
 One instance is for one thread at a time (a lock makes concurrent calls wait their turn). Another
 process may write the same file at once: every write is one short BEGIN IMMEDIATE transaction,
@@ -66,6 +68,11 @@ _INSERT_COLUMNS = (
     "duration_ms, error, run_id, note, starred, writer_pid, writer_token"
 )
 _INSERT_SQL = f"INSERT INTO exchange ({_INSERT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
+_COMPLETE_SQL = (
+    "UPDATE exchange SET status = ?, response_headers = ?, response_body = ?, duration_ms = ?, outcome = ?, "
+    "error = ?, finished_at = ?, writer_pid = NULL, writer_token = NULL WHERE id = ?"
+)
+_PENDING = Outcome.PENDING.value
 _INDEX_SQL = (
     "INSERT INTO exchange_fts(rowid, request_body, response_body, key_value) "
     "SELECT id, yc_fts_text(request_body), yc_fts_text(response_body), key_value FROM exchange "
@@ -117,6 +124,29 @@ def _masked(headers: Iterable[tuple[str, str]]) -> Headers:
 
 def _headers_json(headers: Iterable[tuple[str, str]]) -> str:
     return json.dumps([[name, value] for name, value in _masked(headers)], ensure_ascii=False)
+
+
+def _request_headers_json(headers: Iterable[tuple[str, str]]) -> str:
+    """`_headers_json` for request headers: a client hands over the same (immutable) tuple with
+    every request, so the last one is remembered, by identity. (Answers differ, by their Date if
+    nothing else.)"""
+    global _last_request_headers
+    last = _last_request_headers
+    if headers is last[0]:
+        return last[1]
+    text = _headers_json(headers)
+    if type(headers) is tuple and all(type(pair) is tuple for pair in headers):
+        _last_request_headers = (headers, text)
+    return text
+
+
+_last_request_headers: tuple[object, str] = (None, "")
+
+
+def _diagnostics_json(diagnostics: Sequence[Any]) -> str:
+    if not diagnostics:
+        return "[]"
+    return json.dumps(list(diagnostics), ensure_ascii=False, default=str)
 
 
 def _headers_from_json(text: str) -> Headers:
@@ -295,12 +325,12 @@ def _row_values(exchange: Exchange, *, writer: tuple[int, str] | None = None) ->
         exchange.environment,
         exchange.method,
         mask_url(exchange.url),
-        _headers_json(exchange.request_headers),
+        _request_headers_json(exchange.request_headers),
         bytes(exchange.request_body),
         exchange.event_type,
         exchange.key_value,
         exchange.key_value_source,
-        json.dumps(list(exchange.diagnostics), ensure_ascii=False, default=str),
+        _diagnostics_json(exchange.diagnostics),
         exchange.outcome.value,
         exchange.status,
         _headers_json(exchange.response_headers),
@@ -312,6 +342,26 @@ def _row_values(exchange: Exchange, *, writer: tuple[int, str] | None = None) ->
         1 if exchange.starred else 0,
         None if writer is None else writer[0],
         None if writer is None else writer[1],
+    )
+
+
+def _pending_values(request: ExchangeRequest, writer: tuple[int, str]) -> tuple[Any, ...]:
+    """What `begin` inserts: `_row_values(_from_request(request), writer=writer)`, built directly
+    (this runs once per send, just before the request leaves)."""
+    return (
+        to_micros(request.started_at), None, request.environment, request.method, mask_url(request.url),
+        _request_headers_json(request.headers), bytes(request.body), request.event_type, request.key_value,
+        request.key_value_source, _diagnostics_json(request.diagnostics), _PENDING, None, "[]", b"", None, "",
+        request.run_id, request.note, 0, writer[0], writer[1],
+    )
+
+
+def _result_values(exchange_id: int, result: ExchangeResult) -> tuple[Any, ...]:
+    if result.outcome is Outcome.PENDING:
+        raise ValueError("complete() needs a final outcome, not pending")
+    return (
+        result.status, _headers_json(result.headers), bytes(result.body), result.duration_ms,
+        result.outcome.value, result.error, to_micros(result.finished_at), exchange_id,
     )
 
 
@@ -444,7 +494,7 @@ class HistoryStore:
 
     def begin(self, request: ExchangeRequest) -> int:
         """Write the exchange as pending, before its request leaves; returns its id."""
-        values = _row_values(_from_request(request), writer=(os.getpid(), current_token()))
+        values = _pending_values(request, (os.getpid(), current_token()))
 
         def work(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(_INSERT_SQL, values)
@@ -453,31 +503,55 @@ class HistoryStore:
 
         return self._write(work)
 
+    def begin_many(self, requests: Sequence[ExchangeRequest]) -> list[int]:
+        """`begin` for several requests in one transaction (committed when this returns); their ids,
+        in order."""
+        return self.write_many(begin=requests)
+
     def complete(self, exchange_id: int, result: ExchangeResult) -> None:
         """Fill in the answer or the error. A row deleted meanwhile (history cleared during the
         send) is not brought back."""
-        if result.outcome is Outcome.PENDING:
-            raise ValueError("complete() needs a final outcome, not pending")
-        values = (
-            result.status, _headers_json(result.headers), bytes(result.body), result.duration_ms,
-            result.outcome.value, result.error, to_micros(result.finished_at), exchange_id,
-        )
+        self.write_many(complete=((exchange_id, result),))
 
-        def work(conn: sqlite3.Connection) -> None:
-            row = conn.execute("SELECT outcome FROM exchange WHERE id = ?", (exchange_id,)).fetchone()
-            if row is None:
-                return
-            if row[0] != Outcome.PENDING.value:
-                _unindex(conn, (exchange_id,))
-            conn.execute(
-                "UPDATE exchange SET status = ?, response_headers = ?, response_body = ?, duration_ms = ?, "
-                "outcome = ?, error = ?, finished_at = ?, writer_pid = NULL, writer_token = NULL "
-                "WHERE id = ?",
-                values,
-            )
-            _index(conn, (exchange_id,))
+    def complete_many(self, items: Iterable[tuple[int, ExchangeResult]]) -> None:
+        """`complete` for several exchanges in one transaction."""
+        self.write_many(complete=items)
 
-        self._write(work)
+    def write_many(self, *, begin: Sequence[ExchangeRequest] = (),
+                   complete: Iterable[tuple[int, ExchangeResult]] = ()) -> list[int]:
+        """Several `complete`s and `begin`s in one transaction: all committed (the completed ones
+        searchable) when this returns. Returns the new pending rows' ids, in order. Given the same
+        id twice to complete, the last result counts.
+
+        Far cheaper per exchange than one call each: one commit, and one full-text index segment
+        for all the completed rows instead of one per row (writing a segment costs more than
+        indexing a small exchange). The client uses it to group the writes of concurrent sends."""
+        # Every value is built (and a pending outcome refused) before anything is written.
+        results = {exchange_id: _result_values(exchange_id, result) for exchange_id, result in complete}
+        writer = (os.getpid(), current_token())
+        pending = [_pending_values(request, writer) for request in begin]
+        if not results and not pending:
+            return []
+        completed = list(results)
+
+        def work(conn: sqlite3.Connection) -> list[int]:
+            if completed:
+                # Completed before (a second answer for the same row): its indexed text goes first.
+                again = [row[0] for chunk in _chunks(completed) for row in conn.execute(
+                    f"SELECT id FROM exchange WHERE outcome != 'pending' AND id IN ({', '.join('?' * len(chunk))})",
+                    tuple(chunk))]
+                if again:
+                    _unindex(conn, again)
+                conn.executemany(_COMPLETE_SQL, results.values())  # a deleted row stays deleted
+                _index(conn, completed)
+            ids: list[int] = []
+            for values in pending:
+                row_id = conn.execute(_INSERT_SQL, values).lastrowid
+                assert row_id is not None
+                ids.append(row_id)
+            return ids
+
+        return self._write(work)
 
     def record(self, request: ExchangeRequest, result: ExchangeResult) -> int:
         """Write a finished exchange in one go (no pending step); returns its id."""
