@@ -22,15 +22,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import email.utils
 import logging
-import random
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -44,6 +41,14 @@ from yespo_console.core.masking import mask_headers, scrub
 from yespo_console.core.outcome import Outcome
 from yespo_console.core.ratelimit import RateLimiter
 from yespo_console.core.secrets import Secret, SecretSource, check_secret
+from yespo_console.core.sending import (
+    Explanation,
+    RetryPolicy,
+    SendResult,
+    Timeouts,
+    header_value,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,97 +56,6 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 USER_AGENT = f"yespo-console/{__version__}"
 MAX_RESPONSE_BYTES = 1024 * 1024  # more is read and dropped; the body is marked truncated
 TRUNCATION_MARK = b"\n[... truncated by Yespo Console]"
-
-
-# -- settings ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds. `total` bounds one whole attempt (a server trickling bytes cannot hold it forever)."""
-
-    connect: float = 10.0
-    read: float = 30.0
-    write: float = 30.0
-    pool: float = 10.0
-    total: float | None = 30.0
-
-    @classmethod
-    def for_environment(cls, env: Environment) -> Timeouts:
-        return cls(
-            connect=env.connect_timeout_s,
-            read=env.timeout_s,
-            write=env.timeout_s,
-            pool=env.connect_timeout_s,
-            total=env.timeout_s,
-        )
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """`attempts=1` (the default) means no retry."""
-
-    attempts: int = 1
-    on_rate_limited: bool = True  # 429: wait for Retry-After (or back off when it has none)
-    on_server_error: bool = True  # 5xx: exponential backoff with jitter
-    backoff_initial: float = 0.5
-    backoff_max: float = 8.0
-    max_retry_after: float = 60.0  # a longer Retry-After ends the retries instead of waiting
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("attempts must be at least 1")
-
-    @classmethod
-    def retrying(cls, attempts: int = 3) -> RetryPolicy:
-        return cls(attempts=attempts)
-
-    def backoff(self, attempt: int) -> float:
-        """Delay before attempt `attempt + 1` after a 5xx: 0.5, 1, 2, 4 … seconds, ±25% jitter."""
-        base: float = min(self.backoff_max, self.backoff_initial * (2.0 ** (attempt - 1)))
-        return base * random.uniform(0.75, 1.25)
-
-
-# -- explanations --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    title: str  # what happened, one line
-    detail: str = ""  # what to check
-
-    @property
-    def text(self) -> str:
-        return f"{self.title} {self.detail}".strip()
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent/invalid."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers:
-        if key.lower() == lowered:
-            return value
-    return None
 
 
 def _body_hint(body: bytes, limit: int = 200) -> str:
@@ -230,14 +144,14 @@ def explain_status(
             f"Unsupported media type (415){where}.", "The server did not accept application/json." + said_text
         )
     if status == 429:
-        seconds = parse_retry_after(_header(headers, "Retry-After"))
+        seconds = parse_retry_after(header_value(headers, "Retry-After"))
         after = f" It asks to retry after {seconds:g} s (Retry-After)." if seconds is not None else ""
         return Explanation(
             f"Rate limited (429){where}: too many requests.{after}",
             "Yespo allows 350 requests/s for this method. Send more slowly, or turn on retries." + said_text,
         )
     if status >= 500:
-        seconds = parse_retry_after(_header(headers, "Retry-After"))
+        seconds = parse_retry_after(header_value(headers, "Retry-After"))
         after = f" It asks to retry after {seconds:g} s." if seconds is not None else ""
         return Explanation(
             f"Server error ({status}){where}: the problem is on the server's side.{after}",
@@ -245,7 +159,7 @@ def explain_status(
             "support the time and the body." + said_text,
         )
     if 300 <= status < 400:
-        location = _header(headers, "Location")
+        location = header_value(headers, "Location")
         moved = f" to {location}" if location else ""
         return Explanation(
             f"Redirected ({status}){moved}{where}.",
@@ -397,49 +311,6 @@ def explain(result: ExchangeResult, *, environment: Environment | None = None) -
         title, _, detail = result.error.partition("\n")
         return Explanation(title, detail)
     return Explanation(_NETWORK_TITLES.get(result.outcome, result.outcome.label))
-
-
-# -- results -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    request: ExchangeRequest
-    result: ExchangeResult
-    explanation: Explanation
-    exchange_id: int | None = None  # the history row; None when not recorded
-    attempt: int = 1
-    earlier: tuple[SendResult, ...] = ()  # earlier attempts when retries were on
-    history_error: str = ""  # why the exchange could not be recorded, if it could not
-    report: Report | None = None  # the local diagnostics of the body sent
-
-    @property
-    def outcome(self) -> Outcome:
-        return self.result.outcome
-
-    @property
-    def status(self) -> int | None:
-        return self.result.status
-
-    @property
-    def ok(self) -> bool:
-        return self.result.outcome is Outcome.ACCEPTED
-
-    @property
-    def duration_ms(self) -> float | None:
-        return self.result.duration_ms
-
-    @property
-    def body_text(self) -> str:
-        return self.result.body.decode("utf-8", "replace")
-
-    @property
-    def retry_after(self) -> float | None:
-        return parse_retry_after(_header(self.result.headers, "Retry-After"))
-
-    @property
-    def attempts(self) -> int:
-        return len(self.earlier) + 1
 
 
 MIN_SCRUB_LENGTH = 6  # shorter "secrets" (test keys like "k") would mangle every word they occur in

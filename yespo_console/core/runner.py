@@ -32,16 +32,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from yespo_console.core.client import EventClient, RetryPolicy, SendResult
 from yespo_console.core.environments import YESPO_EVENT_RATE_LIMIT
 from yespo_console.core.errors import InputError
 from yespo_console.core.outcome import Outcome
 from yespo_console.core.payload import NestedEncoding
 from yespo_console.core.ratelimit import RateLimiter
 from yespo_console.core.scenarios import ACCEPTED, Expectation, FlatStep, LoadedScenario
+from yespo_console.core.sending import RetryPolicy, SendResult
 from yespo_console.core.templating import RenderContext
+
+if TYPE_CHECKING:
+    from yespo_console.core.client import EventClient  # the runner sends through one; httpx loads with it
 
 log = logging.getLogger(__name__)
 
