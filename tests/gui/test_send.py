@@ -156,3 +156,15 @@ def test_a_real_confirmation_dialog_does_not_disturb_the_loop(window, session, q
     window.env_combo.setCurrentIndex(window.env_combo.findData("sandbox"))
     assert send(window, qtbot).status == 200
     assert not [r for r in caplog.records if "Cannot enter into task" in r.getMessage()]
+
+
+def test_a_remote_environment_without_a_key_says_where_keys_come_from(window, session, qtbot, monkeypatch):
+    from yespo_console.core.environments import Environment
+
+    monkeypatch.delenv("YESPO_API_KEY", raising=False)
+    session.sandbox.api_key = "the-right-key-123456"
+    session.environments.save(Environment(name="staging", url=session.sandbox.event_url))
+    window._load_environments("staging")
+    result = send(window, qtbot)
+    assert result.status == 401
+    assert "No API key for environment 'staging'" in summary(window) and "YESPO_API_KEY" in summary(window)

@@ -254,11 +254,6 @@ def test_raw_editor_takes_any_text(scale: str, window: MainWindow, qtbot: Any) -
     check()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: gui/main_window.py current_body() and gui/preview.py (raw_edited) read the raw editor with "
-    "QPlainTextEdit.toPlainText(), which replaces U+00A0 with a space and U+2028/U+2029 with \\n: raw mode "
-    "sends other bytes than typed (a valid body with U+2028 in a string becomes invalid JSON); "
-    "toRawText()-style reading (document().toRawText()) would keep them"))
 @pytest.mark.parametrize("text", [
     '{"eventTypeKey":"searchRequest","keyValue":"ann@example.com","params":[{"name":"search","value":"10\u00a0kg"}]}',
     '{"eventTypeKey":"searchRequest","keyValue":"ann@example.com","params":[{"name":"search","value":"a\u2028b"}]}',
@@ -271,10 +266,6 @@ def test_raw_mode_sends_exactly_what_was_typed(text: str, window: MainWindow, qt
     assert window.current_body() == text.encode("utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the same toPlainText() reading, through Repair: gui/preview.py apply_repair() inserts the repaired "
-    "text (core/repair.py writes \\u00a0 out as a real U+00A0), and the window then reads back and sends a "
-    "plain space: the Repair button changes a value"))
 def test_repair_in_the_raw_editor_keeps_every_character(window: MainWindow, qtbot: Any) -> None:
     broken = '{"eventTypeKey":"pageViewed","keyValue":"a@b.co","params":[{"name":"page","value":"{"location":' \
              '"https://example.com/a\\u00a0b"}"}]}'

@@ -46,14 +46,8 @@ MODES = [
          timeout_s=1.0),
     Mode("dropped connection", {"drop_rate": 1.0}, Outcome.CONNECTION_ERROR, None,
          ("Connection failed", "no HTTP answer", "closed the connection without answering")),
-    pytest.param(
-        Mode("garbage answer", {"garbage_rate": 1.0}, Outcome.CONNECTION_ERROR, None,
-             ("Connection failed", "no HTTP answer", "not valid HTTP")),
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "BUG: core/client.py classify_error (httpx.RemoteProtocolError branch) puts the h11 exception text "
-            "in the title, so the window shows a Python repr: \"(illegal status line: bytearray(b'\\x00\\xff"
-            "YESPO-SANDBOX ...'))\"")),
-        id="garbage answer"),
+    Mode("garbage answer", {"garbage_rate": 1.0}, Outcome.CONNECTION_ERROR, None,
+         ("Connection failed", "no HTTP answer", "not valid HTTP")),
     Mode("wrong key (401)", {}, Outcome.REJECTED, 401,
          ("HTTP 401", "Not authorised", "API key or token was not accepted", "the sandbox default key"),
          api_key="the-right-key-0123456789"),

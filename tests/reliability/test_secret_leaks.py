@@ -297,10 +297,6 @@ def test_the_cli_masks_a_key_the_server_echoes(echo_url: str, tmp_path: Path, ca
     _assert_clean("the CLI's output of an echoed key", output.encode(), leak_forms(key))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a key echoed back by the server is kept and shown as it came: core/client.py EventClient._send_once "
-    "stores the raw response body in the history (and so in every export), and gui/main_window.py "
-    "ResponsePane.show_result shows result.body_text unscrubbed (the CLI scrubs it with scrub_secret)"))
 def test_the_app_masks_a_key_the_server_echoes(echo_url: str, window: MainWindow, session: Session, qtbot: Any,
                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key = f"rel-{secrets.token_hex(16)}"

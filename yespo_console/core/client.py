@@ -37,7 +37,7 @@ from yespo_console.core.diagnostics import Report, inspect_body
 from yespo_console.core.environments import YESPO_EVENT_RATE_LIMIT, AuthMode, Environment, is_loopback_url
 from yespo_console.core.errors import InputError
 from yespo_console.core.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
-from yespo_console.core.masking import mask_headers, scrub
+from yespo_console.core.masking import mask_headers, scrub, scrub_bytes
 from yespo_console.core.outcome import Outcome
 from yespo_console.core.ratelimit import RateLimiter
 from yespo_console.core.secrets import Secret, SecretSource, check_secret
@@ -268,8 +268,8 @@ def classify_error(
                 "The server dropped the request (overloaded, restarting, or a proxy cut it). "
                 "The event may or may not have been received; try again.",
             )
-        return Outcome.CONNECTION_ERROR, Explanation(
-            f"{target} answered with something that is not valid HTTP ({exc}).",
+        return Outcome.CONNECTION_ERROR, Explanation(  # not the parser's message: it quotes raw bytes
+            f"{target} answered with something that is not valid HTTP.",
             "Check that the URL points at the Yespo API and not at another kind of server (or at the wrong port).",
         )
     if any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain) or isinstance(
@@ -316,11 +316,15 @@ def explain(result: ExchangeResult, *, environment: Environment | None = None) -
 MIN_SCRUB_LENGTH = 6  # shorter "secrets" (test keys like "k") would mangle every word they occur in
 
 
+def _scrubbable(secret: Secret | None) -> list[str]:
+    if secret is None or secret.source is SecretSource.SANDBOX_DEFAULT or len(secret.value) < MIN_SCRUB_LENGTH:
+        return []
+    return [secret.value]
+
+
 def scrub_secret(text: str, secret: Secret | None) -> str:
     """`text` with the secret (and its Basic-auth forms) masked, for showing server answers and errors."""
-    if secret is None or secret.source is SecretSource.SANDBOX_DEFAULT or len(secret.value) < MIN_SCRUB_LENGTH:
-        return text
-    return scrub(text, [secret.value])
+    return scrub(text, _scrubbable(secret))
 
 
 def _error_text(explanation: Explanation) -> str:
@@ -656,7 +660,8 @@ class EventClient:
             async with asyncio.timeout(self.timeouts.total):
                 response = await http.send(http_request, stream=True)
                 try:
-                    content = await _read_capped(response)
+                    # A server that echoes the request (a gateway's 401 page) would put the key in history.
+                    content = scrub_bytes(await _read_capped(response), _scrubbable(self.secret))
                 finally:
                     await response.aclose()
         except asyncio.CancelledError:

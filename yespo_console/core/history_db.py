@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -109,6 +110,13 @@ def _v2_search(conn: sqlite3.Connection) -> None:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_exchanges, 2: _v2_search}
 
 
+def _disk_full(path: Path | str) -> bool:
+    try:
+        return shutil.disk_usage(Path(path).parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
 def store_error(exc: sqlite3.Error | OSError, path: Path | str) -> StoreError:
     """A plain sentence for a person, naming the file and what to do."""
     if isinstance(exc, OSError):
@@ -121,7 +129,8 @@ def store_error(exc: sqlite3.Error | OSError, path: Path | str) -> StoreError:
     if name.startswith("SQLITE_READONLY"):
         return StoreError(f"the history file {path} is read-only; check its permissions or choose another "
                           "folder with --data-dir or $YESPO_CONSOLE_HOME")
-    if name == "SQLITE_FULL":
+    if name in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE") or (name.startswith("SQLITE_IOERR") and _disk_full(path)):
+        # Opening needs room for the -shm file too: a full disk then fails as an I/O error, not SQLITE_FULL.
         return StoreError(f"the disk is full: cannot write to the history file {path}")
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return StoreError(f"the history file {path} is damaged or is not a Yespo Console history "

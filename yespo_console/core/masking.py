@@ -59,3 +59,12 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         for form in secret_forms(secret)[1:]:
             text = text.replace(form.decode(), MASK)
     return text
+
+
+def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """`scrub` for raw bytes (a response body that echoes the key), which need not be valid UTF-8."""
+    for secret in secrets:
+        if secret:
+            for form in secret_forms(secret):
+                data = data.replace(form, MASK.encode())
+    return data

@@ -96,7 +96,7 @@ class ResponsePane(QTabWidget):
     def show_message(self, html: str) -> None:
         self.summary.setText(html)
 
-    def show_result(self, result: SendResult) -> None:
+    def show_result(self, result: SendResult, note: str = "") -> None:
         outcome = result.outcome
         color = _OUTCOME_COLORS.get(outcome, "#d93025")
         status = f"HTTP {result.status}" if result.status is not None else "no HTTP answer"
@@ -105,6 +105,8 @@ class ResponsePane(QTabWidget):
                  f"{duration}", f"<p><b>{html_text(result.explanation.title)}</b></p>"]
         if result.explanation.detail:
             lines.append(f"<p>{html_text(result.explanation.detail)}</p>")
+        if note:
+            lines.append(f"<p><b>{html_text(note)}</b></p>")
         if result.attempts > 1:
             lines.append(f"<p>{result.attempts} attempts (retries on).</p>")
         if result.exchange_id is not None:
@@ -235,7 +237,11 @@ class MainWindow(QMainWindow):
         self.busy.hide()
         self.statusBar().addPermanentWidget(self.busy)
         if self.session.history_error:
-            self.statusBar().showMessage(f"History is off: {self.session.history_error}")
+            # A permanent widget: the status bar's message is replaced by every environment change.
+            history_off = QLabel(f"History is off: {self.session.history_error}", self)
+            history_off.setStyleSheet("color: #d93025;")
+            history_off.setToolTip(self.session.history_error)
+            self.statusBar().addPermanentWidget(history_off)
 
     def _build_actions(self) -> None:
         toolbar = QToolBar("Main", self)
@@ -367,7 +373,7 @@ class MainWindow(QMainWindow):
     def current_body(self) -> bytes:
         """The exact bytes a send would post now."""
         if self.payload.raw_mode:
-            return self.payload.raw.toPlainText().encode("utf-8")
+            return self.payload.raw.exact_text().encode("utf-8")
         return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked())
 
     def _schedule_refresh(self) -> None:
@@ -417,8 +423,8 @@ class MainWindow(QMainWindow):
     def _mode_changed(self) -> None:
         if self.payload.raw_mode:
             # Raw mode starts from the bytes the form builds now (the form follows it from then on).
-            self.payload.set_raw_text(self.payload.preview.toPlainText())
-            self._raw_edited(self.payload.raw.toPlainText())
+            self.payload.set_raw_text(self.payload.preview.exact_text())
+            self._raw_edited(self.payload.raw.exact_text())
         else:
             self._refresh()
 
@@ -426,7 +432,7 @@ class MainWindow(QMainWindow):
         self.payload.setCurrentIndex(PayloadPanel.PREVIEW if self.payload.raw_mode else PayloadPanel.RAW)
 
     def repair_raw(self) -> None:
-        result = repair(self.payload.raw.toPlainText(), nested=self.nested)
+        result = repair(self.payload.raw.exact_text(), nested=self.nested)
         if result is None:
             self.statusBar().showMessage("Nothing to repair: no nested JSON pasted without escaping was found.", 5000)
             return
@@ -579,6 +585,7 @@ class MainWindow(QMainWindow):
 
     async def _send_all(self, jobs: list[tuple[EventClient, str, bytes, str]], report: Report | None) -> None:
         result: SendResult | None = None
+        client: EventClient | None = None
         try:
             for number, (client, url, body, note) in enumerate(jobs, start=1):
                 self.response.show_busy(url if len(jobs) == 1 else f"{url} ({number} of {len(jobs)})")
@@ -595,7 +602,10 @@ class MainWindow(QMainWindow):
             self.send_action.setEnabled(True)
             self.cancel_action.setEnabled(False)
         if result is not None:
-            self.response.show_result(result)
+            # Sent without a key: say where a key comes from (keyring, or $YESPO_API_KEY) next to the 401.
+            missing = client is not None and client.secret is None and result.status in (401, 403)
+            key_note = self.session.secrets.missing_message(client.environment) if missing and client else ""
+            self.response.show_result(result, key_note)
             self.statusBar().showMessage(f"{result.outcome.label}: {result.explanation.title}", 8000)
         self.send_finished.emit(result)
 

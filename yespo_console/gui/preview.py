@@ -34,9 +34,14 @@ class CodeView(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.highlighter = JsonHighlighter(self.document())
 
+    def exact_text(self) -> str:
+        """The text exactly as typed. toPlainText() would turn a no-break space into a space and U+2028
+        into a newline, and raw mode sends these characters as they are."""
+        return self.document().toRawText().replace("\u2029", "\n")  # U+2029 is how Qt separates lines
+
     def set_text_keeping_view(self, text: str) -> None:
         """Replace the text without jumping to the top, so typing in the form does not scroll it."""
-        if text == self.toPlainText():
+        if text == self.exact_text():
             return
         scroll = self.verticalScrollBar().value()
         self.setPlainText(text)
@@ -71,7 +76,7 @@ class PayloadPanel(QTabWidget):
         self.raw.setAccessibleName("Raw body editor")
         self.raw.setPlaceholderText("Paste or type a body. When it parses, the form follows; the bytes here are "
                                     "sent as they are while this tab is open.")
-        self.raw.textChanged.connect(lambda: self.raw_edited.emit(self.raw.toPlainText()))
+        self.raw.textChanged.connect(lambda: self.raw_edited.emit(self.raw.exact_text()))
         raw_layout.addWidget(self.raw)
         bar = QHBoxLayout()
         self.repair_label = QLabel(raw_page)
