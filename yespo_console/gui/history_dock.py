@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from yespo_console.core.errors import InputError, StoreError
 from yespo_console.core.history import FORMATS, Exchange, HistoryFilter, HistoryStore, write_export
 from yespo_console.core.outcome import Outcome
-from yespo_console.gui.diff_dialog import DiffDialog
 from yespo_console.gui.history_model import (
     DURATION,
     ENVIRONMENT,
@@ -43,6 +42,9 @@ from yespo_console.gui.history_model import (
     TIME,
     HistoryModel,
 )
+
+if TYPE_CHECKING:
+    from yespo_console.gui.diff_dialog import DiffDialog
 
 T = TypeVar("T")
 
@@ -480,6 +482,8 @@ class HistoryDock(QDockWidget):
         exchanges = self._exchanges(ids)
         if exchanges is None or len(exchanges) != 2:
             return None
+        from yespo_console.gui.diff_dialog import DiffDialog  # loaded when first asked for
+
         dialog = DiffDialog(exchanges[0], exchanges[1], self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._diff_closed)

@@ -58,11 +58,11 @@ from yespo_console.gui.inbox import InboxDock
 from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView, PayloadPanel
-from yespo_console.gui.runner_dock import RunnerDock
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:
     from yespo_console.core.client import EventClient, SendResult
+    from yespo_console.gui.runner_dock import RunnerDock
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +214,9 @@ class MainWindow(QMainWindow):
         self.inbox = InboxDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
         self.tabifyDockWidget(self.history_dock, self.inbox)
-        self.runner_dock = RunnerDock(self.session, lambda: self.env_combo.currentData(), self)
-        self.runner_dock.run_finished.connect(lambda _report: self.history_dock.refresh())
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runner_dock)
-        self.tabifyDockWidget(self.inbox, self.runner_dock)
+        self.runner_dock: RunnerDock | None = None
+        # The scenario machinery (pydantic models, YAML) costs ~90 ms to import: it comes after the first paint.
+        QTimer.singleShot(0, self._add_runner_dock)
         self.history_dock.raise_()
         # The form and the preview are the work; the docks start small (a saved layout overrides this).
         self.resizeDocks([self.history_dock], [230], Qt.Orientation.Vertical)
@@ -311,7 +310,6 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.findChild(QDockWidget, "eventsDock").toggleViewAction())
         self.view_menu.addAction(self.history_dock.toggleViewAction())
         self.view_menu.addAction(self.inbox.toggleViewAction())
-        self.view_menu.addAction(self.runner_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("About Yespo Console", self.about)
 
@@ -327,6 +325,18 @@ class MainWindow(QMainWindow):
         self.env_combo.setCurrentIndex(max(index, 0))
         self.env_combo.blockSignals(False)
         self._environment_changed()
+
+    def _add_runner_dock(self) -> None:
+        from yespo_console.gui.runner_dock import RunnerDock
+
+        dock = RunnerDock(self.session, lambda: self.env_combo.currentData(), self)
+        dock.run_finished.connect(lambda _report: self.history_dock.refresh())
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.tabifyDockWidget(self.inbox, dock)
+        self.restoreDockWidget(dock)  # where the saved layout had it
+        self.history_dock.raise_()
+        self.view_menu.addAction(dock.toggleViewAction())
+        self.runner_dock = dock
 
     def sandbox_ready(self) -> None:
         """The app starts the embedded sandbox after showing the window; now it listens (or failed)."""
@@ -666,7 +676,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_send()
-        self.runner_dock.stop()
+        if self.runner_dock is not None:
+            self.runner_dock.stop()
         self.inbox.detach()
         self.save_state()
         super().closeEvent(event)
