@@ -69,3 +69,22 @@ def test_screenshot_mode_writes_a_png(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "yespo_console", "gui", "--screenshot", str(out), "--size", "big"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--size" in bad.stderr
+
+
+def test_every_dock_is_a_tab_at_the_bottom_and_comes_back_after_a_restart(window, session, settings, qtbot):
+    from PySide6.QtWidgets import QTabBar
+
+    from yespo_console.gui.main_window import MainWindow
+
+    def bottom_tabs(win):
+        return next(([bar.tabText(i) for i in range(bar.count())] for bar in win.findChildren(QTabBar)
+                     if "History" in [bar.tabText(i) for i in range(bar.count())]), [])
+
+    qtbot.waitUntil(lambda: window.runner_dock is not None)
+    qtbot.waitUntil(lambda: bottom_tabs(window) == ["History", "Sandbox inbox", "Scenarios"])
+    window.close()
+    again = MainWindow(session, settings)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.runner_dock is not None)
+    qtbot.waitUntil(lambda: bottom_tabs(again) == ["History", "Sandbox inbox", "Scenarios"])

@@ -331,10 +331,10 @@ class MainWindow(QMainWindow):
 
         dock = RunnerDock(self.session, lambda: self.env_combo.currentData(), self)
         dock.run_finished.connect(lambda _report: self.history_dock.refresh())
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.tabifyDockWidget(self.inbox, dock)
-        self.restoreDockWidget(dock)  # where the saved layout had it
-        self.history_dock.raise_()
+        if not self.restoreDockWidget(dock):  # where the saved layout had it; else beside the other docks
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.tabifyDockWidget(self.inbox, dock)
+            self.history_dock.raise_()
         self.view_menu.addAction(dock.toggleViewAction())
         self.runner_dock = dock
 
