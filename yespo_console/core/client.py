@@ -621,7 +621,7 @@ class EventClient:
                 )
                 request = self.prepare(data, report=report, note=attempt_note, run_id=run_id)
                 outcome = await self._send_once(request, attempt, report, tuple(earlier))
-                delay = self._retry_delay(outcome, attempt)
+                delay = self.retry.delay_after(outcome, attempt)
                 if delay is None:
                     return outcome
                 earlier.append(replace(outcome, earlier=()))
@@ -630,22 +630,6 @@ class EventClient:
         finally:
             if task is not None:
                 self._in_flight.discard(task)
-
-    def _retry_delay(self, outcome: SendResult, attempt: int) -> float | None:
-        policy = self.retry
-        if attempt >= policy.attempts:
-            return None
-        if outcome.outcome is Outcome.RATE_LIMITED and policy.on_rate_limited:
-            seconds = outcome.retry_after
-            if seconds is None:
-                return policy.backoff(attempt)
-            return seconds if seconds <= policy.max_retry_after else None
-        if outcome.outcome is Outcome.SERVER_ERROR and policy.on_server_error:
-            seconds = outcome.retry_after
-            if seconds is not None and seconds <= policy.max_retry_after:
-                return max(seconds, policy.backoff(attempt))
-            return policy.backoff(attempt)
-        return None
 
     async def _send_once(
         self, request: ExchangeRequest, attempt: int, report: Report | None, earlier: tuple[SendResult, ...]

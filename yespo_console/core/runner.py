@@ -330,24 +330,6 @@ def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def retry_delay(policy: RetryPolicy, result: SendResult, attempt: int) -> float | None:
-    """How long to wait before attempt `attempt + 1`, or None to stop: a 429 waits for Retry-After
-    (capped by the policy) or backs off; a 5xx backs off when the policy says so."""
-    if attempt >= policy.attempts:
-        return None
-    if result.outcome is Outcome.RATE_LIMITED and policy.on_rate_limited:
-        seconds = result.retry_after
-        if seconds is None:
-            return policy.backoff(attempt)
-        return seconds if seconds <= policy.max_retry_after else None
-    if result.outcome is Outcome.SERVER_ERROR and policy.on_server_error:
-        seconds = result.retry_after
-        if seconds is not None and seconds <= policy.max_retry_after:
-            return max(seconds, policy.backoff(attempt))
-        return policy.backoff(attempt)
-    return None
-
-
 class Runner:
     def __init__(
         self,
@@ -546,7 +528,7 @@ class Runner:
                 await self.limiter.acquire()
             attempt_note = note if attempt == 1 else f"{note} (attempt {attempt})"
             result = await self.client.send(body, note=attempt_note, run_id=self.run_id)
-            delay = retry_delay(self.retry, result, attempt)
+            delay = self.retry.delay_after(result, attempt)
             if delay is None or self._cancelled:
                 if earlier:
                     return SendResult(result.request, result.result, result.explanation, result.exchange_id,

@@ -68,6 +68,23 @@ class RetryPolicy:
     def retrying(cls, attempts: int = 3) -> RetryPolicy:
         return cls(attempts=attempts)
 
+    def delay_after(self, result: SendResult, attempt: int) -> float | None:
+        """How long to wait before attempt `attempt + 1`, or None to stop: a 429 waits for Retry-After
+        (capped by `max_retry_after`) or backs off; a 5xx backs off, or waits longer if told to."""
+        if attempt >= self.attempts:
+            return None
+        if result.outcome is Outcome.RATE_LIMITED and self.on_rate_limited:
+            seconds = result.retry_after
+            if seconds is None:
+                return self.backoff(attempt)
+            return seconds if seconds <= self.max_retry_after else None
+        if result.outcome is Outcome.SERVER_ERROR and self.on_server_error:
+            seconds = result.retry_after
+            if seconds is not None and seconds <= self.max_retry_after:
+                return max(seconds, self.backoff(attempt))
+            return self.backoff(attempt)
+        return None
+
     def backoff(self, attempt: int) -> float:
         """Delay before attempt `attempt + 1` after a 5xx: 0.5, 1, 2, 4 … seconds, ±25% jitter."""
         base: float = min(self.backoff_max, self.backoff_initial * (2.0 ** (attempt - 1)))
