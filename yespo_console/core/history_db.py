@@ -162,24 +162,14 @@ def _user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], *,
-                path: Path | str, wait_s: float = DEFAULT_WAIT_S) -> T:
-    """Run `work` in one write transaction taken up front (BEGIN IMMEDIATE), so that it never has to
-    upgrade a read lock midway, which is the case SQLite cannot wait out. While another process
-    writes, SQLite's busy timeout waits; past it, the whole transaction is retried until `wait_s`."""
+def _retrying(attempt: Callable[[], T], *, path: Path | str, wait_s: float) -> T:
+    """Run `attempt` again while the file is busy (another process writes, recovers or checkpoints),
+    with a growing pause, until `wait_s`; any other failure becomes a StoreError in plain words."""
     deadline = time.monotonic() + wait_s
     delay = 0.005
     while True:
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return result
+            return attempt()
         except sqlite3.Error as exc:
             if isinstance(exc, _BUGS):
                 raise
@@ -188,25 +178,33 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T
                 delay = min(delay * 2, 0.25)
                 continue
             raise store_error(exc, path) from exc
+
+
+def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], *,
+                path: Path | str, wait_s: float = DEFAULT_WAIT_S) -> T:
+    """Run `work` in one write transaction taken up front (BEGIN IMMEDIATE), so that it never has to
+    upgrade a read lock midway, which is the case SQLite cannot wait out. While another process
+    writes, SQLite's busy timeout waits; past it, the whole transaction is retried until `wait_s`."""
+
+    def attempt() -> T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    return _retrying(attempt, path=path, wait_s=wait_s)
 
 
 def read(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], *,
          path: Path | str, wait_s: float = DEFAULT_WAIT_S) -> T:
     """Run a read. In WAL mode reads do not wait for writers, except while another process
     recovers or checkpoints the log: then retry like a write."""
-    deadline = time.monotonic() + wait_s
-    delay = 0.005
-    while True:
-        try:
-            return work(conn)
-        except sqlite3.Error as exc:
-            if isinstance(exc, _BUGS):
-                raise
-            if is_busy(exc) and time.monotonic() < deadline:
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
-                continue
-            raise store_error(exc, path) from exc
+    return _retrying(lambda: work(conn), path=path, wait_s=wait_s)
 
 
 def migrate(conn: sqlite3.Connection, *, path: Path | str, target: int = SCHEMA_VERSION,

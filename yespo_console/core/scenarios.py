@@ -26,6 +26,7 @@ schema mistakes (pydantic) and template mistakes alike. Templates: see `core.tem
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
@@ -50,7 +51,7 @@ from pydantic import (
 )
 
 from yespo_console.core.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
-from yespo_console.core.errors import InputError
+from yespo_console.core.errors import InputError, read_file
 from yespo_console.core.outcome import Outcome
 from yespo_console.core.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.templating import (
@@ -815,17 +816,10 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """A scenario file (YAML, or JSON for a .json name). ScenarioError / InputError with lines."""
     file = Path(path)
     source = str(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
+    with contextlib.suppress(OSError):  # checked before reading: a huge file is refused unread
+        if (size := file.stat().st_size) > MAX_FILE_BYTES:
             raise InputError(f"{source}: {size:,} bytes is too large for a scenario")
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a folder, not a scenario file") from None
-    except OSError as exc:
-        raise InputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    raw = read_file(file, "scenario file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -907,12 +901,7 @@ def parse_contacts(text: str, source: str = "<csv>") -> Contacts:
 
 def load_contacts(path: str | Path) -> Contacts:
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    raw = read_file(path, "CSV file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
