@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="yespo-console",
         description="Test and debug console for the Yespo Generate event v2 API "
-        "(POST https://yespo.io/api/v2/event).",
+        "(POST https://yespo.io/api/v2/event). Without a COMMAND the desktop console opens (gui).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
