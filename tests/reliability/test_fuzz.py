@@ -205,15 +205,15 @@ class _Errors:
             raise self.caught[0]
 
 
-# Qt's toPlainText() turns these into others (see test_raw_mode_sends_exactly_what_was_typed below), and
-# turns \r\n and \r into \n; the fuzz types only text that the editor holds as it is, and allows for the
-# change where a repair brings such a character in (an escaped \\u00a0 that the repair writes out).
-_QT_CHANGES = ("\u00a0", "\u2028", "\u2029", "\r")
+# The raw editor (a QPlainTextEdit, read with toRawText) keeps every character but these: it turns \r\n and \r
+# into \n, holds U+2029 as its own line break, and drops a byte order mark at the very start (the inspector
+# warns about one anyway). The fuzz types only text the editor holds as it is, and allows for that change where
+# a repair brings such a character in (an escaped \\u2029 the repair writes out).
+_QT_CHANGES = ("\u2029", "\r")
 
 
 def _as_qt_holds_it(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return text.replace("\u00a0", " ")
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2029", "\n")
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -224,7 +224,8 @@ def test_raw_editor_takes_any_text(scale: str, window: MainWindow, qtbot: Any) -
     qtbot.waitUntil(lambda: window.payload.raw_mode)
 
     @profile(scale)
-    @given(raw_texts.filter(lambda t: not any(c in t for c in _QT_CHANGES)), st.booleans(), st.booleans())
+    @given(raw_texts.filter(lambda t: not any(c in t for c in _QT_CHANGES) and not t.startswith("\ufeff")),
+           st.booleans(), st.booleans())
     def check(text: str, click_repair: bool, round_trip: bool) -> None:
         with _Errors():
             window.payload.raw.setPlainText(text)
@@ -237,7 +238,7 @@ def test_raw_editor_takes_any_text(scale: str, window: MainWindow, qtbot: Any) -
             if repairable and click_repair:
                 window.payload.repair_button.click()
                 app.processEvents()
-                fixed = window.payload.raw.toPlainText()
+                fixed = window.payload.raw.exact_text()
                 assert repair(text, nested=window.nested) is not None
                 assert fixed == _as_qt_holds_it(repair(text, nested=window.nested).text)  # type: ignore[union-attr]
                 assert window.diagnostics.findings == inspect_body(fixed).findings
