@@ -21,6 +21,7 @@ import hypothesis
 import pytest
 
 from tests.sandbox.helpers import VALID_EVENT
+from yespo_console.core.history import SCHEMA_VERSION
 from yespo_console.core.masking import secret_forms
 
 SOAK_ENV = "YESPO_SOAK"
@@ -156,13 +157,22 @@ class LineReader:
 # -- files ----------------------------------------------------------------------------------------
 
 
-def integrity(path: Path, *, fts: bool = True) -> None:
-    """SQLite's own integrity check, and the search index's, on a file (no Yespo Console code involved)."""
+def integrity(path: Path, *, fts: bool = True) -> None:  # fts=False: not a history file (the sandbox's)
+    """SQLite's own integrity check, and the search index's, on a file (no Yespo Console code involved).
+
+    A process killed after SQLite created the file but before the schema's one transaction committed leaves
+    a file at user_version 0 with no tables: valid (the next open builds the schema), with no index to check.
+    """
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)], path
-        if fts:
-            conn.execute("INSERT INTO exchange_fts(exchange_fts) VALUES ('integrity-check')")
+        if fts:  # a history file: its schema is there whole or not at all
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            assert version in (0, SCHEMA_VERSION), (path, version)
+            assert (version == 0) == ("exchange" not in tables), (path, version, sorted(tables))
+            if version:
+                conn.execute("INSERT INTO exchange_fts(exchange_fts) VALUES ('integrity-check')")
     finally:
         conn.close()
 
