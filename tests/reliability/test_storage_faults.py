@@ -27,7 +27,6 @@ from tests.core.test_history_processes import WRITER
 from tests.gui.conftest import run
 from tests.reliability.helpers import HERE, child_env, event_body, history_rows, integrity, kill9, plain, run_cli
 from tests.sandbox.helpers import free_port
-from yespo_console.cli.main import main as cli_main
 from yespo_console.core.environments import Environment, EnvironmentStore
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.outcome import Outcome
@@ -41,9 +40,10 @@ pytestmark = pytest.mark.usefixtures("no_keyring")
 
 
 def _cli(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[int, str, str]:
-    code = cli_main(["--data-dir", str(home), *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    # A real process, as a user runs it: in this process, the CLI's own asyncio loop between the window tests'
+    # qasync loops intermittently crashed Qt's event processing of the next test (a test-harness hazard).
+    done = run_cli(home, *args, env=child_env(**{k: v for k, v in os.environ.items() if k.startswith("YESPO_")}))
+    return done.returncode, done.stdout, done.stderr
 
 
 def _digest(path: Path) -> str:
@@ -87,6 +87,9 @@ def _app(home: Path, request: pytest.FixtureRequest, qtbot: Any) -> Iterator[tup
     try:
         yield session, window
     finally:
+        # qloop was taken after qtbot, so it is torn down first: close the window (its docks stop their
+        # tasks, the inbox leaves the sandbox) while the loop still runs, not after it is closed.
+        window.close()
         run(qloop, session.aclose(), qtbot)  # type: ignore[no-untyped-call]
 
 

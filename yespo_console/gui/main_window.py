@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.history_dock, self.inbox)
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) costs ~90 ms to import: it comes after the first paint.
-        QTimer.singleShot(0, self._add_runner_dock)
+        QTimer.singleShot(0, self, self._add_runner_dock)  # with `self` as context: dropped if the window goes first
         self.history_dock.raise_()
         # The form and the preview are the work; the docks start small (a saved layout overrides this).
         self.resizeDocks([self.history_dock], [230], Qt.Orientation.Vertical)
@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
         # Coalesce a burst of edits into one refresh at the next turn of the event loop.
         if not self._refresh_pending:
             self._refresh_pending = True
-            QTimer.singleShot(0, self._refresh)
+            QTimer.singleShot(0, self, self._refresh)
 
     def _refresh(self) -> None:
         self._refresh_pending = False
