@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yespo_console.core.catalog import EXAMPLE_KEYS
 from yespo_console.core.diagnostics import Severity, inspect_body, inspect_event
-from yespo_console.core.examples import EXAMPLE_KEYS, example_draft
+from yespo_console.core.examples import example_draft
 from yespo_console.core.payload import body_object, build_body
 
 E, W = Severity.ERROR, Severity.WARNING

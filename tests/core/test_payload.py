@@ -3,8 +3,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core.catalog import EVENTS, LOCATOR_PRIORITY, Shape
-from yespo_console.core.examples import EXAMPLE_KEYS, example_draft
+from yespo_console.core.catalog import EVENTS, EXAMPLE_KEYS, LOCATOR_PRIORITY, Shape
+from yespo_console.core.examples import example_draft
 from yespo_console.core.payload import (
     Draft,
     ExtraParam,

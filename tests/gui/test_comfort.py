@@ -9,12 +9,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from yespo_console import APP_ID
 from yespo_console.gui import app as gui_app
+from yespo_console.gui import logs as gui_logs
 from yespo_console.gui.highlighter import _DARK, _LIGHT
 
 
 def test_exception_hook_logs_and_shows_a_dialog_instead_of_dying(qapp, qtbot, tmp_path, caplog, monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    gui_app.install_excepthook(tmp_path / "app.log")
+    gui_logs.install_excepthook(tmp_path / "app.log")
     try:
         raise ValueError("boom in a slot")
     except ValueError:

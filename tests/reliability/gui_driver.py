@@ -29,7 +29,8 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from yespo_console.core.paths import data_dir
-from yespo_console.gui.app import install_excepthook, make_application, settings_for, setup_logging
+from yespo_console.gui.app import make_application, settings_for
+from yespo_console.gui.logs import install_excepthook, setup_logging
 
 
 def say(*parts: object) -> None:

@@ -40,7 +40,7 @@ from yespo_console.core.environments import AuthMode, Environment, EnvironmentSt
 from yespo_console.core.examples import example_draft
 from yespo_console.core.history import FORMATS
 from yespo_console.core.outcome import Outcome
-from yespo_console.gui.app import setup_logging
+from yespo_console.gui.logs import setup_logging
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.session import Session
 from yespo_console.sandbox import Sandbox

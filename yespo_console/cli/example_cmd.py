@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from yespo_console.core.examples import EXAMPLE_KEYS, example_draft
+from yespo_console.core.catalog import EXAMPLE_KEYS
+from yespo_console.core.examples import example_draft
 from yespo_console.core.payload import build_body
 
 

@@ -10,20 +10,38 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from yespo_console import __version__
+# Command name -> the module that has `register(subparsers)`, which adds its parser with `func` set as a
+# default. Only the module of the command asked for is imported (all of them for the overall --help or a
+# typo): the window (no command) must not wait for httpx and the scenario machinery.
+COMMANDS: dict[str, str] = {
+    "inspect": "yespo_console.cli.inspect_cmd",
+    "example": "yespo_console.cli.example_cmd",
+    "history": "yespo_console.cli.history_cmd",
+    "send": "yespo_console.cli.send_cmd",
+    "sandbox": "yespo_console.cli.sandbox_cmd",
+    "gui": "yespo_console.cli.gui_cmd",
+    "run": "yespo_console.cli.run_cmd",
+    "past-events": "yespo_console.cli.past_events_cmd",
+}
+DEFAULT_COMMAND = "gui"
+_OPTIONS_WITH_VALUE = frozenset({"--data-dir"})
 
-# Each module has `register(subparsers)`, which adds its parser with `func` set as a default.
-COMMAND_MODULES: tuple[str, ...] = (
-    "yespo_console.cli.inspect_cmd",
-    "yespo_console.cli.example_cmd",
-    "yespo_console.cli.history_cmd",
-    "yespo_console.cli.send_cmd",
-    "yespo_console.cli.sandbox_cmd",
-    "yespo_console.cli.gui_cmd",
-    "yespo_console.cli.run_cmd",
-    "yespo_console.cli.past_events_cmd",
-)
+
+class _VersionAction(argparse.Action):
+    """--version, reading the version only when asked: the install's metadata costs ~30 ms to load."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the program's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from yespo_console import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,36 +50,45 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = tuple(COMMANDS)) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="yespo-console",
         description="Test and debug console for the Yespo Generate event v2 API "
         "(POST https://yespo.io/api/v2/event). Without a COMMAND the desktop console opens (gui).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "--data-dir", metavar="DIR", help="folder for history, settings and sandbox records "
         "(default: $YESPO_CONSOLE_HOME, else the user data folder)"
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+    for name in commands:
+        importlib.import_module(COMMANDS[name]).register(subparsers)
     return parser
 
 
+def requested_command(argv: Sequence[str]) -> tuple[str | None, bool]:
+    """The command the arguments ask for, and whether they name it (else it is DEFAULT_COMMAND). None when
+    the whole parser is needed: the top-level --help or --version, an unknown word, a missing value."""
+    words = iter(argv)
+    for word in words:
+        if word in COMMANDS:
+            return word, True
+        if word in _OPTIONS_WITH_VALUE:
+            if next(words, None) is None:
+                return None, False
+        elif not word.startswith("--data-dir="):
+            return None, False
+    return DEFAULT_COMMAND, False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        if "yespo_console.cli.gui_cmd" in COMMAND_MODULES:
-            args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), "gui"])
-            func = args.func
-        else:
-            parser.print_help()
-            return 0
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command, named = requested_command(arguments)
+    parser = build_parser((command,) if command is not None else tuple(COMMANDS))
+    args = parser.parse_args(arguments if named or command is None else [*arguments, command])
     try:
-        return int(func(args))
+        return int(args.func(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,7 +7,6 @@ from typing import Any
 from yespo_console.core.catalog import (
     CUSTOM,
     CUSTOM_EVENT,
-    EVENTS,
     EVENTS_BY_KEY,
     LOCATOR_SPECS,
     EventSpec,
@@ -16,7 +15,6 @@ from yespo_console.core.catalog import (
 )
 from yespo_console.core.payload import Draft, ExtraParam
 
-EXAMPLE_KEYS: tuple[str, ...] = (*(spec.key for spec in EVENTS), CUSTOM_EVENT)
 CUSTOM_EXAMPLE_TYPE = "orderCreated"
 
 

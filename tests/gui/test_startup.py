@@ -1,0 +1,121 @@
+"""Start-up: the start-up window first (cheap imports only), then the console at the same geometry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
+from PySide6.QtWidgets import QMainWindow
+
+from yespo_console.gui.startup import GEOMETRY_KEY, STEPS, StartupWindow
+
+# What must not load before the first window: each costs tens of milliseconds, and the first window is
+# measured against a bare Qt window (benchmarks/bench_gui.py).
+HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "email_validator", "phonenumbers",
+         "importlib.metadata", "yespo_console.core.catalog", "yespo_console.gui.main_window")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def test_it_opens_where_the_console_last_was(qtbot, settings):
+    previous = QMainWindow()
+    qtbot.addWidget(previous)
+    previous.setGeometry(QRect(40, 50, 700, 500))
+    settings.setValue(GEOMETRY_KEY, previous.saveGeometry())
+    startup = StartupWindow(settings)
+    qtbot.addWidget(startup)
+    assert startup.size() == QSize(700, 500)
+    assert StartupWindow(settings, QSize(640, 480)).size() == QSize(640, 480)  # --size wins
+
+
+def test_a_broken_saved_geometry_falls_back_to_the_default_size(qtbot, settings):
+    settings.setValue(GEOMETRY_KEY, QByteArray(b"not a geometry"))
+    startup = StartupWindow(settings)
+    qtbot.addWidget(startup)
+    assert startup.size() == QSize(1400, 900)
+
+
+def test_it_paints_then_names_each_step_and_hands_over_at_its_geometry(qtbot, settings):
+    startup = StartupWindow(settings, QSize(900, 640))
+    qtbot.addWidget(startup)
+    startup.show_and_wait_for_paint()
+    assert startup.isVisible() and startup.status.text() == STEPS[0]
+    seen = []
+    for _ in STEPS[1:]:
+        startup.advance()
+        seen.append((startup.status.text(), startup.progress.value()))
+    assert seen == [(step, number) for number, step in enumerate(STEPS) if number]
+    console = QMainWindow()
+    qtbot.addWidget(console)
+    startup.hand_over(console)
+    assert console.isVisible() and not startup.isVisible() and not startup.abandoned
+    assert console.geometry() == startup.geometry()
+
+
+def test_closing_it_while_loading_marks_it_abandoned(qtbot, settings):
+    startup = StartupWindow(settings)
+    qtbot.addWidget(startup)
+    startup.show_and_wait_for_paint()
+    startup.close()
+    assert startup.abandoned
+
+
+def _python(code: str, home, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(home)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env})
+
+
+def test_nothing_heavy_loads_before_the_first_window(tmp_path):
+    # The real entry point, stopped where the console would start loading: what has Python imported by then?
+    result = _python(f"""
+        import sys, types
+        def stop(*args, **kwargs):
+            print(sorted(name for name in {HEAVY!r} if name in sys.modules))
+            return 0
+        sys.modules["yespo_console.gui.lifecycle"] = types.SimpleNamespace(run_console=stop)
+        from yespo_console.cli.main import main
+        sys.exit(main(["--data-dir", sys.argv[1]]))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_entry_point_shows_the_start_up_window_then_the_console_and_logs_both(tmp_path):
+    shot = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-m", "yespo_console", "--data-dir", str(tmp_path), "gui",
+                             "--screenshot", str(shot)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "YESPO_CONSOLE_TRACE_STARTUP": "1"})
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("startup ")]
+    assert lines == ["startup first window", "startup console ready"]
+    log = (tmp_path / "yespo-console.log").read_text()
+    assert "start-up: first window " in log and ", console ready " in log
+    assert shot.stat().st_size > 0
+
+
+def test_closing_the_start_up_window_before_the_console_is_ready_quits_quietly(tmp_path):
+    result = _python("""
+        import sys
+        from pathlib import Path
+        from PySide6.QtWidgets import QApplication, QMainWindow
+        from yespo_console.gui.app import make_application, settings_for
+        from yespo_console.gui.lifecycle import run_console
+        from yespo_console.gui.startup import StartupWindow
+        app = make_application()
+        home = Path(sys.argv[1])
+        startup = StartupWindow(settings_for(home))
+        startup.show_and_wait_for_paint()
+        startup.close()  # as a user would, while the console loads
+        code = run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()]
+        print(code, len(shown))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "0"]

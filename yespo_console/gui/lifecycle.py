@@ -1,0 +1,73 @@
+"""The console's life once the start-up window is on screen: the qasync loop, the core and the window
+loaded step by step, the embedded sandbox, the offscreen screenshot mode, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
+
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from yespo_console.gui.logs import install_excepthook, setup_logging
+from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
+
+log = logging.getLogger(__name__)
+
+
+def _console_ready() -> None:
+    milestone("console ready")
+    log.info("start-up: %s (ms after the process started)",
+             ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
+
+
+async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
+               screenshot: Path | None, event: str | None) -> int:
+    from yespo_console import __version__
+
+    app.setApplicationVersion(__version__)
+    startup.advance()
+    from yespo_console.core.examples import example_draft
+    from yespo_console.gui.main_window import MainWindow
+    from yespo_console.gui.session import Session
+
+    startup.advance()
+    session = Session.open(home)
+    startup.advance()
+    window = MainWindow(session, settings)
+    if event is not None:
+        window.set_draft(example_draft(event))
+    if startup.abandoned:  # closed while loading: the user wants out, not a window
+        window.deleteLater()
+        await session.aclose()
+        return 0
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    on_first_paint(window, _console_ready)
+    startup.hand_over(window)
+    await session.start_sandbox()  # after the window shows: it opens sooner, and says when it listens
+    window.sandbox_ready()
+    if screenshot is not None:
+        await asyncio.sleep(0.3)  # let layouts, the first paint and the sandbox settle
+        ok = window.grab().save(str(screenshot))
+        window.close()
+        await session.aclose()
+        print(f"screenshot {'saved to' if ok else 'FAILED:'} {screenshot}")
+        return 0 if ok else 1
+    await closed.wait()
+    await session.aclose()
+    return 0
+
+
+def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path, *,
+                screenshot: Path | None, event: str | None) -> int:
+    install_excepthook(setup_logging(home))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(_run(app, startup, settings, home, screenshot, event))

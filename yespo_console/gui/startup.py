@@ -1,0 +1,138 @@
+"""The start-up window, and the start-up milestones.
+
+Python, PySide6 and a QApplication are up in about the time a bare Qt window takes; the console itself
+needs the catalog, the payload models, the validators, the history and ~100 widgets on top, which is
+several times that. So the console's frame shows first, at the size and place the console had last time,
+with the title, icon and a progress bar naming each step; the console window then takes over at exactly
+that geometry. This module imports nothing of the core: it must stay cheap (not even logging).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QProgressBar, QVBoxLayout, QWidget
+
+from yespo_console import APP_NAME
+
+TRACE_VARIABLE = "YESPO_CONSOLE_TRACE_STARTUP"
+DEFAULT_SIZE = QSize(1400, 900)
+GEOMETRY_KEY = "window/geometry"
+STEPS = ("Starting the event loop…", "Loading the event catalog and validators…", "Opening the history…",
+         "Building the form…")
+
+def _process_started() -> float:
+    """When this process started, on the time.monotonic() clock (Linux: from /proc; elsewhere the time
+    this module was imported, which misses the interpreter's and Qt's own start)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime, after "(comm)"
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+        return time.monotonic() - since_boot
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic()
+
+
+_started = _process_started()
+
+
+# Milestone -> milliseconds after the process started. Kept, not logged: logging loads after the first paint.
+reached: dict[str, float] = {}
+
+
+def milestone(name: str) -> None:
+    """Note when start-up reached NAME; with $YESPO_CONSOLE_TRACE_STARTUP set, also say it on stderr at
+    once, which is how benchmarks/bench_gui.py times the real entry point from outside."""
+    reached[name] = (time.monotonic() - _started) * 1000
+    if os.environ.get(TRACE_VARIABLE):
+        print(f"startup {name}", file=sys.stderr, flush=True)
+
+
+class _FirstPaint(QObject):
+    """Calls back once, when WIDGET gets its first paint event: shown on screen, not just show()n."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._callback: Callable[[], None] | None = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._callback is not None:
+            callback, self._callback = self._callback, None
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, callback)  # after this paint, not inside it
+        return False
+
+
+def on_first_paint(widget: QWidget, callback: Callable[[], None]) -> None:
+    _FirstPaint(widget, callback)
+
+
+class StartupWindow(QMainWindow):
+    def __init__(self, settings: QSettings, size: QSize | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.abandoned = False  # the user closed it before the console was ready
+        self._handed_over = False
+        face = QWidget(self)
+        layout = QVBoxLayout(face)
+        layout.addStretch(2)
+        title = QLabel(APP_NAME, face)
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 2)
+        title.setFont(font)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status = QLabel(STEPS[0], face)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.progress = QProgressBar(face)
+        self.progress.setRange(0, len(STEPS))
+        self.progress.setValue(0)
+        self.progress.setFixedWidth(320)
+        self.progress.setTextVisible(False)
+        layout.addWidget(title)
+        layout.addWidget(self.status)
+        layout.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+        self.setCentralWidget(face)
+        self.resize(DEFAULT_SIZE)
+        geometry = settings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray):  # where the console was when it last closed
+            self.restoreGeometry(geometry)
+        if size is not None:
+            self.resize(size)
+
+    def show_and_wait_for_paint(self, timeout_ms: int = 2000) -> None:
+        """Show, and return once the window is painted (or after TIMEOUT_MS, if the platform never says)."""
+        waiting = QEventLoop()
+        on_first_paint(self, waiting.quit)
+        QTimer.singleShot(timeout_ms, waiting.quit)
+        self.show()
+        waiting.exec()
+
+    def advance(self) -> None:
+        """Name the next step, and repaint before its (blocking) work begins."""
+        step = min(self.progress.value() + 1, len(STEPS) - 1)
+        self.status.setText(STEPS[step])
+        self.progress.setValue(step)
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+    def hand_over(self, window: QMainWindow) -> None:
+        """Show WINDOW where this one is, at its size (maximised or full-screen too), then go."""
+        state = self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen)
+        if state:
+            window.setWindowState(state)
+        else:  # not restoreGeometry(saveGeometry()): that would shrink the window to fit a small screen
+            window.setGeometry(self.geometry())
+        window.show()
+        self._handed_over = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._handed_over:
+            self.abandoned = True
+        super().closeEvent(event)
