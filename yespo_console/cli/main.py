@@ -10,7 +10,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+
+from yespo_console import __version__
 
 # Command name -> the module that has `register(subparsers)`, which adds its parser with `func` set as a
 # default. Only the module of the command asked for is imported (all of them for the overall --help or a
@@ -29,21 +30,6 @@ DEFAULT_COMMAND = "gui"
 _OPTIONS_WITH_VALUE = frozenset({"--data-dir"})
 
 
-class _VersionAction(argparse.Action):
-    """--version, reading the version only when asked: the install's metadata costs ~30 ms to load."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
-                         help="show the program's version and exit")
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        from yespo_console import __version__
-
-        print(f"{parser.prog} {__version__}")
-        parser.exit()
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -56,7 +42,7 @@ def build_parser(commands: Sequence[str] = tuple(COMMANDS)) -> argparse.Argument
         description="Test and debug console for the Yespo Generate event v2 API "
         "(POST https://yespo.io/api/v2/event). Without a COMMAND the desktop console opens (gui).",
     )
-    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--data-dir", metavar="DIR", help="folder for history, settings and sandbox records "
         "(default: $YESPO_CONSOLE_HOME, else the user data folder)"

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings, QSize
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from yespo_console import APP_ID, APP_NAME
+from yespo_console import APP_ID, APP_NAME, __version__
 from yespo_console.core.paths import data_dir
 from yespo_console.gui.startup import StartupWindow, milestone
 
@@ -46,6 +46,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("yespo-console")
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("yespo-console")
+    app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     # The asyncio side decides when to stop, after closing clients and the sandbox on their loop.

@@ -28,9 +28,6 @@ def _console_ready() -> None:
 
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
                screenshot: Path | None, event: str | None) -> int:
-    from yespo_console import __version__
-
-    app.setApplicationVersion(__version__)
     startup.advance()
     from yespo_console.core.examples import example_draft
     from yespo_console.gui.main_window import MainWindow

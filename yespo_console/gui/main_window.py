@@ -59,6 +59,7 @@ from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.session import Session
+from yespo_console.gui.startup import on_first_paint
 
 if TYPE_CHECKING:
     from yespo_console.core.client import EventClient, SendResult
@@ -216,7 +217,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.history_dock, self.inbox)
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) costs ~90 ms to import: it comes after the first paint.
-        QTimer.singleShot(0, self, self._add_runner_dock)  # with `self` as context: dropped if the window goes first
+        on_first_paint(self, self._add_runner_dock)
         self.history_dock.raise_()
         # The form and the preview are the work; the docks start small (a saved layout overrides this).
         self.resizeDocks([self.history_dock], [230], Qt.Orientation.Vertical)

@@ -65,7 +65,8 @@ class _FirstPaint(QObject):
         if event.type() == QEvent.Type.Paint and self._callback is not None:
             callback, self._callback = self._callback, None
             watched.removeEventFilter(self)
-            QTimer.singleShot(0, callback)  # after this paint, not inside it
+            # After this paint, not inside it; with the widget as context: dropped if the widget goes first.
+            QTimer.singleShot(0, watched, callback)
         return False
 
 
