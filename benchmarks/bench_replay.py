@@ -1,7 +1,7 @@
 """Bulk replay throughput: the scenario runner re-sending stored exchanges, against a plain httpx script posting
 the same bodies, in the same run.
 
-The sandbox runs in a separate process (bench_send.start_sandbox). A source history file is filled with N
+The sandbox runs in a separate process (bench_send.running_sandbox). A source history file is filled with N
 exchanges first (not timed); the replay reads them back from it, as `history replay` does, then sends their exact
 bytes through `core.runner.Runner` with history on (a second store, pending row before each request, completed
 after) and concurrency 20. The plain httpx script sends the same bodies with the same concurrency and nothing
@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_send import KEY, Round, drive, make_bodies, percentile, plain_httpx, start_sandbox  # noqa: E402
+from bench_send import KEY, Round, drive, make_bodies, percentile, plain_httpx, running_sandbox  # noqa: E402
 
 from yespo_console.core.client import EventClient, Timeouts  # noqa: E402
 from yespo_console.core.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
@@ -105,13 +103,7 @@ async def runner_rounds(selected: list[tuple[int, str | None, bytes]], url: str,
         names = list(rounds)
         for index, part in enumerate(chunks):
             for mode in names[index % len(names) :] + names[: index % len(names)]:
-                result = await rounds[mode](part)
-                total = totals[mode]
-                total.events += result.events
-                total.seconds += result.seconds
-                total.latencies_ms += result.latencies_ms
-                total.errors += result.errors
-                total.cpu_seconds += result.cpu_seconds
+                totals[mode].add(await rounds[mode](part))
             done = sum(len(c) for c in chunks[: index + 1])
             print(f"  {done}/{len(selected)} events per mode", file=sys.stderr, flush=True)
     return totals
@@ -154,15 +146,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="yespo-bench-replay-") as tmp:
         work = Path(tmp)
-        process, url = start_sandbox(work / "sandbox")
-        try:
+        with running_sandbox(work / "sandbox") as url:
             results, read_seconds, recorded = asyncio.run(main_async(args, url, work))
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
     base = results["plain httpx"].rate
     runner = results["runner+history"]

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,14 @@ class Round:
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
+
+    def add(self, part: Round) -> None:
+        """Adds a part (one chunk of one mode) to these totals: events, time, latencies, errors, CPU time."""
+        self.events += part.events
+        self.seconds += part.seconds
+        self.latencies_ms += part.latencies_ms
+        self.errors += part.errors
+        self.cpu_seconds += part.cpu_seconds
 
 
 async def drive(bodies: list[bytes], concurrency: int, send_one: Callable[[bytes], Awaitable[bool]]) -> Round:
@@ -160,6 +168,20 @@ def start_sandbox(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     return process, line.split()[-1] + "/api/v2/event"
 
 
+@contextlib.contextmanager
+def running_sandbox(data_dir: Path) -> Iterator[str]:
+    """A sandbox process for the duration of the block: yields its event URL; stopped (SIGINT, then kill) after."""
+    process, url = start_sandbox(data_dir)
+    try:
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -187,13 +209,7 @@ async def main_async(args: argparse.Namespace, url: str, work: Path) -> dict[str
         names = list(senders)
         for index, chunk in enumerate(chunks):
             for mode in names[index % len(names) :] + names[: index % len(names)]:
-                part = await drive(chunk, args.concurrency, senders[mode])
-                total = totals[mode]
-                total.events += part.events
-                total.seconds += part.seconds
-                total.latencies_ms += part.latencies_ms
-                total.errors += part.errors
-                total.cpu_seconds += part.cpu_seconds
+                totals[mode].add(await drive(chunk, args.concurrency, senders[mode]))
             done = sum(len(c) for c in chunks[: index + 1])
             print(f"  {done}/{len(bodies)} events per mode", file=sys.stderr, flush=True)
     history = HistoryStore(work / "h" / "history.sqlite3")
@@ -228,15 +244,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="yespo-bench-") as tmp:
         work = Path(tmp)
-        process, url = start_sandbox(work / "sandbox")
-        try:
+        with running_sandbox(work / "sandbox") as url:
             results = asyncio.run(main_async(args, url, work))
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
     base = results["plain httpx"].rate
     if args.json:

@@ -60,24 +60,19 @@ def _span(text: str) -> timedelta:
     return timedelta(**{_UNITS[relative.group(2).lower()]: int(relative.group(1))})
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
-    return value
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, `minimum` or more."""
 
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more: {value}")
+        return value
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
-    return value
+    return whole_number
 
 
 _FILTER_DEFAULTS: dict[str, Any] = {
@@ -126,7 +121,7 @@ def register(subparsers: Any) -> None:
                            description="The latest exchanges, newest first. For the next page, pass the "
                            "last id shown as --before-id.")
     _add_filters(p)
-    p.add_argument("--limit", type=_positive, default=20, metavar="N", help="at most N rows (default 20)")
+    p.add_argument("--limit", type=_at_least(1), default=20, metavar="N", help="at most N rows (default 20)")
     p.add_argument("--before-id", type=int, metavar="ID", help="only exchanges older than ID (paging)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=_guarded(_list))
@@ -155,7 +150,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_guarded(_import))
 
     p = actions.add_parser("prune", help="delete old exchanges (keep the latest N, or a recent span)")
-    p.add_argument("--keep", type=_count, metavar="N", help="keep only the latest N exchanges")
+    p.add_argument("--keep", type=_at_least(0), metavar="N", help="keep only the latest N exchanges")
     p.add_argument("--older-than", type=_span, metavar="AGE", help="delete exchanges older than AGE (30d)")
     p.set_defaults(func=_guarded(_prune))
 

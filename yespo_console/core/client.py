@@ -26,6 +26,7 @@ import logging
 import socket
 import ssl
 import time
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -64,6 +65,37 @@ def _body_hint(body: bytes, limit: int = 200) -> str:
         return ""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+# Answers explained by words alone: (title with `{where}`, detail); the detail is followed by what the server said.
+_STATUS_TEXTS: dict[int, tuple[str, str]] = {
+    403: (
+        "Forbidden (403){where}: the credentials are valid but lack the rights for events.",
+        "Give the API key event access in Yespo (Settings → API: full access, or events).",
+    ),
+    404: (
+        "Not found (404){where}: nothing answers at this URL.",
+        "Check the URL: the v2 event endpoint ends with /api/v2/event.",
+    ),
+    405: (
+        "Method not allowed (405){where}.",
+        "The URL is not an event endpoint; it should end with /api/v2/event.",
+    ),
+    413: (
+        "Too large (413){where}.",
+        "Yespo accepts at most 20 KB of event data; send fewer items.",
+    ),
+    415: (
+        "Unsupported media type (415){where}.",
+        "The server did not accept application/json.",
+    ),
+}
+
+
+def _retry_after(headers: tuple[tuple[str, str], ...], source: str = "") -> str:
+    """` It asks to retry after N s<source>.` when the answer has a usable Retry-After header, else ""."""
+    seconds = parse_retry_after(header_value(headers, "Retry-After"))
+    return f" It asks to retry after {seconds:g} s{source}." if seconds is not None else ""
 
 
 def explain_status(
@@ -119,42 +151,17 @@ def explain_status(
             f"Not authorised (401){where}: the API key or token was not accepted.",
             f"{key} {auth_hint}{said_text}",
         )
-    if status == 403:
-        return Explanation(
-            f"Forbidden (403){where}: the credentials are valid but lack the rights for events.",
-            f"Give the API key event access in Yespo (Settings → API: full access, or events).{said_text}",
-        )
-    if status == 404:
-        return Explanation(
-            f"Not found (404){where}: nothing answers at this URL.",
-            "Check the URL: the v2 event endpoint ends with /api/v2/event." + said_text,
-        )
-    if status == 405:
-        return Explanation(
-            f"Method not allowed (405){where}.",
-            "The URL is not an event endpoint; it should end with /api/v2/event." + said_text,
-        )
-    if status == 413:
-        return Explanation(
-            f"Too large (413){where}.",
-            "Yespo accepts at most 20 KB of event data; send fewer items." + said_text,
-        )
-    if status == 415:
-        return Explanation(
-            f"Unsupported media type (415){where}.", "The server did not accept application/json." + said_text
-        )
+    if status in _STATUS_TEXTS:
+        title, detail = _STATUS_TEXTS[status]
+        return Explanation(title.format(where=where), detail + said_text)
     if status == 429:
-        seconds = parse_retry_after(header_value(headers, "Retry-After"))
-        after = f" It asks to retry after {seconds:g} s (Retry-After)." if seconds is not None else ""
         return Explanation(
-            f"Rate limited (429){where}: too many requests.{after}",
+            f"Rate limited (429){where}: too many requests.{_retry_after(headers, ' (Retry-After)')}",
             "Yespo allows 350 requests/s for this method. Send more slowly, or turn on retries." + said_text,
         )
     if status >= 500:
-        seconds = parse_retry_after(header_value(headers, "Retry-After"))
-        after = f" It asks to retry after {seconds:g} s." if seconds is not None else ""
         return Explanation(
-            f"Server error ({status}){where}: the problem is on the server's side.{after}",
+            f"Server error ({status}){where}: the problem is on the server's side.{_retry_after(headers)}",
             "Try again later, or turn on retries with backoff. If it persists, give Yespo "
             "support the time and the body." + said_text,
         )
@@ -195,6 +202,104 @@ _DNS_TEXTS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """An exception that ended an exchange, everything linked to it (see `_chain`) and their texts, lower case."""
+
+    exc: BaseException
+    chain: tuple[BaseException, ...]
+    texts: str
+
+    def has(self, kind: type[BaseException] | types.UnionType) -> bool:
+        return any(isinstance(e, kind) for e in self.chain)
+
+    def says(self, *words: str) -> bool:
+        return any(word in self.texts for word in words)
+
+
+# (matches, title, detail): the first rule that matches explains the failure. Title and detail are templates over
+# the words of `classify_error`: {target} (host:port), {host}, {url}, {exc}, {sandbox} (a hint, or ""), {within}
+# (" within N s", or ""), and the timeouts' {connect}, {read}, {write}, {pool} seconds.
+_Rule = tuple[Callable[[_Failure], bool], str, str]
+
+_TIMEOUT_RULES: tuple[_Rule, ...] = (
+    (
+        lambda f: isinstance(f.exc, TimeoutError),
+        "No complete answer from {target}{within}.",
+        "The server is slow or hanging. Try again, or raise the environment's timeout.",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.ConnectTimeout),
+        "Could not connect to {target} within {connect:g} s.",
+        "Check the host and port, your network, firewall, VPN or proxy.{sandbox}",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.ReadTimeout),
+        "{target} took the request but did not answer within {read:g} s.",
+        "The server may be overloaded or hanging; the event may or may not have been received. Try again "
+        "later, or raise the timeout.",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.WriteTimeout),
+        "Could not send the request to {target} within {write:g} s.",
+        "The connection is too slow or stalled.",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.PoolTimeout),
+        "No free connection to {target} within {pool:g} s.",
+        "Too many requests are in flight at once; lower the concurrency.",
+    ),
+)
+
+_CONNECTION_RULES: tuple[_Rule, ...] = (
+    (
+        lambda f: f.has(socket.gaierror) or f.says(*_DNS_TEXTS),
+        "Could not find the host {host!r} (DNS lookup failed).",
+        "Check the spelling of the URL and your network connection, VPN or DNS settings.",
+    ),
+    (
+        lambda f: f.has(ConnectionRefusedError) or f.says("connection refused"),
+        "Connection refused by {target}: nothing is listening there.",
+        "Check the host and port in the URL.{sandbox}",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.RemoteProtocolError) and f.says("without sending", "disconnected"),
+        "{target} closed the connection without answering.",
+        "The server dropped the request (overloaded, restarting, or a proxy cut it). "
+        "The event may or may not have been received; try again.",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.RemoteProtocolError),  # not the parser's message: it quotes raw bytes
+        "{target} answered with something that is not valid HTTP.",
+        "Check that the URL points at the Yespo API and not at another kind of server (or at the wrong port).",
+    ),
+    (
+        lambda f: (
+            f.has(ConnectionResetError | BrokenPipeError) or isinstance(f.exc, httpx.ReadError | httpx.WriteError)
+        ),
+        "The connection to {target} was cut (reset by the server or the network).",
+        "The event may or may not have been received; try again.",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.ConnectError),
+        "Could not connect to {target}: {exc}",
+        "Check the URL, your network and any proxy.{sandbox}",
+    ),
+    (
+        lambda f: isinstance(f.exc, httpx.UnsupportedProtocol | httpx.InvalidURL),
+        "The URL {url!r} cannot be used: {exc}",
+        "Use an http:// or https:// URL.",
+    ),
+)
+
+
+def _first_rule(rules: tuple[_Rule, ...], failure: _Failure, words: dict[str, object]) -> Explanation | None:
+    for matches, title, detail in rules:
+        if matches(failure):
+            return Explanation(title.format(**words), detail.format(**words))
+    return None
+
+
 def classify_error(
     exc: BaseException, *, url: str, timeouts: Timeouts, environment: Environment | None = None
 ) -> tuple[Outcome, Explanation]:
@@ -207,87 +312,41 @@ def classify_error(
         else ""
     )
     chain = list(_chain(exc))
-    texts = " | ".join(str(e) for e in chain).lower()
+    failure = _Failure(exc, tuple(chain), " | ".join(str(e) for e in chain).lower())
+    words: dict[str, object] = {
+        "target": target,
+        "host": parsed.host,
+        "url": url,
+        "exc": exc,
+        "sandbox": sandbox_hint,
+        "within": f" within {timeouts.total:g} s" if timeouts.total is not None else "",
+        "connect": timeouts.connect,
+        "read": timeouts.read,
+        "write": timeouts.write,
+        "pool": timeouts.pool,
+    }
 
-    if isinstance(exc, TimeoutError):
-        within = f" within {timeouts.total:g} s" if timeouts.total is not None else ""
-        return Outcome.TIMEOUT, Explanation(
-            f"No complete answer from {target}{within}.",
-            "The server is slow or hanging. Try again, or raise the environment's timeout.",
-        )
-    if isinstance(exc, httpx.ConnectTimeout):
-        return Outcome.TIMEOUT, Explanation(
-            f"Could not connect to {target} within {timeouts.connect:g} s.",
-            "Check the host and port, your network, firewall, VPN or proxy." + sandbox_hint,
-        )
-    if isinstance(exc, httpx.ReadTimeout):
-        return Outcome.TIMEOUT, Explanation(
-            f"{target} took the request but did not answer within {timeouts.read:g} s.",
-            "The server may be overloaded or hanging; the event may or may not have been received. Try again "
-            "later, or raise the timeout.",
-        )
-    if isinstance(exc, httpx.WriteTimeout):
-        return Outcome.TIMEOUT, Explanation(
-            f"Could not send the request to {target} within {timeouts.write:g} s.",
-            "The connection is too slow or stalled.",
-        )
-    if isinstance(exc, httpx.PoolTimeout):
-        return Outcome.TIMEOUT, Explanation(
-            f"No free connection to {target} within {timeouts.pool:g} s.",
-            "Too many requests are in flight at once; lower the concurrency.",
-        )
+    explanation = _first_rule(_TIMEOUT_RULES, failure, words)
+    if explanation is not None:
+        return Outcome.TIMEOUT, explanation
 
-    if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain) or "[ssl" in texts:
+    if failure.has(ssl.SSLError | ssl.CertificateError) or failure.says("[ssl"):
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError | ssl.CertificateError)), str(exc))
-        if "certificate_verify_failed" in texts or "certificate verify failed" in texts:
+        if failure.says("certificate_verify_failed", "certificate verify failed"):
             detail = (
                 "The server's certificate is not trusted (self-signed, expired, or for another name). "
                 "Check the URL and your clock; a company proxy that intercepts TLS needs its "
                 "certificate installed."
             )
-        elif "wrong_version_number" in texts or "record layer failure" in texts:
+        elif failure.says("wrong_version_number", "record layer failure"):
             detail = "The server does not speak TLS on this port: should the URL start with http:// ?"
         else:
             detail = "Check the URL, your clock, and any proxy between you and the server."
         return Outcome.TLS_ERROR, Explanation(f"TLS error with {target}: {reason}", detail)
 
-    if any(isinstance(e, socket.gaierror) for e in chain) or any(t in texts for t in _DNS_TEXTS):
-        return Outcome.CONNECTION_ERROR, Explanation(
-            f"Could not find the host {parsed.host!r} (DNS lookup failed).",
-            "Check the spelling of the URL and your network connection, VPN or DNS settings.",
-        )
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in texts:
-        return Outcome.CONNECTION_ERROR, Explanation(
-            f"Connection refused by {target}: nothing is listening there.",
-            "Check the host and port in the URL." + sandbox_hint,
-        )
-    if isinstance(exc, httpx.RemoteProtocolError):
-        if "without sending" in texts or "disconnected" in texts:
-            return Outcome.CONNECTION_ERROR, Explanation(
-                f"{target} closed the connection without answering.",
-                "The server dropped the request (overloaded, restarting, or a proxy cut it). "
-                "The event may or may not have been received; try again.",
-            )
-        return Outcome.CONNECTION_ERROR, Explanation(  # not the parser's message: it quotes raw bytes
-            f"{target} answered with something that is not valid HTTP.",
-            "Check that the URL points at the Yespo API and not at another kind of server (or at the wrong port).",
-        )
-    if any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain) or isinstance(
-        exc, httpx.ReadError | httpx.WriteError
-    ):
-        return Outcome.CONNECTION_ERROR, Explanation(
-            f"The connection to {target} was cut (reset by the server or the network).",
-            "The event may or may not have been received; try again.",
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return Outcome.CONNECTION_ERROR, Explanation(
-            f"Could not connect to {target}: {exc}",
-            "Check the URL, your network and any proxy." + sandbox_hint,
-        )
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return Outcome.CONNECTION_ERROR, Explanation(
-            f"The URL {url!r} cannot be used: {exc}", "Use an http:// or https:// URL."
-        )
+    explanation = _first_rule(_CONNECTION_RULES, failure, words)
+    if explanation is not None:
+        return Outcome.CONNECTION_ERROR, explanation
     return Outcome.CONNECTION_ERROR, Explanation(
         f"The request to {target} failed: {type(exc).__name__}: {exc}", "Check the URL and your network."
     )
