@@ -67,4 +67,4 @@ def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(_run(app, startup, settings, home, screenshot, event))
+        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event)))
