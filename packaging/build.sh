@@ -33,6 +33,11 @@ case "$(uname -s)" in
 esac
 [ -e "$BUNDLE" ] || die "PyInstaller finished but $BUNDLE is missing"
 if [ -d "$DIST/yespo-console" ]; then
+    # The package data (icons, desktop entry, recipes) beside the frozen package, where resources_dir() looks.
+    for file in io.yespo.console.desktop icons/yespo-console.svg scenarios/abandoned-cart.yaml; do
+        [ -f "$DIST/yespo-console/_internal/yespo_console/resources/$file" ] \
+            || die "the bundle lacks _internal/yespo_console/resources/$file (see datas in packaging/yespo-console.spec)"
+    done
     # The bundle carries its own desktop-entry installer (it finds the bundle beside itself).
     cp "$ROOT/packaging/install-desktop-entry.sh" "$DIST/yespo-console/install-desktop-entry.sh"
     chmod +x "$DIST/yespo-console/install-desktop-entry.sh"

@@ -49,12 +49,13 @@ if [ "$ACTION" = uninstall ]; then
     exit 0
 fi
 
-# Where the resources and the program are: beside this script in a bundle, else in the checkout it sits in.
-if [ -d "$HERE/_internal/resources" ]; then
-    RESOURCES=$HERE/_internal/resources
+# Where the resources (the package data yespo_console/resources) and the program are: beside this script in a
+# bundle (_internal/yespo_console/resources), else in the checkout it sits in.
+if [ -d "$HERE/_internal/yespo_console/resources" ]; then
+    RESOURCES=$HERE/_internal/yespo_console/resources
     [ -n "$EXEC" ] || EXEC=$HERE/yespo-console
-elif [ -d "$HERE/../resources/icons" ]; then
-    RESOURCES=$(CDPATH='' cd -- "$HERE/../resources" && pwd)
+elif [ -d "$HERE/../yespo_console/resources/icons" ]; then
+    RESOURCES=$(CDPATH='' cd -- "$HERE/../yespo_console/resources" && pwd)
     if [ -z "$EXEC" ]; then
         if [ -x "$HERE/../.venv/bin/yespo-console" ]; then
             EXEC=$(CDPATH='' cd -- "$HERE/../.venv/bin" && pwd)/yespo-console

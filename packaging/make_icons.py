@@ -1,9 +1,10 @@
-"""Make the Windows .ico and the macOS .icns from resources/icons/ (the PNGs, and the SVG for sizes with no PNG).
+"""Make the Windows .ico and the macOS .icns from yespo_console/resources/icons/ (the PNGs, and the SVG for sizes
+with no PNG).
 
     .venv/bin/python packaging/make_icons.py build/icons      # writes yespo-console.ico and yespo-console.icns
 
 Both formats may hold PNG images as they are (ICO since Windows Vista, ICNS since macOS 10.7), so the
-containers are written here byte by byte: no Pillow, no iconutil. Sizes with no PNG in resources/icons
+containers are written here byte by byte: no Pillow, no iconutil. Sizes with no PNG in the icons folder
 (512 and 1024 for macOS) are rendered from the SVG with Qt, offscreen. The PyInstaller spec runs this on
 every build; `--check` reads both files back with Qt's ico/icns image plugins.
 """
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ICONS = ROOT / "resources" / "icons"
+ICONS = ROOT / "yespo_console" / "resources" / "icons"  # the package data core.paths.resources_dir finds
 STEM = "yespo-console"
 
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -29,7 +30,7 @@ ICNS_TYPES = (
 
 
 class IconSource:
-    """PNG bytes for any size: the PNG in resources/icons when there is one, else the SVG rendered by Qt."""
+    """PNG bytes for any size: the PNG in the icons folder when there is one, else the SVG rendered by Qt."""
 
     def __init__(self, folder: Path = ICONS) -> None:
         self.folder = folder

@@ -53,6 +53,7 @@ from pydantic import (
 from yespo_console.core.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
 from yespo_console.core.errors import InputError, read_file
 from yespo_console.core.outcome import Outcome
+from yespo_console.core.paths import resources_dir
 from yespo_console.core.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.templating import (
     OPEN,
@@ -69,8 +70,6 @@ from yespo_console.core.templating import (
     unknown_variable_error,
 )
 
-#: The recipes shipped with the console: the repository's (or the bundle's) resources/scenarios.
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "resources" / "scenarios"
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_STEPS = 100_000  # per contact, after repeats are expanded
 MAX_WAIT_S = 3600.0
@@ -832,11 +831,17 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 # -- bundled recipes -------------------------------------------------------------------------------
 
 
+def bundled_dir() -> Path:
+    """The recipes shipped with the console: the package's resources/scenarios (core.paths.resources_dir)."""
+    return resources_dir() / "scenarios"
+
+
 def bundled_scenarios() -> list[Path]:
-    """The recipes shipped in resources/scenarios, by file name."""
-    if not BUNDLED_DIR.is_dir():
+    """The recipes shipped in yespo_console/resources/scenarios, by file name."""
+    folder = bundled_dir()
+    if not folder.is_dir():
         return []
-    return sorted(p for p in BUNDLED_DIR.iterdir() if p.suffix.lower() in SCENARIO_SUFFIXES and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SCENARIO_SUFFIXES and p.is_file())
 
 
 def resolve_scenario(name: str) -> Path:

@@ -16,25 +16,18 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from yespo_console import APP_ID, APP_NAME, __version__
-from yespo_console.core.paths import data_dir
+from yespo_console.core.paths import data_dir, resources_dir
 from yespo_console.gui.startup import StartupWindow, milestone
 
 
-def _resources_dir() -> Path:
-    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle keeps its data files under this folder
-    return Path(bundle) / "resources" if bundle else Path(__file__).resolve().parents[2] / "resources"
-
-
-RESOURCES = _resources_dir()
-
-
 def app_icon() -> QIcon:
+    icons = resources_dir() / "icons"
     icon = QIcon()
     for size in (16, 32, 48, 64, 128, 256):
-        path = RESOURCES / "icons" / f"yespo-console-{size}.png"
+        path = icons / f"yespo-console-{size}.png"
         if path.exists():
             icon.addFile(str(path), QSize(size, size))
-    svg = RESOURCES / "icons" / "yespo-console.svg"
+    svg = icons / "yespo-console.svg"
     if svg.exists():
         icon.addFile(str(svg))
     return icon
