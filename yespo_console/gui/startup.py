@@ -14,9 +14,10 @@ import sys
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QObject, QSettings, QSize, Qt, QTimer
+# Not the Qt namespace: creating its enum types costs ~25 ms, as much as the rest of this window.
+from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QObject, QSettings, QSize, QTimer
 from PySide6.QtGui import QCloseEvent, QFont
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QProgressBar, QVBoxLayout, QWidget
 
 from yespo_console import APP_NAME
 
@@ -81,23 +82,24 @@ class StartupWindow(QMainWindow):
         self.abandoned = False  # the user closed it before the console was ready
         self._handed_over = False
         face = QWidget(self)
-        layout = QVBoxLayout(face)
-        layout.addStretch(2)
         title = QLabel(APP_NAME, face)
         font = QFont(title.font())
         font.setPointSizeF(font.pointSizeF() * 2)
         title.setFont(font)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status = QLabel(STEPS[0], face)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.progress = QProgressBar(face)
         self.progress.setRange(0, len(STEPS))
         self.progress.setValue(0)
         self.progress.setFixedWidth(320)
         self.progress.setTextVisible(False)
-        layout.addWidget(title)
-        layout.addWidget(self.status)
-        layout.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout = QVBoxLayout(face)
+        layout.addStretch(2)
+        for widget in (title, self.status, self.progress):  # each centred between stretches
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(widget)
+            row.addStretch(1)
+            layout.addLayout(row)
         layout.addStretch(3)
         self.setCentralWidget(face)
         self.resize(DEFAULT_SIZE)
@@ -124,12 +126,13 @@ class StartupWindow(QMainWindow):
 
     def hand_over(self, window: QMainWindow) -> None:
         """Show WINDOW where this one is, at its size (maximised or full-screen too), then go."""
-        state = self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen)
-        if state:
-            window.setWindowState(state)
+        if self.isFullScreen():
+            window.showFullScreen()
+        elif self.isMaximized():
+            window.showMaximized()
         else:  # not restoreGeometry(saveGeometry()): that would shrink the window to fit a small screen
             window.setGeometry(self.geometry())
-        window.show()
+            window.show()
         self._handed_over = True
         self.close()
 
