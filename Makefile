@@ -23,11 +23,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The reliability files each get a process of their own: they mix qasync window tests with in-process CLI
-# runs, and that mix has intermittently crashed Qt inside a later test of the same process.
 test: system-deps $(STAMP) lint
-	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/pytest --ignore=tests/reliability
-	for f in tests/reliability/test_*.py; do QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/pytest -q $$f || exit 1; done
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/pytest
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python benchmarks/run_all.py

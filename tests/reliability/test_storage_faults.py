@@ -27,6 +27,7 @@ from tests.core.test_history_processes import WRITER
 from tests.gui.conftest import run
 from tests.reliability.helpers import HERE, child_env, event_body, history_rows, integrity, kill9, plain, run_cli
 from tests.sandbox.helpers import free_port
+from yespo_console.cli.main import main as cli_main
 from yespo_console.core.environments import Environment, EnvironmentStore
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.outcome import Outcome
@@ -40,10 +41,12 @@ pytestmark = pytest.mark.usefixtures("no_keyring")
 
 
 def _cli(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[int, str, str]:
-    # A real process, as a user runs it: in this process, the CLI's own asyncio loop between the window tests'
-    # qasync loops intermittently crashed Qt's event processing of the next test (a test-harness hazard).
-    done = run_cli(home, *args, env=child_env(**{k: v for k, v in os.environ.items() if k.startswith("YESPO_")}))
-    return done.returncode, done.stdout, done.stderr
+    """`yespo-console --data-dir HOME ARGS...` in this process (the same code as the installed command).
+    In-process runs between window tests are safe again: the crash they used to be blamed for was a closed
+    qasync loop's Qt timer object freed on the sandbox's thread (fixed in tests/gui/conftest.py's qloop)."""
+    code = cli_main(["--data-dir", str(home), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def _digest(path: Path) -> str:
