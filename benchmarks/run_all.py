@@ -536,7 +536,7 @@ async def settle(seconds):
 async def main():
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
-    session = Session.open(home)  # the order of yespo_console.gui.app._run
+    session = Session.open(home)  # the order of yespo_console.gui.lifecycle._run
     window = MainWindow(session, gui_app.settings_for(session.home))
     window.resize(1400, 900)
     window.show()

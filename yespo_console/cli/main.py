@@ -63,7 +63,7 @@ def requested_command(argv: Sequence[str]) -> tuple[str | None, bool]:
         if word in _OPTIONS_WITH_VALUE:
             if next(words, None) is None:
                 return None, False
-        elif not word.startswith("--data-dir="):
+        elif word.partition("=")[0] not in _OPTIONS_WITH_VALUE:
             return None, False
     return DEFAULT_COMMAND, False
 

@@ -73,6 +73,5 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, size: st
     # Logging, asyncio, qasync, the core: all after the first paint.
     from yespo_console.gui.lifecycle import run_console
 
-
     return run_console(app, startup, settings, home, screenshot=Path(screenshot) if screenshot else None,
                        event=event)

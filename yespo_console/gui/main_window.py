@@ -59,7 +59,7 @@ from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.session import Session
-from yespo_console.gui.startup import on_first_paint
+from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
 
 if TYPE_CHECKING:
     from yespo_console.core.client import EventClient, SendResult
@@ -647,7 +647,7 @@ class MainWindow(QMainWindow):
     # -- state ------------------------------------------------------------------------------------
 
     def _restore(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         state = self.settings.value("window/state")
@@ -663,7 +663,7 @@ class MainWindow(QMainWindow):
         self._select_event_type(draft.spec.key)
 
     def save_state(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue(CURRENT_KEY, json.dumps(self.form.draft().model_dump(mode="json"), ensure_ascii=False))
         self.settings.sync()

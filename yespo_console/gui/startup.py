@@ -27,6 +27,7 @@ GEOMETRY_KEY = "window/geometry"
 STEPS = ("Starting the event loop…", "Loading the event catalog and validators…", "Opening the history…",
          "Building the form…")
 
+
 def _process_started() -> float:
     """When this process started, on the time.monotonic() clock (Linux: from /proc; elsewhere the time
     this module was imported, which misses the interpreter's and Qt's own start)."""
