@@ -12,10 +12,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from yespo_console.core.diagnostics import inspect_body
-from yespo_console.core.examples import example_draft
-from yespo_console.core.locators import resolve_body
-from yespo_console.core.payload import body_object, build_body
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.locators import resolve_body
+from yespo_console.core.events.payload import body_object, build_body
 
 
 def cart_draft(items: int = 10):

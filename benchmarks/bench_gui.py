@@ -83,7 +83,7 @@ def preview_latency(keystrokes: int) -> tuple[float, float]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from yespo_console.core.examples import example_draft
+    from yespo_console.core.events.examples import example_draft
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 

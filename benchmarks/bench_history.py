@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from yespo_console.core.exchange import utc_now
 from yespo_console.core.history import Exchange, HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.exchange import utc_now
+from yespo_console.core.http.outcome import Outcome
 
 URL = "https://yespo.io/api/v2/event"
 FIRST_NAMES = ["olena", "taras", "iryna", "andrii", "maria", "dmytro", "sofiia", "bohdan", "anna", "oleh"]

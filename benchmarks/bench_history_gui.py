@@ -34,7 +34,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QTableView
 
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.history_model import HEADERS, PAGE_SIZE
 

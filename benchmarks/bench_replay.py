@@ -35,12 +35,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_send import KEY, Round, drive, make_bodies, percentile, plain_httpx, running_sandbox  # noqa: E402
 
-from yespo_console.core.client import EventClient, Timeouts  # noqa: E402
-from yespo_console.core.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
 from yespo_console.core.history import HistoryFilter, HistoryStore  # noqa: E402
-from yespo_console.core.history_types import Exchange  # noqa: E402
-from yespo_console.core.outcome import Outcome  # noqa: E402
-from yespo_console.core.runner import Runner, StepResult, replay_contacts  # noqa: E402
+from yespo_console.core.history.models import Exchange  # noqa: E402
+from yespo_console.core.http.client import EventClient, Timeouts  # noqa: E402
+from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
+from yespo_console.core.http.outcome import Outcome  # noqa: E402
+from yespo_console.core.scenarios.runner import Runner, StepResult, replay_contacts  # noqa: E402
 
 
 def seed_history(path: Path, bodies: list[bytes], url: str) -> None:

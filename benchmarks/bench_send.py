@@ -4,7 +4,7 @@ The sandbox runs in a separate process (`yespo-console sandbox --port 0 --quiet`
 server do not share one event loop. Each mode sends the same N bodies with the same concurrency:
 
     plain httpx      one httpx.AsyncClient, POST with the same headers; nothing else
-    core+history     yespo_console.core.client.EventClient: diagnostics, masking, explanation, and a
+    core+history     yespo_console.core.http.client.EventClient: diagnostics, masking, explanation, and a
                      HistoryStore in a temp folder (pending row before each request, completed after)
     core, no history the same without the store (shows what the history costs)
     core+limiter     optional (--limiter): the default client-side limit of 350 requests/s
@@ -40,10 +40,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from yespo_console.core.client import CONTENT_TYPE, EventClient, Timeouts, authorization_header  # noqa: E402
-from yespo_console.core.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
 from yespo_console.core.history import HistoryFilter, HistoryStore  # noqa: E402
-from yespo_console.core.outcome import Outcome  # noqa: E402
+from yespo_console.core.http.client import CONTENT_TYPE, EventClient, Timeouts, authorization_header  # noqa: E402
+from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
+from yespo_console.core.http.outcome import Outcome  # noqa: E402
 
 KEY = "bench-key-0123456789"
 

@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 
 
 def _request(tag: str, number: int, padding: int = 0) -> ExchangeRequest:

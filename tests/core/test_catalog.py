@@ -1,6 +1,6 @@
 import re
 
-from yespo_console.core.catalog import (
+from yespo_console.core.events.catalog import (
     CUSTOM,
     EVENTS,
     EVENTS_BY_KEY,

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from yespo_console.core.catalog import EXAMPLE_KEYS
+from yespo_console.core.events.catalog import EXAMPLE_KEYS
 
 
 def cli(*args, stdin=b""):

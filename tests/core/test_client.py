@@ -17,7 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from yespo_console.core.client import (
+from yespo_console.core.errors import InputError, StoreError
+from yespo_console.core.history import HistoryFilter, HistoryStore
+from yespo_console.core.http.client import (
     CONTENT_TYPE,
     MAX_RESPONSE_BYTES,
     ClientPool,
@@ -29,13 +31,11 @@ from yespo_console.core.client import (
     explain_status,
     parse_retry_after,
 )
-from yespo_console.core.environments import BUILTIN_ENVIRONMENTS, AuthMode, Environment
-from yespo_console.core.errors import InputError, StoreError
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
-from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.ratelimit import RateLimiter
-from yespo_console.core.secrets import Secret, SecretSource
+from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS, AuthMode, Environment
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.ratelimit import RateLimiter
+from yespo_console.core.http.secrets import Secret, SecretSource
 
 KEY = "live-key-0123456789"
 BODY = (
@@ -506,7 +506,7 @@ def keyed_body(n: int) -> bytes:
 def busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every turn of the loop counts as busy, and groups may wait long: only 'every send in flight is
     in the group' ends one, which makes the grouping deterministic enough to test."""
-    from yespo_console.core import client as client_module
+    from yespo_console.core.http import client as client_module
 
     monkeypatch.setattr(client_module._RecordGroups, "idle_turn_s", 0.0)
     monkeypatch.setattr(client_module._RecordGroups, "max_wait_s", 5.0)

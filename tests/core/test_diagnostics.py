@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core.catalog import EXAMPLE_KEYS
-from yespo_console.core.diagnostics import Severity, inspect_body, inspect_event
-from yespo_console.core.examples import example_draft
-from yespo_console.core.payload import body_object, build_body
+from yespo_console.core.events.catalog import EXAMPLE_KEYS
+from yespo_console.core.events.diagnostics import Severity, inspect_body, inspect_event
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.payload import body_object, build_body
 
 E, W = Severity.ERROR, Severity.WARNING
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core.environments import (
+from yespo_console.core.errors import InputError
+from yespo_console.core.http.environments import (
     BUILTIN_ENVIRONMENTS,
     ENVIRONMENTS_FILE,
     SANDBOX_DEFAULT_URL,
@@ -16,7 +17,6 @@ from yespo_console.core.environments import (
     EnvironmentStore,
     is_production_url,
 )
-from yespo_console.core.errors import InputError
 
 
 def test_builtins_are_the_documented_targets() -> None:

@@ -1,8 +1,8 @@
 import json
 
-from yespo_console.core.examples import example_draft
-from yespo_console.core.fieldpaths import form_key
-from yespo_console.core.payload import body_object
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.fieldpaths import form_key
+from yespo_console.core.events.payload import body_object
 
 
 def test_paths_map_to_form_keys():

@@ -15,9 +15,9 @@ import pytest
 from haralyzer import HarParser
 
 from yespo_console.cli.main import main
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from yespo_console.core import history_db
 from yespo_console.core.errors import StoreError
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.history import SCHEMA_VERSION, HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.history import db as history_db
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 
 
 def _request(key: str) -> ExchangeRequest:

@@ -24,9 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yespo_console.cli.main import main as cli_main
-from yespo_console.core import history_export, secrets
 from yespo_console.core.errors import InputError
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.history import (
     Exchange,
     HistoryFilter,
@@ -38,8 +36,11 @@ from yespo_console.core.history import (
     read_exchanges,
     write_export,
 )
-from yespo_console.core.masking import MASK, secret_forms
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.history import export as history_export
+from yespo_console.core.http import secrets
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.masking import MASK, secret_forms
+from yespo_console.core.http.outcome import Outcome
 
 T0 = datetime(2025, 6, 1, 9, 30, 15, 250000, tzinfo=UTC)
 KEY = "yk_live_8f3a2c91d7e64b0fa1c5e9d2b7"  # a made-up key with the shape of a real one

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 
 WRITER = Path(__file__).with_name("history_writer.py")
 

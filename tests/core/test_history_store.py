@@ -15,19 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core import history_process
 from yespo_console.core.errors import StoreError
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.history import (
     Exchange,
     HistoryFilter,
     HistoryStore,
     fts_match_expression,
-    mask_url,
 )
-from yespo_console.core.history_store import INTERRUPTED_ERROR
-from yespo_console.core.masking import MASK
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.history import process as history_process
+from yespo_console.core.history.store import INTERRUPTED_ERROR
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.masking import MASK, mask_url
+from yespo_console.core.http.outcome import Outcome
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -190,7 +189,7 @@ def test_a_group_handles_repeats_second_answers_and_deleted_rows(store: HistoryS
 
 
 def test_begin_writes_exactly_what_a_whole_exchange_would() -> None:
-    from yespo_console.core import history_store
+    from yespo_console.core.history import store as history_store
 
     careless = (("Authorization", "Basic dXNlcjpzM2NyM3Q="), ("Accept", "*/*"))
     for req in (request(run_id="r1", headers=careless), ExchangeRequest(url="https://u:pw@h/e?token=t", body=b"")):
@@ -630,7 +629,7 @@ def test_every_query_plan_returns_what_a_plain_filter_would(
         shuffled_store: tuple[HistoryStore, list[Exchange]], monkeypatch: pytest.MonkeyPatch, event: str | None,
         outcome: Outcome | None, environment: str | None, since: int | None, span: int | None,
         search: str | None, small_range: int, page: int) -> None:
-    from yespo_console.core import history_store
+    from yespo_console.core.history import store as history_store
 
     monkeypatch.setattr(history_store, "_SMALL_RANGE", small_range)  # both ways of reading a time range
     store, rows = shuffled_store

@@ -1,6 +1,6 @@
 import pytest
 
-from yespo_console.core.locators import CandidateState, resolve, resolve_body
+from yespo_console.core.events.locators import CandidateState, resolve, resolve_body
 
 
 def body(key_value=..., **params):

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from tests.sandbox.conftest import sandbox  # noqa: F401  (the fixture)
 from tests.sandbox.helpers import free_port
-from yespo_console.core.client import EventClient
-from yespo_console.core.environments import Environment, builtin
 from yespo_console.core.errors import InputError
-from yespo_console.core.examples import example_draft
+from yespo_console.core.events.examples import example_draft
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.past_events import (
+from yespo_console.core.http.client import EventClient
+from yespo_console.core.http.environments import Environment, builtin
+from yespo_console.core.scenarios.past_events import (
     MAX_BATCH,
     PastEvent,
     PastEventsSender,

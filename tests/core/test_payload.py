@@ -3,9 +3,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core.catalog import EVENTS, EXAMPLE_KEYS, LOCATOR_PRIORITY, Shape
-from yespo_console.core.examples import example_draft
-from yespo_console.core.payload import (
+from yespo_console.core.events.catalog import EVENTS, EXAMPLE_KEYS, LOCATOR_PRIORITY, Shape
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.payload import (
     Draft,
     ExtraParam,
     body_object,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from yespo_console.core.diagnostics import inspect_body
-from yespo_console.core.repair import find_unescaped_nested, repair
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.repair import find_unescaped_nested, repair
 
 DOC = Path(__file__).resolve().parents[3] / "shared" / "yespo-generate-event-v2.md"
 # A copy of the doc's seven examples, so the tests do not depend on ../shared being present.

@@ -15,12 +15,13 @@ import pytest
 
 from tests.sandbox.conftest import sandbox  # noqa: F401  (the fixture)
 from tests.sandbox.helpers import VALID_EVENT, body, free_port
-from yespo_console.core.client import EventClient, RetryPolicy
-from yespo_console.core.environments import Environment
 from yespo_console.core.errors import InputError
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.runner import (
+from yespo_console.core.http.client import EventClient, RetryPolicy
+from yespo_console.core.http.environments import Environment
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.scenarios.loader import bundled_scenarios, load_scenario, parse_contacts, parse_scenario
+from yespo_console.core.scenarios.runner import (
     ContactDone,
     Runner,
     StepResult,
@@ -30,7 +31,6 @@ from yespo_console.core.runner import (
     save_results,
     scenario_contacts,
 )
-from yespo_console.core.scenarios import bundled_scenarios, load_scenario, parse_contacts, parse_scenario
 from yespo_console.sandbox import Sandbox
 
 pytestmark = pytest.mark.asyncio

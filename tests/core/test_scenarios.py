@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core.diagnostics import inspect_body
 from yespo_console.core.errors import InputError
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.scenarios import (
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.scenarios.loader import (
     MAX_STEPS,
     Expectation,
     ScenarioError,
@@ -25,7 +25,7 @@ from yespo_console.core.scenarios import (
     parse_scenario,
     resolve_scenario,
 )
-from yespo_console.core.templating import RenderContext
+from yespo_console.core.scenarios.templating import RenderContext
 
 GOOD = """\
 name: Good

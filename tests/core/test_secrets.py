@@ -13,9 +13,9 @@ import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 
-from yespo_console.core.environments import BUILTIN_ENVIRONMENTS, AuthMode, Environment
 from yespo_console.core.errors import InputError, SecretStoreError
-from yespo_console.core.secrets import (
+from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS, AuthMode, Environment
+from yespo_console.core.http.secrets import (
     API_KEY_ENV,
     SANDBOX_DEFAULT_SECRET,
     SERVICE_NAME,
@@ -170,8 +170,8 @@ def test_a_locked_keyring_falls_back_and_explains(use_backend) -> None:  # type:
 def test_environment_variable_selects_null_backend_in_a_fresh_process(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", API_KEY_ENV: "proc-key-0001"}
     code = (
-        "from yespo_console.core.secrets import SecretStore\n"
-        "from yespo_console.core.environments import BUILTIN_ENVIRONMENTS\n"
+        "from yespo_console.core.http.secrets import SecretStore\n"
+        "from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS\n"
         "s = SecretStore(); st = s.status(); sec = s.get(BUILTIN_ENVIRONMENTS[1])\n"
         "print(st.available, sec.source.value, sec.value == 'proc-key-0001')\n"
     )

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yespo_console.core.templating import (
+from yespo_console.core.scenarios.templating import (
     RenderContext,
     TemplateError,
     parse_template,
@@ -167,7 +167,7 @@ def test_arbitrary_unicode_never_crashes(text: str, variables: dict[str, object]
 @given(NAMES, st.dictionaries(NAMES, st.text(max_size=5), max_size=4))
 def test_an_unknown_variable_is_always_a_clear_error(name: str, variables: dict[str, object]) -> None:
     variables.pop(name, None)
-    from yespo_console.core.templating import FUNCTIONS
+    from yespo_console.core.scenarios.templating import FUNCTIONS
 
     if name in FUNCTIONS:
         return

@@ -12,9 +12,9 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from yespo_console.core.errors import StoreError
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.history_dock import SEARCH_DELAY_MS, HistoryDock, export_format
 from yespo_console.gui.history_model import EVENT, KEY_VALUE, OUTCOME, PAGE_SIZE, STAR, TIME, HistoryModel
 

@@ -9,8 +9,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from PySide6.QtWidgets import QMessageBox
 
-from yespo_console.core.examples import example_draft
-from yespo_console.core.payload import build_body
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.payload import build_body
 from yespo_console.gui.environments_dialog import EnvironmentsDialog
 
 

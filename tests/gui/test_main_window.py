@@ -5,7 +5,7 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from yespo_console.core.examples import example_draft
+from yespo_console.core.events.examples import example_draft
 from yespo_console.gui.main_window import MainWindow
 
 DOC_PAGE_VIEWED = ('{\n  "eventTypeKey": "pageViewed",\n  "keyValue": "example@email.com",\n  "params": [\n'

@@ -5,9 +5,9 @@ import json
 import pytest
 from PySide6.QtCore import QTimer
 
-from yespo_console.core.examples import example_draft
+from yespo_console.core.events.examples import example_draft
 from yespo_console.core.history import HistoryFilter
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 
 
 def send(window, qtbot, timeout=15_000):
@@ -159,7 +159,7 @@ def test_a_real_confirmation_dialog_does_not_disturb_the_loop(window, session, q
 
 
 def test_a_remote_environment_without_a_key_says_where_keys_come_from(window, session, qtbot, monkeypatch):
-    from yespo_console.core.environments import Environment
+    from yespo_console.core.http.environments import Environment
 
     monkeypatch.delenv("YESPO_API_KEY", raising=False)
     session.sandbox.api_key = "the-right-key-123456"

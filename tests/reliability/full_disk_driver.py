@@ -60,9 +60,9 @@ def main(argv: list[str]) -> int:
 
     # The app's way: the store is open (its WAL and SHM exist) when the disk fills up.
     from yespo_console.core.errors import StoreError
-    from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
     from yespo_console.core.history import HistoryStore
-    from yespo_console.core.outcome import Outcome
+    from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+    from yespo_console.core.http.outcome import Outcome
 
     def request(n: int) -> ExchangeRequest:
         return ExchangeRequest(url=url, body=json.dumps({"n": n, "pad": "x" * 3000}).encode(),

@@ -22,7 +22,7 @@ import pytest
 
 from tests.sandbox.helpers import VALID_EVENT
 from yespo_console.core.history import SCHEMA_VERSION
-from yespo_console.core.masking import secret_forms
+from yespo_console.core.http.masking import secret_forms
 
 SOAK_ENV = "YESPO_SOAK"
 SOAK = os.environ.get(SOAK_ENV) == "1"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from PySide6.QtWidgets import QApplication
 
 from tests.reliability.helpers import SCALES, event_body, profile
-from yespo_console.core.catalog import EVENTS, LOCATOR_PRIORITY
-from yespo_console.core.diagnostics import Report, Severity, inspect_body, inspect_event
-from yespo_console.core.repair import repair
+from yespo_console.core.events.catalog import EVENTS, LOCATOR_PRIORITY
+from yespo_console.core.events.diagnostics import Report, Severity, inspect_body, inspect_event
+from yespo_console.core.events.repair import repair
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.preview import PayloadPanel
 
@@ -45,7 +45,7 @@ events = st.fixed_dictionaries(
 
 
 # After `"{"`, a first key that starts with , : } or ] reads as the end of an ordinary string: such a paste
-# is ambiguous by the repair's design (core/repair.py), so the broken bodies below avoid it.
+# is ambiguous by the repair's design (core/events/repair.py), so the broken bodies below avoid it.
 doc_objects = st.dictionaries(field_names.filter(lambda k: k.lstrip(" \t\r\n")[:1] not in (",", ":", "}", "]")),
                               scalars, min_size=1, max_size=6)
 

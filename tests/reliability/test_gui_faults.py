@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from tests.reliability.helpers import plain
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.session import Session
 

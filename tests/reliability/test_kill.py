@@ -39,8 +39,8 @@ from tests.reliability.helpers import (
     wait_for,
 )
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.history_store import INTERRUPTED_ERROR
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.history.store import INTERRUPTED_ERROR
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.sandbox import Sandbox
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
 from tests.gui.test_inbox_and_environments import MemoryKeyring
 from tests.reliability.helpers import event_body, leak_forms, leaks_in
 from yespo_console.cli.main import main as cli_main
-from yespo_console.core.environments import AuthMode, Environment, EnvironmentStore
-from yespo_console.core.examples import example_draft
+from yespo_console.core.events.examples import example_draft
 from yespo_console.core.history import FORMATS
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.environments import AuthMode, Environment, EnvironmentStore
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.logs import setup_logging
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.session import Session

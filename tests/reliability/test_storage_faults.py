@@ -28,9 +28,9 @@ from tests.gui.conftest import run
 from tests.reliability.helpers import HERE, child_env, event_body, history_rows, integrity, kill9, plain, run_cli
 from tests.sandbox.helpers import free_port
 from yespo_console.cli.main import main as cli_main
-from yespo_console.core.environments import Environment, EnvironmentStore
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.environments import Environment, EnvironmentStore
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.session import Session
 from yespo_console.sandbox import Sandbox, SandboxThread

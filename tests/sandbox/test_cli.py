@@ -16,9 +16,9 @@ import pytest
 
 from tests.sandbox.helpers import MISSING_PAGE_EVENT, VALID_EVENT, body, free_port
 from yespo_console.cli.main import main
-from yespo_console.core.environments import Environment, EnvironmentStore
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.environments import Environment, EnvironmentStore
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.sandbox import Sandbox, SandboxStore
 
 pytestmark = pytest.mark.usefixtures("no_keyring")

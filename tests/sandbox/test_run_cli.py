@@ -10,10 +10,10 @@ import pytest
 
 from tests.sandbox.helpers import free_port
 from yespo_console.cli.main import main
-from yespo_console.core.environments import EnvironmentStore
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.scenarios import bundled_scenarios
+from yespo_console.core.http.environments import EnvironmentStore
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.scenarios.loader import bundled_scenarios
 from yespo_console.sandbox import Sandbox, SandboxStore
 
 pytestmark = pytest.mark.usefixtures("no_keyring")

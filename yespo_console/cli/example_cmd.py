@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from yespo_console.core.catalog import EXAMPLE_KEYS
-from yespo_console.core.examples import example_draft
-from yespo_console.core.payload import build_body
+from yespo_console.core.events.catalog import EXAMPLE_KEYS
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.payload import build_body
 
 
 def register(subparsers: Any) -> None:

@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
 def _event_type(text: str) -> str:
     # Checked here rather than with choices=: listing them at start-up would load the catalog before the
     # start-up window shows, for an option that is rarely given.
-    from yespo_console.core.catalog import EXAMPLE_KEYS
+    from yespo_console.core.events.catalog import EXAMPLE_KEYS
 
     if text not in EXAMPLE_KEYS:
         raise argparse.ArgumentTypeError(f"unknown event type {text!r}; choose one of {', '.join(EXAMPLE_KEYS)}")

@@ -32,7 +32,7 @@ from yespo_console.core.history import (
     summary_record,
     write_export,
 )
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 
 _RELATIVE_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -8,9 +8,9 @@ import sys
 from typing import Any
 
 from yespo_console.cli.io import fail, read_input
-from yespo_console.core.diagnostics import inspect_body
 from yespo_console.core.errors import InputError
-from yespo_console.core.repair import repair
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.repair import repair
 
 
 def register(subparsers: Any) -> None:

@@ -21,10 +21,11 @@ from yespo_console.cli.run_cmd import (
     target_environment,
 )
 from yespo_console.cli.targets import open_history, reachable
-from yespo_console.core.client import EventClient, RetryPolicy, Timeouts
-from yespo_console.core.environments import Environment
 from yespo_console.core.errors import InputError
-from yespo_console.core.past_events import (
+from yespo_console.core.http.client import EventClient, RetryPolicy, Timeouts
+from yespo_console.core.http.environments import Environment
+from yespo_console.core.http.secrets import Secret
+from yespo_console.core.scenarios.past_events import (
     MAX_BATCH,
     BatchResult,
     EventResult,
@@ -34,7 +35,6 @@ from yespo_console.core.past_events import (
     parse_events,
     past_events_environment,
 )
-from yespo_console.core.secrets import Secret
 
 
 def _batch(text: str) -> int:

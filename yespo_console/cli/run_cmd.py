@@ -19,26 +19,14 @@ from typing import Any
 
 from yespo_console.cli.io import fail
 from yespo_console.cli.targets import open_history, reachable
-from yespo_console.core.client import EventClient, RetryPolicy, Timeouts
-from yespo_console.core.diagnostics import inspect_body
-from yespo_console.core.environments import SANDBOX, Environment, EnvironmentStore
 from yespo_console.core.errors import InputError
+from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.runner import (
-    DEFAULT_RATE,
-    MAX_CONCURRENCY,
-    Contact,
-    Runner,
-    RunReport,
-    StepResult,
-    new_run_id,
-    preflight,
-    replay_contacts,
-    results_format,
-    save_results,
-    scenario_contacts,
-)
-from yespo_console.core.scenarios import (
+from yespo_console.core.http.client import EventClient, RetryPolicy, Timeouts
+from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
+from yespo_console.core.http.exchange import new_run_id
+from yespo_console.core.http.secrets import Secret, SecretStore
+from yespo_console.core.scenarios.loader import (
     LoadedScenario,
     ScenarioError,
     load_contacts,
@@ -46,7 +34,19 @@ from yespo_console.core.scenarios import (
     parse_assignments,
     resolve_scenario,
 )
-from yespo_console.core.secrets import Secret, SecretStore
+from yespo_console.core.scenarios.runner import (
+    DEFAULT_RATE,
+    MAX_CONCURRENCY,
+    Contact,
+    Runner,
+    RunReport,
+    StepResult,
+    preflight,
+    replay_contacts,
+    results_format,
+    save_results,
+    scenario_contacts,
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -166,7 +166,7 @@ def target_environment(args: argparse.Namespace, env_name: str | None, default: 
 
 def secret_for(env: Environment) -> Secret:
     """The key or token to send with; InputError saying where to put it when there is none."""
-    from yespo_console.core.client import check_header_secret
+    from yespo_console.core.http.client import check_header_secret
 
     secrets = SecretStore()
     secret = secrets.get(env)

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from yespo_console.cli.io import fail
-from yespo_console.core.environments import SANDBOX_DEFAULT_PORT
+from yespo_console.core.http.environments import SANDBOX_DEFAULT_PORT
 
 
 def _rate(text: str) -> float:

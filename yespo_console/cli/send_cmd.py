@@ -15,7 +15,10 @@ from typing import Any
 
 from yespo_console.cli.io import fail, read_input
 from yespo_console.cli.targets import open_history, reachable
-from yespo_console.core.client import (
+from yespo_console.core.errors import InputError
+from yespo_console.core.events.diagnostics import Report, inspect_body
+from yespo_console.core.events.payload import build_body, parse_body
+from yespo_console.core.http.client import (
     EventClient,
     RetryPolicy,
     SendResult,
@@ -23,17 +26,14 @@ from yespo_console.core.client import (
     check_header_secret,
     scrub_secret,
 )
-from yespo_console.core.diagnostics import Report, inspect_body
-from yespo_console.core.environments import (
+from yespo_console.core.http.environments import (
     SANDBOX,
     AuthMode,
     Environment,
     EnvironmentStore,
 )
-from yespo_console.core.errors import InputError
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.payload import build_body, parse_body
-from yespo_console.core.secrets import Secret, SecretStore
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.secrets import Secret, SecretStore
 
 EXIT_OK = 0
 EXIT_HTTP_ERROR = 1

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from yespo_console.core.environments import Environment, is_loopback_url
 from yespo_console.core.errors import InputError, YespoConsoleError
 from yespo_console.core.history import HistoryStore
+from yespo_console.core.http.environments import Environment, is_loopback_url
 
 
 async def probe_sandbox(url: str) -> str:

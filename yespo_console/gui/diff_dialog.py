@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.history import Exchange, mask_url
-from yespo_console.core.masking import mask_headers
+from yespo_console.core.history import Exchange
+from yespo_console.core.http.masking import mask_headers, mask_url
 from yespo_console.gui.highlighter import is_dark
 from yespo_console.gui.history_model import format_duration
 from yespo_console.gui.preview import CodeView

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.environments import AuthMode, Environment, EnvironmentStore
 from yespo_console.core.errors import InputError, SecretStoreError
-from yespo_console.core.secrets import SecretStore
+from yespo_console.core.http.environments import AuthMode, Environment, EnvironmentStore
+from yespo_console.core.http.secrets import SecretStore
 
 
 class EnvironmentsDialog(QDialog):

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.catalog import LOCATORS, EventSpec, ParamSpec, Shape, event_spec
-from yespo_console.core.payload import Draft, ExtraParam
+from yespo_console.core.events.catalog import LOCATORS, EventSpec, ParamSpec, Shape, event_spec
+from yespo_console.core.events.payload import Draft, ExtraParam
 from yespo_console.gui.field_editors import ERROR_STYLE, WARNING_STYLE, FieldEditor, make_editor
 from yespo_console.gui.tables import KeyValueTable, ProductTable
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from yespo_console.core.errors import InputError, StoreError
 from yespo_console.core.history import FORMATS, Exchange, HistoryFilter, HistoryStore, write_export
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.history_model import (
     DURATION,
     ENVIRONMENT,

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QFont
 
 from yespo_console.core.errors import StoreError
 from yespo_console.core.history import ExchangeSummary, HistoryFilter, HistoryStore
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.highlighter import is_dark
 
 PAGE_SIZE = 200

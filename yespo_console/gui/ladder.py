@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from yespo_console.core.locators import Candidate, CandidateState, Resolution
+from yespo_console.core.events.locators import Candidate, CandidateState, Resolution
 from yespo_console.gui.markup import html_text
 
 _MARKS = {

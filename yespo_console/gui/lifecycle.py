@@ -29,7 +29,7 @@ def _console_ready() -> None:
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
                screenshot: Path | None, event: str | None) -> int:
     startup.advance()
-    from yespo_console.core.examples import example_draft
+    from yespo_console.core.events.examples import example_draft
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 

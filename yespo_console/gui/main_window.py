@@ -33,15 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console import APP_NAME, __version__
-from yespo_console.core.catalog import CUSTOM, EVENTS
-from yespo_console.core.diagnostics import Finding, Report, inspect_body
-from yespo_console.core.environments import Environment
 from yespo_console.core.errors import InputError
-from yespo_console.core.examples import example_draft
-from yespo_console.core.fieldpaths import form_key
-from yespo_console.core.history import Exchange, curl_command, httpx_snippet
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.payload import (
+from yespo_console.core.events.catalog import CUSTOM, EVENTS
+from yespo_console.core.events.diagnostics import Finding, Report, inspect_body
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.fieldpaths import form_key
+from yespo_console.core.events.payload import (
     NESTED_ENCODINGS,
     Draft,
     NestedEncoding,
@@ -49,7 +46,10 @@ from yespo_console.core.payload import (
     detect_nested_encoding,
     draft_from_object,
 )
-from yespo_console.core.repair import repair
+from yespo_console.core.events.repair import repair
+from yespo_console.core.history import Exchange, curl_command, httpx_snippet
+from yespo_console.core.http.environments import Environment
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.environments_dialog import EnvironmentsDialog
 from yespo_console.gui.forms import EventForm
@@ -62,7 +62,7 @@ from yespo_console.gui.session import Session
 from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
 
 if TYPE_CHECKING:
-    from yespo_console.core.client import EventClient, SendResult
+    from yespo_console.core.http.client import EventClient, SendResult
     from yespo_console.gui.runner_dock import RunnerDock
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.repair import RepairResult
+from yespo_console.core.events.repair import RepairResult
 from yespo_console.gui.highlighter import JsonHighlighter
 
 

@@ -38,9 +38,17 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from yespo_console.core.environments import Environment
 from yespo_console.core.errors import InputError
-from yespo_console.core.runner import (
+from yespo_console.core.http.environments import Environment
+from yespo_console.core.http.exchange import new_run_id
+from yespo_console.core.scenarios.loader import (
+    LoadedScenario,
+    ScenarioError,
+    bundled_scenarios,
+    load_contacts,
+    load_scenario,
+)
+from yespo_console.core.scenarios.runner import (
     DEFAULT_RATE,
     MAX_CONCURRENCY,
     Contact,
@@ -48,17 +56,9 @@ from yespo_console.core.runner import (
     Runner,
     RunReport,
     StepResult,
-    new_run_id,
     preflight,
     save_results,
     scenario_contacts,
-)
-from yespo_console.core.scenarios import (
-    LoadedScenario,
-    ScenarioError,
-    bundled_scenarios,
-    load_contacts,
-    load_scenario,
 )
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.session import Session

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yespo_console.core.environments import SANDBOX, Environment, EnvironmentStore
 from yespo_console.core.errors import StoreError
 from yespo_console.core.history import HistoryStore
+from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
+from yespo_console.core.http.secrets import Secret, SecretStore
 from yespo_console.core.paths import data_dir
-from yespo_console.core.secrets import Secret, SecretStore
 
 if TYPE_CHECKING:
-    from yespo_console.core.client import ClientPool, EventClient
+    from yespo_console.core.http.client import ClientPool, EventClient
     from yespo_console.sandbox.server import Sandbox
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Session:
     def pool(self) -> ClientPool:
         """The HTTP clients, created at the first send: httpx stays out of the window's start-up."""
         if self._pool is None:
-            from yespo_console.core.client import ClientPool
+            from yespo_console.core.http.client import ClientPool
 
             self._pool = ClientPool(recorder=self.history)
         return self._pool

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.catalog import FieldSpec, ParamSpec
+from yespo_console.core.events.catalog import FieldSpec, ParamSpec
 from yespo_console.gui.field_editors import display_text, parse_typed
 
 _KEEP_JSON = Qt.ItemDataRole.UserRole + 1  # the cell held a non-string value: parse its text back as JSON

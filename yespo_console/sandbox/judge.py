@@ -1,5 +1,5 @@
 """How the sandbox judges a request: authentication as Yespo does it, and the body with the same
-diagnostics as `yespo-console inspect` (yespo_console.core.diagnostics), so a payload judged valid in
+diagnostics as `yespo-console inspect` (yespo_console.core.events.diagnostics), so a payload judged valid in
 the GUI is accepted here, always.
 
 Rejections are plain text in Yespo's style: first `The event should have the following params:
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from yespo_console.core.catalog import event_spec
-from yespo_console.core.diagnostics import Finding, Report, Severity, inspect_event, loads_strict
+from yespo_console.core.events.catalog import event_spec
+from yespo_console.core.events.diagnostics import Finding, Report, Severity, inspect_event, loads_strict
 
 MAX_PAST_EVENTS = 500
 

@@ -50,8 +50,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from yespo_console import __version__
-from yespo_console.core.diagnostics import inspect_body
-from yespo_console.core.masking import mask_headers
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.http.masking import mask_headers
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_past_events, rejection_text
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore

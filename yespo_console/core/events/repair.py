@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from yespo_console.core.payload import NestedEncoding, dump_json
+from yespo_console.core.events.payload import NestedEncoding, dump_json
 
 _DELIMITERS = frozenset(",:}]")
 _MAX_STRAY = 4

@@ -20,15 +20,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from yespo_console import __version__
 from yespo_console.core.errors import InputError
-from yespo_console.core.history_store import mask_url
-from yespo_console.core.history_types import Exchange, ExchangeSummary, Headers, as_utc
-from yespo_console.core.masking import MASK, mask_headers
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, as_utc
+from yespo_console.core.http.masking import MASK, mask_headers, mask_url
+from yespo_console.core.http.outcome import Outcome
 
 RECORD_FORMAT = "yespo-console.exchange"
 RECORD_VERSION = 1
 FORMATS = ("ndjson", "har", "curl", "httpx")
-# The variables `yespo_console.core.secrets` reads; repeated here (a test keeps them equal) because
+# The variables `yespo_console.core.http.secrets` reads; repeated here (a test keeps them equal) because
 # importing that module pulls in keyring, httpx and pydantic, which `history list` does not need.
 API_KEY_ENV = "YESPO_API_KEY"
 TOKEN_ENV = "YESPO_TOKEN"

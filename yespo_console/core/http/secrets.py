@@ -9,7 +9,7 @@ auth) or `YESPO_TOKEN` (Bearer). A secret is never written to a plain file: with
 The Sandbox environment accepts any credentials, so when nothing is configured for it the secret
 `sandbox` is used (a sandbox started with `--api-key` needs the real one, stored or in the variable).
 
-Every display goes through `yespo_console.core.masking`: `Secret` prints itself masked.
+Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
 
-from yespo_console.core.environments import AuthMode, Environment
 from yespo_console.core.errors import InputError, SecretStoreError
-from yespo_console.core.masking import mask_secret
+from yespo_console.core.http.environments import AuthMode, Environment
+from yespo_console.core.http.masking import mask_secret
 
 SERVICE_NAME = "yespo-console"
 API_KEY_ENV = "YESPO_API_KEY"

@@ -26,7 +26,6 @@ import io
 import json
 import logging
 import random
-import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,24 +33,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from yespo_console.core.environments import YESPO_EVENT_RATE_LIMIT
 from yespo_console.core.errors import InputError
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.payload import NestedEncoding
-from yespo_console.core.ratelimit import RateLimiter
-from yespo_console.core.scenarios import ACCEPTED, Expectation, FlatStep, LoadedScenario
-from yespo_console.core.sending import RetryPolicy, SendResult
-from yespo_console.core.templating import RenderContext
+from yespo_console.core.events.payload import NestedEncoding
+from yespo_console.core.http.environments import YESPO_EVENT_RATE_LIMIT
+from yespo_console.core.http.exchange import new_run_id
+from yespo_console.core.http.outcome import NETWORK_OUTCOMES, Outcome
+from yespo_console.core.http.ratelimit import RateLimiter
+from yespo_console.core.http.sending import RetryPolicy, SendResult
+from yespo_console.core.scenarios.loader import ACCEPTED, Expectation, FlatStep, LoadedScenario
+from yespo_console.core.scenarios.templating import RenderContext
 
 if TYPE_CHECKING:
-    from yespo_console.core.client import EventClient  # the runner sends through one; httpx loads with it
+    from yespo_console.core.http.client import EventClient  # the runner sends through one; httpx loads with it
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RATE = YESPO_EVENT_RATE_LIMIT
 DEFAULT_RETRY = RetryPolicy(attempts=4, on_rate_limited=True, on_server_error=False)
 MAX_CONCURRENCY = 200
-NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECTION_ERROR, Outcome.TLS_ERROR})
 
 StepKind = Literal["event", "wait", "expect"]
 Verdict = Literal["", "held", "failed"]
@@ -60,14 +59,6 @@ Verdict = Literal["", "held", "failed"]
 def burst_for(rate: float) -> int:
     """The burst a run's limiter allows: the client's rule (a tenth of a second's worth, 1 to 50)."""
     return max(1, min(50, int(rate // 10)))
-
-
-def new_run_id(name: str = "run") -> str:
-    """`abandoned-cart-20250601T143000-1a2b`: sortable, readable in `history list --run-id`."""
-    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")[:40] or "run"
-    while "--" in slug:
-        slug = slug.replace("--", "-")
-    return f"{slug}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
 
 
 # -- what a run works through ----------------------------------------------------------------------

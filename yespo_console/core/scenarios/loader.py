@@ -50,12 +50,12 @@ from pydantic import (
     model_validator,
 )
 
-from yespo_console.core.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
 from yespo_console.core.errors import InputError, read_file
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.events.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
+from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.paths import resources_dir
-from yespo_console.core.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
-from yespo_console.core.templating import (
+from yespo_console.core.scenarios.templating import (
     OPEN,
     RESERVED_NAMES,
     RUNTIME_VARIABLES,

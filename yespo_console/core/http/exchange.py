@@ -7,11 +7,20 @@ result)` when the answer or the error arrives. Headers here are always already m
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.outcome import Outcome
+
+
+def new_run_id(name: str = "run") -> str:
+    """`abandoned-cart-20250601T143000-1a2b`: sortable, readable in `history list --run-id`."""
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")[:40] or "run"
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return f"{slug}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def utc_now() -> datetime:

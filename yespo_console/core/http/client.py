@@ -34,15 +34,15 @@ from typing import Any
 import httpx
 
 from yespo_console import __version__
-from yespo_console.core.diagnostics import Report, inspect_body
-from yespo_console.core.environments import YESPO_EVENT_RATE_LIMIT, AuthMode, Environment, is_loopback_url
 from yespo_console.core.errors import InputError
-from yespo_console.core.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
-from yespo_console.core.masking import mask_headers, scrub, scrub_bytes
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.ratelimit import RateLimiter
-from yespo_console.core.secrets import Secret, SecretSource, check_secret
-from yespo_console.core.sending import (
+from yespo_console.core.events.diagnostics import Report, inspect_body
+from yespo_console.core.http.environments import YESPO_EVENT_RATE_LIMIT, AuthMode, Environment, is_loopback_url
+from yespo_console.core.http.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
+from yespo_console.core.http.masking import mask_headers, scrub, scrub_bytes
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.ratelimit import RateLimiter
+from yespo_console.core.http.secrets import Secret, SecretSource, check_secret
+from yespo_console.core.http.sending import (
     Explanation,
     RetryPolicy,
     SendResult,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yespo_console.core.catalog import (
+from yespo_console.core.events.catalog import (
     CUSTOM,
     CUSTOM_EVENT,
     EVENTS_BY_KEY,
@@ -13,7 +13,7 @@ from yespo_console.core.catalog import (
     ParamSpec,
     Shape,
 )
-from yespo_console.core.payload import Draft, ExtraParam
+from yespo_console.core.events.payload import Draft, ExtraParam
 
 CUSTOM_EXAMPLE_TYPE = "orderCreated"
 

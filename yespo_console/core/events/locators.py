@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from yespo_console.core.catalog import LOCATOR_PRIORITY
+from yespo_console.core.events.catalog import LOCATOR_PRIORITY
 
 KEY_VALUE = "keyValue"
 

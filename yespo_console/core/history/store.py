@@ -24,13 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from yespo_console.core import history_db
 from yespo_console.core.errors import StoreError
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
-from yespo_console.core.history_process import current_token, writer_alive
-from yespo_console.core.history_types import (
+from yespo_console.core.history import db as history_db
+from yespo_console.core.history.models import (
     Exchange,
     ExchangeSummary,
     Headers,
@@ -40,8 +37,10 @@ from yespo_console.core.history_types import (
     fts_match_expression,
     to_micros,
 )
-from yespo_console.core.masking import MASK, mask_headers
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.history.process import current_token, writer_alive
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.masking import mask_headers, mask_url
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.paths import history_path
 
 T = TypeVar("T")
@@ -52,9 +51,6 @@ INTERRUPTED_ERROR = (
 )
 DISTINCT_COLUMNS = frozenset({"event_type", "environment", "outcome", "run_id"})
 _CHUNK = 500  # ids per statement: well under SQLite's variable limit on every build
-_SECRET_QUERY_NAMES = frozenset({"apikey", "api_key", "api-key", "key", "token", "access_token", "password",
-                                 "secret"})
-
 _SUMMARY_COLUMNS = ("e.id, e.started_at, e.environment, e.url, e.event_type, e.key_value, e.status, "
                     "e.outcome, e.duration_ms, e.starred, e.note")
 _ALL_COLUMNS = (
@@ -90,31 +86,6 @@ _UNINDEX_SQL = (
 class ImportResult:
     imported: int
     skipped: int  # already in the store: same start time, method, URL and request body
-
-
-def mask_url(url: str) -> str:
-    """The URL with a password in it, or a credential-like query parameter, masked."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, sep, _password = userinfo.partition(":")
-        netloc = f"{user}{':' + MASK if sep else ''}@{host}"
-    query = parts.query
-    if query:
-        # Rebuilt piece by piece so that every other parameter keeps its exact spelling.
-        pieces = []
-        for piece in query.split("&"):
-            name, sep, _value = piece.partition("=")
-            secret = sep and unquote_plus(name).lower() in _SECRET_QUERY_NAMES
-            pieces.append(f"{name}={MASK}" if secret else piece)
-        query = "&".join(pieces)
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _masked(headers: Iterable[tuple[str, str]]) -> Headers:

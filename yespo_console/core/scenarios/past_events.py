@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from yespo_console.core.client import EventClient, SendResult
-from yespo_console.core.environments import Environment
 from yespo_console.core.errors import InputError
-from yespo_console.core.outcome import Outcome
-from yespo_console.core.payload import Draft, NestedEncoding, body_object, dump_json
-from yespo_console.core.ratelimit import RateLimiter
-from yespo_console.core.runner import NETWORK_OUTCOMES, new_run_id
+from yespo_console.core.events.payload import Draft, NestedEncoding, body_object, dump_json
+from yespo_console.core.http.client import EventClient, SendResult
+from yespo_console.core.http.environments import Environment
+from yespo_console.core.http.exchange import new_run_id
+from yespo_console.core.http.outcome import NETWORK_OUTCOMES, Outcome
+from yespo_console.core.http.ratelimit import RateLimiter
 
 MAX_BATCH = 500
 PAST_EVENTS_RATE = 100.0  # requests per second, Yespo's documented limit for past_events

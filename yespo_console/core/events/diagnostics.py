@@ -19,7 +19,7 @@ from typing import Any, Literal
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from yespo_console.core.catalog import (
+from yespo_console.core.events.catalog import (
     BODY_MAX_BYTES,
     EVENT_KEYS_LOWER,
     EVENT_TYPE_MAX,
@@ -35,9 +35,9 @@ from yespo_console.core.catalog import (
     Shape,
     event_spec,
 )
-from yespo_console.core.locators import KEY_VALUE, Resolution, resolve_body
-from yespo_console.core.payload import NestedEncoding, detect_nested_encoding, dump_json
-from yespo_console.core.repair import find_unescaped_nested
+from yespo_console.core.events.locators import KEY_VALUE, Resolution, resolve_body
+from yespo_console.core.events.payload import NestedEncoding, detect_nested_encoding, dump_json
+from yespo_console.core.events.repair import find_unescaped_nested
 
 ApiVersion = Literal["v1", "v2"]
 ROOT = "$"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from yespo_console.core.diagnostics import Report
-from yespo_console.core.environments import Environment
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.events.diagnostics import Report
+from yespo_console.core.http.environments import Environment
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 
 if TYPE_CHECKING:
     import httpx

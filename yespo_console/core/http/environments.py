@@ -4,7 +4,7 @@ An environment is a target URL plus how to talk to it: the auth mode (Basic with
 password, or Bearer), the Basic user name, how nested values are encoded (escaped string or real
 object), whether it is production (the GUI warns before sending there), whether to confirm each
 send, the client-side rate limit and the timeouts. It never holds a secret: keys and tokens live in
-the OS keyring (see `yespo_console.core.secrets`).
+the OS keyring (see `yespo_console.core.http.secrets`).
 
 Built-in environments always exist; a user may edit them (the edit is stored) or reset them. User
 environments are stored in `environments.json` in the data folder. A broken file never stops the
@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from yespo_console.core.errors import InputError, YespoConsoleError
+from yespo_console.core.events.payload import NestedEncoding
 from yespo_console.core.paths import data_dir
-from yespo_console.core.payload import NestedEncoding
 
 ENVIRONMENTS_FILE = "environments.json"
 FILE_VERSION = 1

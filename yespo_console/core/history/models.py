@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from yespo_console.core.exchange import ExchangeRequest, ExchangeResult
-from yespo_console.core.outcome import Outcome
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 
 Headers = tuple[tuple[str, str], ...]
 

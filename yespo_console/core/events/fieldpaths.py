@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from yespo_console.core.catalog import event_spec
-from yespo_console.core.payload import item_slots
+from yespo_console.core.events.catalog import event_spec
+from yespo_console.core.events.payload import item_slots
 
 _PARAM_PATH = re.compile(r"params\[(\d+)\](.*)")
 _REST = re.compile(r"\.value(?:\[(\d+)\])?(?:\.(.+))?")

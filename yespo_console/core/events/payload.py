@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yespo_console.core.catalog import (
+from yespo_console.core.events.catalog import (
     LOCATOR_PRIORITY,
     EventSpec,
     FieldType,

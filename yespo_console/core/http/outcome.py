@@ -28,10 +28,6 @@ class Outcome(StrEnum):
         return cls.REJECTED
 
     @property
-    def is_final(self) -> bool:
-        return self is not Outcome.PENDING
-
-    @property
     def label(self) -> str:
         return _LABELS[self]
 
@@ -48,3 +44,6 @@ _LABELS = {
     Outcome.CANCELLED: "Cancelled",
     Outcome.INTERRUPTED: "Interrupted",
 }
+
+# Failures of the network itself (nothing was answered): the ones a run counts and may stop on.
+NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECTION_ERROR, Outcome.TLS_ERROR})

@@ -1,8 +1,8 @@
 """The history of exchanges: a SQLite store, its filters, and exports (the public face of
-`history_store`, `history_types`, `history_db` and `history_export`; import from here)."""
+`store`, `models`, `db`, `process` and `export`; import from here)."""
 
-from yespo_console.core.history_db import SCHEMA_VERSION
-from yespo_console.core.history_export import (
+from yespo_console.core.history.db import SCHEMA_VERSION
+from yespo_console.core.history.export import (
     FORMATS,
     curl_command,
     exchange_from_record,
@@ -12,14 +12,14 @@ from yespo_console.core.history_export import (
     summary_record,
     write_export,
 )
-from yespo_console.core.history_store import DISTINCT_COLUMNS, HistoryStore, ImportResult, mask_url
-from yespo_console.core.history_types import (
+from yespo_console.core.history.models import (
     Exchange,
     ExchangeSummary,
     HistoryFilter,
     HistoryStats,
     fts_match_expression,
 )
+from yespo_console.core.history.store import DISTINCT_COLUMNS, HistoryStore, ImportResult
 
 __all__ = [
     "DISTINCT_COLUMNS",
@@ -36,7 +36,6 @@ __all__ = [
     "exchange_record",
     "fts_match_expression",
     "httpx_snippet",
-    "mask_url",
     "read_exchanges",
     "summary_record",
     "write_export",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 MASK = "••••"
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
@@ -68,3 +69,32 @@ def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
             for form in secret_forms(secret):
                 data = data.replace(form, MASK.encode())
     return data
+
+
+_SECRET_QUERY_NAMES = frozenset({"apikey", "api_key", "api-key", "key", "token", "access_token", "password",
+                                 "secret"})
+
+
+def mask_url(url: str) -> str:
+    """The URL with a password in it, or a credential-like query parameter, masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user, sep, _password = userinfo.partition(":")
+        netloc = f"{user}{':' + MASK if sep else ''}@{host}"
+    query = parts.query
+    if query:
+        # Rebuilt piece by piece so that every other parameter keeps its exact spelling.
+        pieces = []
+        for piece in query.split("&"):
+            name, sep, _value = piece.partition("=")
+            secret = sep and unquote_plus(name).lower() in _SECRET_QUERY_NAMES
+            pieces.append(f"{name}={MASK}" if secret else piece)
+        query = "&".join(pieces)
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
