@@ -370,6 +370,18 @@ def test_script_comments_cannot_be_broken_out_of() -> None:
     assert "\nrm -rf" not in snippet
 
 
+def test_a_request_not_sent_yet_exports_like_an_exchange() -> None:
+    request = ExchangeRequest(url="http://user:pw@127.0.0.1:9/api/v2/event", body=b'{"eventTypeKey":"x"}',
+                              environment="sandbox\nrm -rf ~", headers=(("Authorization", "Basic " + MASK),),
+                              event_type="pageViewed", started_at=T0)
+    command = curl_command(request)
+    assert "not sent yet" in command and "\nrm -rf" not in command
+    assert "pw" not in command and '--user "' in command and "--data-binary '{\"eventTypeKey\":\"x\"}'" in command
+    snippet = httpx_snippet(request)
+    compile(snippet, "s.py", "exec")
+    assert "content='{\"eventTypeKey\":\"x\"}'.encode()" in snippet and "not sent yet" in snippet
+
+
 def test_exported_variable_names_are_the_ones_secrets_reads() -> None:
     assert history_export.API_KEY_ENV == secrets.API_KEY_ENV
     assert history_export.TOKEN_ENV == secrets.TOKEN_ENV

@@ -11,7 +11,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from yespo_console.cli.argtypes import whole_number
 from yespo_console.cli.io import fail, read_input
+from yespo_console.core.durations import parse_duration
 from yespo_console.core.errors import StoreError, YespoConsoleError
 from yespo_console.core.history import (
     FORMATS,
@@ -34,17 +35,12 @@ from yespo_console.core.history import (
 )
 from yespo_console.core.http.outcome import Outcome
 
-_RELATIVE_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 def _when(text: str) -> datetime:
     """A moment: ISO 8601 (`2025-06-01`, `2025-06-01T14:30`, local time unless a zone is given), or a
     span back from now (`30m`, `2h`, `7d`, `1w`)."""
-    relative = _RELATIVE_RE.match(text)
-    if relative:
-        span = timedelta(**{_UNITS[relative.group(2).lower()]: int(relative.group(1))})
-        return datetime.now().astimezone() - span
+    with contextlib.suppress(ValueError):
+        return datetime.now().astimezone() - parse_duration(text)
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -54,25 +50,10 @@ def _when(text: str) -> datetime:
 
 
 def _span(text: str) -> timedelta:
-    relative = _RELATIVE_RE.match(text)
-    if not relative:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 30m, 12h, 30d, 4w)")
-    return timedelta(**{_UNITS[relative.group(2).lower()]: int(relative.group(1))})
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number, `minimum` or more."""
-
-    def whole_number(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more: {value}")
-        return value
-
-    return whole_number
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 30m, 12h, 30d, 4w)") from None
 
 
 _FILTER_DEFAULTS: dict[str, Any] = {
@@ -121,7 +102,7 @@ def register(subparsers: Any) -> None:
                            description="The latest exchanges, newest first. For the next page, pass the "
                            "last id shown as --before-id.")
     _add_filters(p)
-    p.add_argument("--limit", type=_at_least(1), default=20, metavar="N", help="at most N rows (default 20)")
+    p.add_argument("--limit", type=whole_number(1), default=20, metavar="N", help="at most N rows (default 20)")
     p.add_argument("--before-id", type=int, metavar="ID", help="only exchanges older than ID (paging)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=_guarded(_list))
@@ -150,7 +131,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_guarded(_import))
 
     p = actions.add_parser("prune", help="delete old exchanges (keep the latest N, or a recent span)")
-    p.add_argument("--keep", type=_at_least(0), metavar="N", help="keep only the latest N exchanges")
+    p.add_argument("--keep", type=whole_number(0), metavar="N", help="keep only the latest N exchanges")
     p.add_argument("--older-than", type=_span, metavar="AGE", help="delete exchanges older than AGE (30d)")
     p.set_defaults(func=_guarded(_prune))
 
@@ -336,7 +317,8 @@ def _umask() -> int:
 
 def _import(args: argparse.Namespace) -> int:
     data = read_input(args.file)
-    exchanges = list(read_exchanges(data, args.format))  # the whole file is checked before any row is added
+    source = "standard input" if args.file in (None, "-") else args.file
+    exchanges = list(read_exchanges(data, args.format, source))  # the whole file is checked before any row is added
     with _open(args) as store:
         result = store.import_exchanges(exchanges)
     print(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")

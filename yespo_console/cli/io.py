@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from yespo_console.core.errors import InputError, read_file
+from yespo_console.core.errors import InputError
+from yespo_console.core.textfiles import read_file
 
 
 def read_input(source: str | None) -> bytes:

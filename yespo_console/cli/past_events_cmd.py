@@ -13,10 +13,10 @@ import json
 import sys
 from typing import Any
 
+from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
 from yespo_console.cli.io import fail, read_input
 from yespo_console.cli.run_cmd import (
     add_target_arguments,
-    retries_arg,
     secret_for,
     target_environment,
 )
@@ -37,16 +37,6 @@ from yespo_console.core.scenarios.past_events import (
 )
 
 
-def _batch(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_BATCH:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_BATCH}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "past-events",
@@ -61,9 +51,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("file", metavar="FILE|-", help="the events; - for standard input")
     add_target_arguments(parser, default="sandbox")
-    parser.add_argument("--batch", type=_batch, default=MAX_BATCH, metavar="N",
+    parser.add_argument("--batch", type=whole_number(1, MAX_BATCH), default=MAX_BATCH, metavar="N",
                         help=f"events per request (1-{MAX_BATCH}, default {MAX_BATCH})")
-    parser.add_argument("--retries", type=retries_arg, default=3, metavar="N",
+    parser.add_argument("--retries", type=whole_number(0, MAX_RETRIES), default=3, metavar="N",
                         help="after a 429, retry a batch up to N times once its Retry-After has passed (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: batches and every event's result")
     parser.add_argument("--no-history", action="store_true", help="do not record the requests in the history")

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
 from yespo_console.cli.io import fail
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
@@ -54,16 +55,6 @@ EXIT_BAD_INPUT = 2
 # -- argument types --------------------------------------------------------------------------------
 
 
-def concurrency_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_CONCURRENCY:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENCY}")
-    return value
-
-
 def rate_arg(text: str) -> float | None:
     try:
         value = float(text)
@@ -72,16 +63,6 @@ def rate_arg(text: str) -> float | None:
     if value != value or value < 0 or value > 100_000:
         raise argparse.ArgumentTypeError("must be between 0 (no limit) and 100000 requests/s")
     return None if value == 0 else value
-
-
-def retries_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError("must be between 0 and 10")
-    return value
 
 
 def wait_scale_arg(text: str) -> float:
@@ -110,12 +91,12 @@ def add_target_arguments(parser: argparse.ArgumentParser, env_dest: str = "env",
 
 
 def add_pacing_arguments(parser: argparse.ArgumentParser, concurrency: int, what: str) -> None:
-    parser.add_argument("--concurrency", type=concurrency_arg, default=concurrency, metavar="N",
+    parser.add_argument("--concurrency", type=whole_number(1, MAX_CONCURRENCY), default=concurrency, metavar="N",
                         help=f"{what} in parallel (default {concurrency})")
     parser.add_argument("--rate", type=rate_arg, default=DEFAULT_RATE, metavar="R",
                         help=f"at most R requests/s for the whole run (default {DEFAULT_RATE:g}, Yespo's limit; "
                         "0 = no limit)")
-    parser.add_argument("--retries", type=retries_arg, default=3, metavar="N",
+    parser.add_argument("--retries", type=whole_number(0, MAX_RETRIES), default=3, metavar="N",
                         help="after a 429, retry up to N times once its Retry-After has passed (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: the summary and every step")
     parser.add_argument("--results", type=_results_path, metavar="FILE.csv|FILE.json",

@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Any
 
+from yespo_console.cli.argtypes import whole_number
 from yespo_console.cli.io import fail
 from yespo_console.core.http.environments import SANDBOX_DEFAULT_PORT
 
@@ -26,33 +27,6 @@ def _rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
-
-
-def _status(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a status code") from None
-    if not 200 <= value <= 599:
-        raise argparse.ArgumentTypeError("must be between 200 and 599")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _port(text: str) -> int:
-    value = _non_negative(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError("must be at most 65535")
     return value
 
 
@@ -69,7 +43,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
         "--port",
-        type=_port,
+        type=whole_number(0, 65535),
         default=SANDBOX_DEFAULT_PORT,
         help=f"port (default {SANDBOX_DEFAULT_PORT}; 0 picks a free one)",
     )
@@ -78,11 +52,12 @@ def register(subparsers: Any) -> None:
         metavar="KEY",
         help="accept only this key (Basic password or Bearer token); default: any credentials",
     )
-    parser.add_argument("--latency-ms", type=_non_negative, default=0, metavar="N", help="delay every answer")
-    parser.add_argument("--status", type=_status, metavar="CODE", help="answer every request with this status")
+    parser.add_argument("--latency-ms", type=whole_number(0), default=0, metavar="N", help="delay every answer")
+    status = whole_number(200, 599)
+    parser.add_argument("--status", type=status, metavar="CODE", help="answer every request with this status")
     parser.add_argument(
         "--retry-after",
-        type=_non_negative,
+        type=whole_number(0),
         default=1,
         metavar="S",
         help="Retry-After seconds on 429/503 answers (default 1)",
@@ -91,7 +66,7 @@ def register(subparsers: Any) -> None:
         "--fail-rate", type=_rate, default=0.0, metavar="0..1", help="share of requests answered with --fail-status"
     )
     parser.add_argument(
-        "--fail-status", type=_status, default=500, metavar="CODE", help="status of random failures (default 500)"
+        "--fail-status", type=status, default=500, metavar="CODE", help="status of random failures (default 500)"
     )
     parser.add_argument(
         "--drop-rate", type=_rate, default=0.0, metavar="0..1", help="share of connections closed without an answer"

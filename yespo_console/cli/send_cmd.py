@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from yespo_console.cli.argtypes import MAX_RETRIES
 from yespo_console.cli.io import fail, read_input
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
@@ -211,8 +212,8 @@ def exit_code(outcome: Outcome) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.retries < 0 or args.retries > 10:
-        return fail("--retries must be between 0 and 10")
+    if not 0 <= args.retries <= MAX_RETRIES:
+        return fail(f"--retries must be between 0 and {MAX_RETRIES}")
     try:
         data = read_input(args.file)
         env = _environment(args)

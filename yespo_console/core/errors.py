@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pydantic is loaded by the modules that validate, not by everything that raises
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 
 class YespoConsoleError(Exception):
@@ -21,14 +25,17 @@ class SecretStoreError(YespoConsoleError):
     """No usable keyring and no environment fallback for a secret."""
 
 
-def read_file(path: str | Path, what: str = "file") -> bytes:
-    """The bytes of a file the user named, or InputError saying in plain words why not."""
-    source = str(path)
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a folder, not a {what}") from None
-    except OSError as exc:
-        raise InputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+
+def validation_error_text(error: ErrorDetails) -> str:
+    """One pydantic error's message as a person should read it (without pydantic's "Value error, " prefix)."""
+    return str(error.get("msg", "")).removeprefix("Value error, ")
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic ValidationError in one line: `where: what; where: what`."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        message = validation_error_text(error)
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)

@@ -532,12 +532,8 @@ class MainWindow(QMainWindow):
         if fmt == "json":
             text = body.decode("utf-8")
         else:
-            env = self.environment
-            client = self.session.client(env)
-            request = client.prepare(body)
-            exchange = Exchange(id=0, started_at=request.started_at, environment=env.name, url=env.url,
-                                request_headers=request.headers, request_body=body, event_type=request.event_type)
-            text = curl_command(exchange) if fmt == "curl" else httpx_snippet(exchange)
+            request = self.session.client(self.environment).prepare(body)
+            text = curl_command(request) if fmt == "curl" else httpx_snippet(request)
         QGuiApplication.clipboard().setText(text)
         self.statusBar().showMessage(f"Copied as {fmt} (secrets masked).", 4000)
         return text

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from yespo_console.core.errors import validation_message
+
 
 class Faults(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -56,12 +58,3 @@ class Faults(BaseModel):
             return Faults.model_validate({**self.model_dump(), **changes})
         except ValidationError as exc:
             raise ValueError(validation_message(exc)) from exc
-
-
-def validation_message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()))
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)

@@ -52,6 +52,7 @@ from starlette.routing import Route
 from yespo_console import __version__
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.http.masking import mask_headers
+from yespo_console.core.http.streams import read_capped
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_past_events, rejection_text
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
@@ -411,7 +412,7 @@ class Sandbox:
     async def _handle(self, request: Request, endpoint: Endpoint) -> Response:
         started = time.perf_counter()
         try:
-            body, too_large = await _read_body(request)
+            body, too_large = await read_capped(request.stream(), MAX_BODY_BYTES)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for it
         faults = self._faults
@@ -543,22 +544,6 @@ class Sandbox:
 
 def _fault_text(status: int) -> str:
     return f"{_REASONS.get(status, 'Error')} (sandbox fault injection)"
-
-
-async def _read_body(request: Request) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    too_large = False
-    async for chunk in request.stream():
-        if too_large:
-            continue
-        if size + len(chunk) > MAX_BODY_BYTES:
-            chunks.append(chunk[: MAX_BODY_BYTES - size])
-            too_large = True
-            continue
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), too_large
 
 
 class SandboxThread:

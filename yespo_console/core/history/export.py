@@ -21,8 +21,10 @@ from urllib.parse import parse_qsl, urlsplit
 from yespo_console import __version__
 from yespo_console.core.errors import InputError
 from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, as_utc
+from yespo_console.core.http.exchange import ExchangeRequest
 from yespo_console.core.http.masking import MASK, mask_headers, mask_url
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.textfiles import decode_text
 
 RECORD_FORMAT = "yespo-console.exchange"
 RECORD_VERSION = 1
@@ -424,12 +426,9 @@ def read_har(document: Any) -> Iterator[Exchange]:
         yield exchange_from_har_entry(entry, f"HAR entry {number}")
 
 
-def read_exchanges(data: bytes, fmt: str | None = None) -> Iterator[Exchange]:
+def read_exchanges(data: bytes, fmt: str | None = None, source: str = "the file") -> Iterator[Exchange]:
     """Exchanges from an NDJSON or HAR file; `fmt` None tells them apart by content."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("the file is not UTF-8 text: neither NDJSON nor HAR") from None
+    text = decode_text(data, source, "neither NDJSON nor HAR")
     if fmt not in (None, "ndjson", "har"):
         raise InputError(f"cannot import format {fmt!r}: only ndjson and har")
     if fmt is None or fmt == "har":
@@ -493,11 +492,31 @@ def _describe(exchange: Exchange) -> str:
     return _CONTROL_RE.sub(" ", text)
 
 
-def curl_command(exchange: Exchange) -> str:
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    """What a cURL command or an httpx script needs: a recorded exchange, or a request not sent yet."""
+
+    comment: str
+    method: str
+    url: str
+    headers: Headers
+    body: bytes
+
+
+def _replay(item: Exchange | ExchangeRequest) -> _Replay:
+    if isinstance(item, ExchangeRequest):
+        comment = _CONTROL_RE.sub(" ", f"{iso(item.started_at)} {item.event_type or '-'} not sent yet "
+                                       f"({item.environment})")
+        return _Replay(comment, item.method, item.url, item.headers, item.body)
+    return _Replay(_describe(item), item.method, item.url, item.request_headers, item.request_body)
+
+
+def curl_command(item: Exchange | ExchangeRequest) -> str:
     """One cURL command sending the same bytes; credentials come from the environment."""
-    plain, credentials, _needed = _replay_headers(_safe_headers(exchange.request_headers))
-    lines = [f"# {_describe(exchange)}"]
-    args = ["curl --silent --show-error", f"--request {_sh(exchange.method)}", _sh(mask_url(exchange.url))]
+    replay = _replay(item)
+    plain, credentials, _needed = _replay_headers(_safe_headers(replay.headers))
+    lines = [f"# {replay.comment}"]
+    args = ["curl --silent --show-error", f"--request {_sh(replay.method)}", _sh(mask_url(replay.url))]
     for credential in credentials:
         if credential.kind == "basic":
             args.append(f'--user "{BASIC_USER}:${{{credential.variable}}}"')
@@ -508,7 +527,7 @@ def curl_command(exchange: Exchange) -> str:
             lines.append(f"# header {_CONTROL_RE.sub(' ', credential.name)} was masked in history: "
                          "add it yourself")
     args += [f"--header {_sh(f'{name}: {value}')}" for name, value in plain]
-    body = exchange.request_body
+    body = replay.body
     text, encoding = body_text(body)
     if encoding == "utf-8" and "\x00" not in text:
         args.append(f"--data-binary {_sh(text)}")
@@ -540,8 +559,9 @@ def write_curl(exchanges: Iterable[Exchange], out: TextIO) -> int:
     return len(items)
 
 
-def _httpx_call(exchange: Exchange, indent: str) -> str:
-    plain, credentials, _needed = _replay_headers(_safe_headers(exchange.request_headers))
+def _httpx_call(item: Exchange | ExchangeRequest, indent: str) -> str:
+    replay = _replay(item)
+    plain, credentials, _needed = _replay_headers(_safe_headers(replay.headers))
     header_items = [f"({name!r}, {value!r})" for name, value in plain]
     auth_arg = None
     notes = []
@@ -553,14 +573,14 @@ def _httpx_call(exchange: Exchange, indent: str) -> str:
         else:
             notes.append(f"{indent}# header {_CONTROL_RE.sub(' ', credential.name)} was masked in history: "
                          "add it yourself\n")
-    text, encoding = body_text(exchange.request_body)
-    content = f"{text!r}.encode()" if encoding == "utf-8" else repr(exchange.request_body)
+    text, encoding = body_text(replay.body)
+    content = f"{text!r}.encode()" if encoding == "utf-8" else repr(replay.body)
     lines = [
-        f"{indent}# {_describe(exchange)}\n",
+        f"{indent}# {replay.comment}\n",
         *notes,
         f"{indent}response = client.request(\n",
-        f"{indent}    {exchange.method!r},\n",
-        f"{indent}    {mask_url(exchange.url)!r},\n",
+        f"{indent}    {replay.method!r},\n",
+        f"{indent}    {mask_url(replay.url)!r},\n",
         f"{indent}    headers=[{', '.join(header_items)}],\n",
         f"{indent}    content={content},\n",
     ]
@@ -577,9 +597,9 @@ _HTTPX_HEAD = (
 )
 
 
-def httpx_snippet(exchange: Exchange) -> str:
+def httpx_snippet(item: Exchange | ExchangeRequest) -> str:
     """A runnable Python script sending the same bytes with httpx."""
-    return _HTTPX_HEAD + "with httpx.Client(timeout=30.0) as client:\n" + _httpx_call(exchange, "    ")
+    return _HTTPX_HEAD + "with httpx.Client(timeout=30.0) as client:\n" + _httpx_call(item, "    ")
 
 
 def write_httpx(exchanges: Iterable[Exchange], out: TextIO) -> int:

@@ -50,6 +50,7 @@ from yespo_console.core.http.sending import (
     header_value,
     parse_retry_after,
 )
+from yespo_console.core.http.streams import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -786,20 +787,8 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000.0, 3)
 
 
-async def _read_capped(response: httpx.Response, limit: int = MAX_RESPONSE_BYTES) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    truncated = False
-    async for chunk in response.aiter_bytes():
-        if truncated:
-            continue  # drain, so the connection can be reused
-        if size + len(chunk) > limit:
-            chunks.append(chunk[: limit - size])
-            truncated = True
-            continue
-        chunks.append(chunk)
-        size += len(chunk)
-    data = b"".join(chunks)
+async def _read_capped(response: httpx.Response) -> bytes:
+    data, truncated = await read_capped(response.aiter_bytes(), MAX_RESPONSE_BYTES)
     return data + TRUNCATION_MARK if truncated else data
 
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from yespo_console.core.errors import InputError, YespoConsoleError
+from yespo_console.core.errors import InputError, YespoConsoleError, validation_message
 from yespo_console.core.events.payload import NestedEncoding
 from yespo_console.core.paths import data_dir
 
@@ -217,14 +217,7 @@ class Environment(BaseModel):
 
 
 def _validation_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ()))
-            message = str(error.get("msg", "")).removeprefix("Value error, ")
-            parts.append(f"{where}: {message}" if where else message)
-        return "; ".join(parts)
-    return str(exc)
+    return validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
 BUILTIN_ENVIRONMENTS: tuple[Environment, ...] = (

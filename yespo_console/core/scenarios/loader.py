@@ -50,7 +50,8 @@ from pydantic import (
     model_validator,
 )
 
-from yespo_console.core.errors import InputError, read_file
+from yespo_console.core.durations import parse_duration
+from yespo_console.core.errors import InputError, validation_error_text
 from yespo_console.core.events.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
 from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.http.outcome import Outcome
@@ -69,6 +70,7 @@ from yespo_console.core.scenarios.templating import (
     text_of,
     unknown_variable_error,
 )
+from yespo_console.core.textfiles import NotUtf8Error, decode_text, read_file, read_text
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_STEPS = 100_000  # per contact, after repeats are expanded
@@ -230,21 +232,22 @@ def _load_document(text: str, source: str, *, is_json: bool) -> tuple[Any, dict[
 
 # -- the model -------------------------------------------------------------------------------------
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
 
 
-def parse_duration(value: Any) -> float:
+def wait_seconds(value: Any) -> float:
     """Seconds from 2, 2.5, "500ms", "2s", "1.5m" or "1h"."""
     if isinstance(value, bool):
         raise ValueError("a wait is a number of seconds or a text like 500ms, 2s, 1.5m")
     if isinstance(value, int | float):
         seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION_RE.match(value)):
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     else:
-        raise ValueError(f"{value!r} is not a duration: use a number of seconds or 500ms, 2s, 1.5m, 1h")
+        try:
+            seconds = parse_duration(value, bare_unit="s").total_seconds() if isinstance(value, str) else -1.0
+        except ValueError:
+            seconds = -1.0
+        if seconds < 0:
+            raise ValueError(f"{value!r} is not a duration: use a number of seconds or 500ms, 2s, 1.5m, 1h")
     if not 0 <= seconds <= MAX_WAIT_S:
         raise ValueError(f"a wait must be between 0 and {MAX_WAIT_S:g} seconds")
     return seconds
@@ -327,7 +330,7 @@ class WaitStep(_Model):
     @field_validator("wait", mode="before")
     @classmethod
     def _wait(cls, value: Any) -> float:
-        return parse_duration(value)
+        return wait_seconds(value)
 
 
 class Expectation(_Model):
@@ -492,7 +495,7 @@ def _pydantic_problems(exc: ValidationError, marks: Mapping[PathKey, int]) -> li
     for error in exc.errors():
         loc = tuple(error["loc"])
         path: PathKey = tuple(part for index, part in enumerate(loc) if not _is_tag(loc, index))
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = validation_error_text(error)
         kind = error["type"]
         if kind == "missing":
             name = path[-1] if path else "?"
@@ -818,12 +821,10 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     with contextlib.suppress(OSError):  # checked before reading: a huge file is refused unread
         if (size := file.stat().st_size) > MAX_FILE_BYTES:
             raise InputError(f"{source}: {size:,} bytes is too large for a scenario")
-    raw = read_file(file, "scenario file")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(source, [Problem(line, "(file)", "not UTF-8 text")]) from None
+        text = decode_text(read_file(file, "scenario file"), source)
+    except NotUtf8Error as exc:
+        raise ScenarioError(source, [Problem(exc.line, "(file)", "not UTF-8 text")]) from None
     return parse_scenario(text, source=source, base_dir=file.resolve().parent,
                           is_json=file.suffix.lower() == ".json")
 
@@ -905,14 +906,7 @@ def parse_contacts(text: str, source: str = "<csv>") -> Contacts:
 
 
 def load_contacts(path: str | Path) -> Contacts:
-    source = str(path)
-    raw = read_file(path, "CSV file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{source}:{line}: not UTF-8 text (save the CSV as UTF-8)") from None
-    return parse_contacts(text, source)
+    return parse_contacts(read_text(path, "CSV file", "save the CSV as UTF-8"), str(path))
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import new_run_id
 from yespo_console.core.http.outcome import NETWORK_OUTCOMES, Outcome
 from yespo_console.core.http.ratelimit import RateLimiter
+from yespo_console.core.textfiles import decode_text
 
 MAX_BATCH = 500
 PAST_EVENTS_RATE = 100.0  # requests per second, Yespo's documented limit for past_events
@@ -187,14 +188,7 @@ def _ndjson_items(text: str, source: str) -> list[tuple[int | None, Any]]:
 def parse_events(data: bytes | str, source: str = "<events>") -> list[PastEvent]:
     """Past events from NDJSON (one object a line), a JSON array, or `{"events": [...]}`. Each must
     be an object with `occurred`; InputError naming each problem with its line."""
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            bad = data[: exc.start].count(b"\n") + 1
-            raise InputError(f"{source}:{bad}: not UTF-8 text") from None
-    else:
-        text = data
+    text = decode_text(data, source) if isinstance(data, bytes) else data
     if not text.strip():
         raise InputError(f"{source}: no events (the file is empty)")
     items = _document_items(text, source)

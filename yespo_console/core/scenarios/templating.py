@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from yespo_console.core.durations import parse_duration
 from yespo_console.core.errors import InputError
 
 OPEN = "{{"
@@ -42,8 +43,6 @@ CLOSE = "}}"
 RUNTIME_VARIABLES: frozenset[str] = frozenset({"contact_index", "iteration", "run_id"})
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_OFFSET_RE = re.compile(r"([+-])(\d{1,6})([smhdw])\Z")
-_OFFSET_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 
@@ -91,11 +90,10 @@ def _float_arg(text: str, what: str) -> float:
 def _offset(args: tuple[str, ...], function: str) -> timedelta:
     if not args:
         return timedelta()
-    match = _OFFSET_RE.match(args[0])
-    if match is None:
-        raise TemplateError(f"{function}: the offset must look like -2h, +30m, -1d or +1w, not {args[0]!r}")
-    amount = int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
-    return timedelta(**{_OFFSET_UNITS[match.group(3)]: amount})
+    try:
+        return parse_duration(args[0], signed=True)
+    except ValueError:
+        raise TemplateError(f"{function}: the offset must look like -2h, +30m, -1d or +1w, not {args[0]!r}") from None
 
 
 def _check_range(args: tuple[str, ...], parse: Callable[[str, str], float], function: str) -> tuple[float, float]:
