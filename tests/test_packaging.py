@@ -44,10 +44,13 @@ def source_modules() -> list[str]:
 
 
 def test_pyproject_lists_every_package() -> None:
-    """pyproject lists the packages (a `find` cannot map resources/ in): a new subpackage must be added there."""
+    """pyproject lists the packages (a `find` cannot map resources/ in): a new subpackage, or a new folder of
+    resources/, must be added there."""
     listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
     packages = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "yespo_console").rglob("__init__.py")}
-    assert set(listed) == packages | {"yespo_console.resources"}
+    folders = {".".join(("yespo_console", *p.relative_to(ROOT).parts)) for p in [SOURCE, *SOURCE.rglob("*")]
+               if p.is_dir() and "__pycache__" not in p.parts}
+    assert set(listed) == packages | folders
 
 
 def test_the_lookup_finds_the_icons_the_desktop_entry_and_the_recipes() -> None:
