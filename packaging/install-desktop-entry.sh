@@ -50,12 +50,12 @@ if [ "$ACTION" = uninstall ]; then
 fi
 
 # Where the resources (the package data yespo_console/resources) and the program are: beside this script in a
-# bundle (_internal/yespo_console/resources), else in the checkout it sits in.
+# bundle (_internal/yespo_console/resources), else in the checkout it sits in (its top-level resources/).
 if [ -d "$HERE/_internal/yespo_console/resources" ]; then
     RESOURCES=$HERE/_internal/yespo_console/resources
     [ -n "$EXEC" ] || EXEC=$HERE/yespo-console
-elif [ -d "$HERE/../yespo_console/resources/icons" ]; then
-    RESOURCES=$(CDPATH='' cd -- "$HERE/../yespo_console/resources" && pwd)
+elif [ -d "$HERE/../resources/icons" ]; then
+    RESOURCES=$(CDPATH='' cd -- "$HERE/../resources" && pwd)
     if [ -z "$EXEC" ]; then
         if [ -x "$HERE/../.venv/bin/yespo-console" ]; then
             EXEC=$(CDPATH='' cd -- "$HERE/../.venv/bin" && pwd)/yespo-console

@@ -1,4 +1,4 @@
-"""Make the Windows .ico and the macOS .icns from yespo_console/resources/icons/ (the PNGs, and the SVG for sizes
+"""Make the Windows .ico and the macOS .icns from resources/icons/ (the PNGs, and the SVG for sizes
 with no PNG).
 
     .venv/bin/python packaging/make_icons.py build/icons      # writes yespo-console.ico and yespo-console.icns
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ICONS = ROOT / "yespo_console" / "resources" / "icons"  # the package data core.paths.resources_dir finds
+ICONS = ROOT / "resources" / "icons"  # the package data core.paths.resources_dir finds
 STEM = "yespo-console"
 
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)

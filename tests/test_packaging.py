@@ -1,5 +1,6 @@
-"""The app's own files (icons, desktop entry, scenario recipes) travel inside the package: the lookup finds
-them, and a wheel built from this tree carries every one of them and finds them once unpacked."""
+"""The app's own files (icons, desktop entry, scenario recipes) live in the top-level resources/ folder and travel
+inside the package as yespo_console/resources: the checkout's lookup finds them in resources/, and a wheel built
+from this tree carries every one of them (and every module) and finds them once unpacked."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -16,12 +18,12 @@ from yespo_console.core.paths import resources_dir
 from yespo_console.core.scenarios.loader import bundled_dir, bundled_scenarios, resolve_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "yespo_console" / "resources"
+SOURCE = ROOT / "resources"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 
 def source_files() -> list[str]:
-    """Every file under yespo_console/resources in the source tree, as a path inside the wheel."""
+    """Every file under resources/ in the source tree, as a path inside the wheel."""
     return sorted(f"yespo_console/resources/{p.relative_to(SOURCE).as_posix()}" for p in SOURCE.rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts)
 
@@ -31,12 +33,29 @@ def test_the_source_tree_has_the_resources() -> None:
     assert "yespo_console/resources/io.yespo.console.desktop" in names
     assert "yespo_console/resources/icons/yespo-console.svg" in names
     assert sum(name.startswith("yespo_console/resources/scenarios/") for name in names) >= 5
-    assert not (ROOT / "resources").exists(), "the old top-level resources/ is back: the wheel would miss it"
+    # resources_dir() prefers a folder inside the package: one left there would hide resources/ in a checkout.
+    assert not (ROOT / "yespo_console" / "resources").exists(), "yespo_console/resources is back: move it to resources/"
+
+
+def source_modules() -> list[str]:
+    """Every module of the package in the source tree, as a path inside the wheel."""
+    return sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "yespo_console").rglob("*.py")
+                  if "__pycache__" not in p.parts)
+
+
+def test_pyproject_lists_every_package() -> None:
+    """pyproject lists the packages (a `find` cannot map resources/ in): a new subpackage, or a new folder of
+    resources/, must be added there."""
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    packages = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "yespo_console").rglob("__init__.py")}
+    folders = {".".join(("yespo_console", *p.relative_to(ROOT).parts)) for p in [SOURCE, *SOURCE.rglob("*")]
+               if p.is_dir() and "__pycache__" not in p.parts}
+    assert set(listed) == packages | folders
 
 
 def test_the_lookup_finds_the_icons_the_desktop_entry_and_the_recipes() -> None:
     folder = resources_dir()
-    assert folder.resolve() == SOURCE.resolve()  # the editable install reads the tree itself
+    assert folder.resolve() == SOURCE.resolve()  # a checkout (or an editable install) reads the top-level folder
     for size in ICON_SIZES:
         assert (folder / "icons" / f"yespo-console-{size}.png").is_file()
     assert (folder / "icons" / "yespo-console.svg").is_file()
@@ -65,8 +84,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tree.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, tree / name)
-    shutil.copytree(ROOT / "yespo_console", tree / "yespo_console",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in ("yespo_console", "resources"):
+        shutil.copytree(ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = work / "dist"
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps", "--quiet", "-w", str(out)],
                             capture_output=True, text=True, timeout=300)
@@ -75,12 +94,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_the_wheel_carries_every_resource(wheel: Path) -> None:
+def test_the_wheel_carries_every_resource_and_module(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    missing = [name for name in source_files() if name not in names]
+    missing = [name for name in (*source_files(), *source_modules()) if name not in names]
     assert not missing, f"{wheel.name} lacks {missing}"
     assert "yespo_console/py.typed" in names
+    assert not any(name.startswith("resources/") for name in names), "resources/ must install inside the package"
 
 
 def test_an_unpacked_wheel_finds_its_recipes_and_icons(wheel: Path, tmp_path: Path) -> None:

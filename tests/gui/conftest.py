@@ -1,7 +1,7 @@
 """GUI fixtures: a qasync loop on pytest-qt's QApplication, a session on a temp folder with the
 embedded sandbox running on that loop, and a main window over it.
 
-The loop fixture follows ../shared/stack-notes.md: `already_running=True`, and never `loop.stop()`
+The loop fixture follows docs/stack-notes.md: `already_running=True`, and never `loop.stop()`
 (it would set Qt's quit flag and make every later qtbot wait return at once).
 
 A closed qasync loop must leave no Qt object behind for Python's garbage collector: the loop sits in

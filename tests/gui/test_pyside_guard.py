@@ -1,5 +1,5 @@
 """PySide6 6.12.0 on Python 3.11 drops a reference to None on every Qt call returning nothing and
-aborts after ~12,000 of them (../shared/stack-notes.md). This catches a careless upgrade."""
+aborts after ~12,000 of them (docs/stack-notes.md). This catches a careless upgrade."""
 
 import sys
 

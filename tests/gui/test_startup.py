@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from yespo_console.gui.startup import GEOMETRY_KEY, STEPS, StartupWindow
 
-# What must not load before the first window: each costs tens of milliseconds, and the first window is
+# What must not load before the first window: each is a slow import, and the first window is
 # measured against a bare Qt window (benchmarks/bench_gui.py).
 HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "email_validator", "phonenumbers",
          "importlib.metadata", "yespo_console.core.events.catalog", "yespo_console.gui.main_window")

@@ -28,9 +28,11 @@ def history_path(override: str | os.PathLike[str] | None = None) -> Path:
 
 
 def resources_dir() -> Path:
-    """The files shipped inside the package: yespo_console/resources (icons/, io.yespo.console.desktop,
-    scenarios/). pyproject declares them package data, so a checkout, an editable or wheel install and a
-    PyInstaller bundle (its spec collects the folder as yespo_console/resources, beside the frozen modules'
-    __file__) all keep them next to this module's package; no importlib.resources lookup is needed, and none
-    is paid for before the start-up window."""
-    return Path(__file__).resolve().parents[1] / "resources"
+    """The app's own read-only files: icons/, io.yespo.console.desktop, scenarios/. The repository keeps them
+    in its top-level resources/ folder, and pyproject maps that folder into the package, so a wheel install
+    and the PyInstaller bundle (its spec collects it at the same place) have them as yespo_console/resources,
+    beside the package's modules; a checkout (editable install) has them beside the package folder. A path
+    and one stat, no importlib lookup: this runs before the start-up window."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"

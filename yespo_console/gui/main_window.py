@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
         self.tabifyDockWidget(self.history_dock, self.inbox)
         self.runner_dock: RunnerDock | None = None
-        # The scenario machinery (pydantic models, YAML) costs ~90 ms to import: it comes after the first paint.
+        # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
         on_first_paint(self, self._add_runner_dock)
         self.history_dock.raise_()
         # The form and the preview are the work; the docks start small (a saved layout overrides this).

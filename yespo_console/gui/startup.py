@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-# Not the Qt namespace: creating its enum types costs ~25 ms, as much as the rest of this window.
+# Not the Qt namespace: creating its enum types costs as much as the rest of this window.
 from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QObject, QSettings, QSize, QTimer
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QProgressBar, QVBoxLayout, QWidget

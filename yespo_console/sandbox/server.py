@@ -200,7 +200,7 @@ class Sandbox:
             raise SandboxError(f"Cannot listen on {self.host!r}: {exc.strerror or exc}.") from exc
         family, socktype, proto, _, address = infos[0]
         # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets that say
-        # so, and without it every answer waits ~40 ms for a delayed ACK.
+        # so, and without it every answer waits for a delayed ACK.
         sock = socket.socket(family, socktype, proto or socket.IPPROTO_TCP)
         try:
             if os.name != "nt":

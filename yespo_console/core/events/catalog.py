@@ -1,8 +1,8 @@
 """The one declarative description of Yespo's event types.
 
 Forms, the payload builder, the diagnostics and the examples all read this module; nothing else
-knows which params an event has. Sources: ../shared/yespo-generate-event-v2.md (the main doc) and
-../shared/api-facts.md (the nested fields spelled out, limits, locator order).
+knows which params an event has. docs/api-facts.md lists the facts it encodes (event types and nested fields,
+limits, locator order) and their public sources.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ LOCATOR_ALIASES: dict[str, str] = {
     "pushtoken": "pushToken", "push_token": "pushToken",
 }
 
-# Limits of the v2 envelope (api-facts.md, "Request body rules").
+# Limits of the v2 envelope (docs/api-facts.md, "The v2 body").
 EVENT_TYPE_MAX = 100
 KEY_VALUE_MAX = 300
 PARAM_NAME_MAX = 100

@@ -110,7 +110,7 @@ class Report:
 
 @cache
 def currency_codes() -> frozenset[str]:
-    import pycountry  # ~40 ms to load its database: only when a currency is first checked
+    import pycountry  # its database is slow to load: only when a currency is first checked
 
     return frozenset(currency.alpha_3 for currency in pycountry.currencies)
 

@@ -2,7 +2,7 @@
 
 Without `keyValue`, Yespo takes it from the params in the order contactId, externalCustomerId,
 email, phone, pushToken, and rejects an event with none. An empty keyValue counts as absent; a
-locator whose value is empty, blank, "null" or JSON null is ignored (api-facts.md).
+locator whose value is empty, blank, "null" or JSON null is ignored (docs/api-facts.md).
 """
 
 from __future__ import annotations

@@ -394,8 +394,8 @@ class HistoryStore:
 
         `background_checkpoints` is for a caller on a UI thread: SQLite otherwise copies its
         write-ahead log into the file (with an fsync) inside whichever commit crosses 1,000 pages,
-        making about one write in a hundred take tens of milliseconds. With it, a thread with its own
-        connection does that copying every `checkpoint_interval_s`, and writes stay sub-millisecond."""
+        making about one write in a hundred wait for that copy. With it, a thread with its own
+        connection does that copying every `checkpoint_interval_s`, and no write waits for it."""
         self._path = Path(path)
         self._wait_s = wait_s
         self._lock = threading.RLock()

@@ -60,7 +60,7 @@ EnvironmentKind = Literal["sandbox", "remote"]
 def url_host(url: str) -> str:
     """The host name of a URL, lower case; "" when there is none or the URL does not parse.
 
-    urllib, not httpx: environments are built when the window opens, and httpx costs ~130 ms to import.
+    urllib, not httpx: environments are built when the window opens, and httpx is slow to import.
     """
     try:
         return (urlsplit(url).hostname or "").rstrip(".")

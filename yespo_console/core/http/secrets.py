@@ -92,7 +92,7 @@ def check_secret(value: str) -> str:
 
 
 def _keyring() -> ModuleType:
-    """The keyring library, imported when a secret is first needed (~40 ms: not while the window opens)."""
+    """The keyring library, imported when a secret is first needed (a slow import: not while the window opens)."""
     import keyring
     import keyring.errors
 

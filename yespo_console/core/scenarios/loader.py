@@ -833,12 +833,12 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
 
 def bundled_dir() -> Path:
-    """The recipes shipped with the console: the package's resources/scenarios (core.paths.resources_dir)."""
+    """The recipes shipped with the console: resources/scenarios (found by core.paths.resources_dir)."""
     return resources_dir() / "scenarios"
 
 
 def bundled_scenarios() -> list[Path]:
-    """The recipes shipped in yespo_console/resources/scenarios, by file name."""
+    """The recipes shipped in resources/scenarios, by file name."""
     folder = bundled_dir()
     if not folder.is_dir():
         return []
