@@ -20,17 +20,11 @@ from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.client import EventClient, RetryPolicy
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.loader import bundled_scenarios, load_scenario, parse_contacts, parse_scenario
-from yespo_console.core.scenarios.runner import (
-    ContactDone,
-    Runner,
-    StepResult,
-    burst_for,
-    preflight,
-    replay_contacts,
-    save_results,
-    scenario_contacts,
-)
+from yespo_console.core.scenarios.contacts import parse_contacts, preflight, replay_contacts, scenario_contacts
+from yespo_console.core.scenarios.loader import load_scenario, parse_scenario
+from yespo_console.core.scenarios.recipes import bundled_scenarios
+from yespo_console.core.scenarios.results import ContactDone, StepResult, save_results
+from yespo_console.core.scenarios.runner import Runner, burst_for
 from yespo_console.sandbox import Sandbox
 
 pytestmark = pytest.mark.asyncio

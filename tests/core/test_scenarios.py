@@ -14,17 +14,11 @@ from hypothesis import strategies as st
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.loader import (
-    MAX_STEPS,
-    Expectation,
-    ScenarioError,
-    bundled_scenarios,
-    load_scenario,
-    parse_assignments,
-    parse_contacts,
-    parse_scenario,
-    resolve_scenario,
-)
+from yespo_console.core.scenarios.contacts import parse_assignments, parse_contacts
+from yespo_console.core.scenarios.loader import load_scenario, parse_scenario
+from yespo_console.core.scenarios.problems import ScenarioError
+from yespo_console.core.scenarios.recipes import bundled_scenarios, resolve_scenario
+from yespo_console.core.scenarios.schema import MAX_STEPS, Expectation
 from yespo_console.core.scenarios.templating import RenderContext
 
 GOOD = """\
