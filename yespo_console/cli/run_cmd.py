@@ -217,7 +217,7 @@ def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, lis
     loaded = load_scenario(resolve_scenario(args.file))
     given = parse_assignments(args.var)
     data_path = args.data or loaded.data_path
-    rows = load_contacts(data_path).rows if data_path is not None else ()
+    rows = load_contacts(data_path) if data_path is not None else ()
     env = target_environment(args, args.env, loaded.scenario.environment)
     run_id = new_run_id(loaded.name)
     contacts = scenario_contacts(loaded, rows, given, run_id=run_id, nested=env.nested, seed=args.seed)

@@ -331,7 +331,7 @@ class RunnerDock(QDockWidget):
     def _plan(self, env: Environment, run_id: str) -> list[Contact] | None:
         assert self.loaded is not None
         try:
-            rows = load_contacts(self.csv_path).rows if self.csv_path is not None else ()
+            rows = load_contacts(self.csv_path) if self.csv_path is not None else ()
             contacts = scenario_contacts(self.loaded, rows, self._variables(), run_id=run_id, nested=env.nested)
         except ScenarioError as exc:
             self._problem("The scenario cannot run with these contacts", str(exc))

@@ -24,15 +24,9 @@ from yespo_console.core.textfiles import read_text
 # -- contacts from CSV and --var -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Contacts:
-    columns: tuple[str, ...]
-    rows: tuple[dict[str, str], ...]
-    lines: tuple[int, ...]  # the file line of each row, for messages
-
-
-def parse_contacts(text: str, source: str = "<csv>") -> Contacts:
-    """Contacts from CSV text: a header of variable names, then one contact per row (`,` `;` or tab)."""
+def parse_contacts(text: str, source: str = "<csv>") -> tuple[dict[str, str], ...]:
+    """Contacts from CSV text: a header of variable names, then one contact per row (`,` `;` or tab),
+    each row as {column: value}."""
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count) if any(d in first for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -51,7 +45,6 @@ def parse_contacts(text: str, source: str = "<csv>") -> Contacts:
         if duplicates:
             raise InputError(f"{source}:1: column {duplicates[0]!r} appears twice")
         rows: list[dict[str, str]] = []
-        lines: list[int] = []
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -60,15 +53,14 @@ def parse_contacts(text: str, source: str = "<csv>") -> Contacts:
                 raise InputError(f"{source}:{line}: {len(row)} value(s), but the header has {len(columns)} "
                                  f"column(s) ({', '.join(columns)})")
             rows.append({name: cell.strip() for name, cell in zip(columns, row, strict=True)})
-            lines.append(line)
     except csv.Error as exc:
         raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
     if not rows:
         raise InputError(f"{source}: the CSV file has a header but no contacts")
-    return Contacts(columns, tuple(rows), tuple(lines))
+    return tuple(rows)
 
 
-def load_contacts(path: str | Path) -> Contacts:
+def load_contacts(path: str | Path) -> tuple[dict[str, str], ...]:
     return parse_contacts(read_text(path, "CSV file", "save the CSV as UTF-8"), str(path))
 
 

@@ -129,9 +129,6 @@ class RunReport:
     summary: RunSummary
     results: list[StepResult] = field(default_factory=list)
 
-    def failures(self) -> list[StepResult]:
-        return [r for r in self.results if r.expectation == "failed" or r.outcome in ("not_sent",)]
-
 
 def write_results_csv(results: Iterable[StepResult], out: TextIO) -> int:
     writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
