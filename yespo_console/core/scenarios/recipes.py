@@ -1,4 +1,4 @@
-"""The recipes shipped with the console: scenario files in the package's resources/scenarios, listed
+"""The recipes shipped with the console: scenario files in resources/scenarios, listed
 by file name and found by name (`abandoned-cart` or `abandoned-cart.yaml`) when a path given to
 `run` does not exist.
 """
@@ -14,12 +14,12 @@ SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def bundled_dir() -> Path:
-    """The recipes shipped with the console: the package's resources/scenarios (core.paths.resources_dir)."""
+    """The recipes shipped with the console: resources/scenarios (found by core.paths.resources_dir)."""
     return resources_dir() / "scenarios"
 
 
 def bundled_scenarios() -> list[Path]:
-    """The recipes shipped in yespo_console/resources/scenarios, by file name."""
+    """The recipes shipped in resources/scenarios, by file name."""
     folder = bundled_dir()
     if not folder.is_dir():
         return []
