@@ -40,7 +40,9 @@ from yespo_console.core.history.models import Exchange  # noqa: E402
 from yespo_console.core.http.client import EventClient, Timeouts  # noqa: E402
 from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
 from yespo_console.core.http.outcome import Outcome  # noqa: E402
-from yespo_console.core.scenarios.runner import Runner, StepResult, replay_contacts  # noqa: E402
+from yespo_console.core.scenarios.contacts import replay_contacts  # noqa: E402
+from yespo_console.core.scenarios.results import StepResult  # noqa: E402
+from yespo_console.core.scenarios.runner import Runner  # noqa: E402
 
 
 def seed_history(path: Path, bodies: list[bytes], url: str) -> None:

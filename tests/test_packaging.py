@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from yespo_console.core.paths import resources_dir
-from yespo_console.core.scenarios.loader import bundled_dir, bundled_scenarios, resolve_scenario
+from yespo_console.core.scenarios.recipes import bundled_dir, bundled_scenarios, resolve_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "resources"
@@ -111,7 +111,7 @@ def test_an_unpacked_wheel_finds_its_recipes_and_icons(wheel: Path, tmp_path: Pa
     code = (
         "import yespo_console\n"
         "from yespo_console.core.paths import resources_dir\n"
-        "from yespo_console.core.scenarios.loader import bundled_scenarios\n"
+        "from yespo_console.core.scenarios.recipes import bundled_scenarios\n"
         "print(yespo_console.__file__)\n"
         "print(resources_dir())\n"
         "print(all((resources_dir() / 'icons' / f'yespo-console-{s}.png').is_file() for s in (16, 256)))\n"

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yespo_console.core.events.catalog import EXAMPLE_KEYS
-from yespo_console.core.events.diagnostics import Severity, inspect_body, inspect_event
+from yespo_console.core.events.diagnostics import inspect_body, inspect_event
 from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.findings import Severity
 from yespo_console.core.events.payload import body_object, build_body
 
 E, W = Severity.ERROR, Severity.WARNING

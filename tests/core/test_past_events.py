@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,6 @@ from hypothesis import strategies as st
 from tests.sandbox.conftest import sandbox  # noqa: F401  (the fixture)
 from tests.sandbox.helpers import free_port
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.examples import example_draft
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment, builtin
@@ -25,8 +23,6 @@ from yespo_console.core.scenarios.past_events import (
     PastEvent,
     PastEventsSender,
     batches,
-    event_from_draft,
-    events_from_drafts,
     parse_events,
     past_events_environment,
     past_events_url,
@@ -102,14 +98,6 @@ def test_many_problems_are_listed_up_to_twenty() -> None:
         parse_events(text)
     lines = str(caught.value).splitlines()
     assert len(lines) == 21 and lines[-1] == "… and 10 more"
-
-
-def test_drafts_become_past_events() -> None:
-    draft = example_draft("cartUpdated")
-    made = event_from_draft(draft, datetime(2025, 6, 1, 12, 0, tzinfo=UTC), nested="object")
-    assert made["occurred"] == WHEN and made["eventTypeKey"] == "cartUpdated"
-    assert isinstance(made["params"][2]["value"], list)
-    assert [e.index for e in events_from_drafts([(draft, WHEN), (draft, WHEN)])] == [0, 1]
 
 
 def test_batches_hold_at_most_500() -> None:

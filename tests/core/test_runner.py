@@ -20,17 +20,11 @@ from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.client import EventClient, RetryPolicy
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.loader import bundled_scenarios, load_scenario, parse_contacts, parse_scenario
-from yespo_console.core.scenarios.runner import (
-    ContactDone,
-    Runner,
-    StepResult,
-    burst_for,
-    preflight,
-    replay_contacts,
-    save_results,
-    scenario_contacts,
-)
+from yespo_console.core.scenarios.contacts import parse_contacts, preflight, replay_contacts, scenario_contacts
+from yespo_console.core.scenarios.loader import load_scenario, parse_scenario
+from yespo_console.core.scenarios.recipes import bundled_scenarios
+from yespo_console.core.scenarios.results import ContactDone, StepResult, save_results
+from yespo_console.core.scenarios.runner import Runner, burst_for
 from yespo_console.sandbox import Sandbox
 
 pytestmark = pytest.mark.asyncio
@@ -98,7 +92,6 @@ async def test_expectations_fail_when_the_sandbox_fails(sandbox: Sandbox, histor
     assert len(failed) == summary.expectations_failed == 4 and all(r.kind == "expect" for r in failed)
     assert all("got 500 (Server error)" in r.detail for r in failed)
     assert history.count(HistoryFilter(outcome=Outcome.SERVER_ERROR, run_id=runner.run_id)) == 4
-    assert report.failures() == failed
 
 
 async def test_an_expected_rejection_holds(sandbox: Sandbox) -> None:  # noqa: F811
@@ -223,7 +216,7 @@ steps:
 
 async def test_csv_rows_drive_per_contact_variables(sandbox: Sandbox, history: HistoryStore) -> None:  # noqa: F811
     rows = parse_contacts("email,sku,price\nann@example.com,A-1,10.5\nbo@example.com,B-2,20\n"
-                          "cy@example.com,C-3,30\n").rows
+                          "cy@example.com,C-3,30\n")
     loaded = parse_scenario(SCENARIO)
     done: list[ContactDone] = []
     async with client(sandbox.event_url, history) as http:
@@ -253,7 +246,7 @@ async def test_csv_rows_drive_per_contact_variables(sandbox: Sandbox, history: H
 
 
 async def test_an_event_that_cannot_be_rendered_is_reported_not_sent(sandbox: Sandbox) -> None:  # noqa: F811
-    rows = parse_contacts("email,sku,price\nann@example.com,A-1,cheap\n").rows
+    rows = parse_contacts("email,sku,price\nann@example.com,A-1,cheap\n")
     contacts = scenario_contacts(parse_scenario(SCENARIO), rows)
     assert preflight(contacts) and "number: 'cheap' is not a number" in preflight(contacts)[0]
     async with client(sandbox.event_url) as http:

@@ -14,17 +14,11 @@ from hypothesis import strategies as st
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.loader import (
-    MAX_STEPS,
-    Expectation,
-    ScenarioError,
-    bundled_scenarios,
-    load_scenario,
-    parse_assignments,
-    parse_contacts,
-    parse_scenario,
-    resolve_scenario,
-)
+from yespo_console.core.scenarios.contacts import parse_assignments, parse_contacts
+from yespo_console.core.scenarios.loader import load_scenario, parse_scenario
+from yespo_console.core.scenarios.problems import ScenarioError
+from yespo_console.core.scenarios.recipes import bundled_scenarios, resolve_scenario
+from yespo_console.core.scenarios.schema import MAX_STEPS, Expectation
 from yespo_console.core.scenarios.templating import RenderContext
 
 GOOD = """\
@@ -269,11 +263,10 @@ def test_unreadable_files(tmp_path: Path) -> None:
 
 def test_csv_rows_become_contacts() -> None:
     contacts = parse_contacts("\ufeffemail;sku\nann@example.com;A-1\n\nbo@example.com ; B-2\n", "c.csv")
-    assert contacts.columns == ("email", "sku")
-    assert contacts.rows == ({"email": "ann@example.com", "sku": "A-1"}, {"email": "bo@example.com", "sku": "B-2"})
-    assert contacts.lines == (2, 4)
+    assert contacts == ({"email": "ann@example.com", "sku": "A-1"}, {"email": "bo@example.com", "sku": "B-2"})
+    assert all(list(row) == ["email", "sku"] for row in contacts)
     quoted = parse_contacts('email,note\na@b.c,"x, y"\n')
-    assert quoted.rows[0]["note"] == "x, y"
+    assert quoted[0]["note"] == "x, y"
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -327,4 +320,4 @@ def test_any_csv_is_contacts_or_a_clear_error(text: str) -> None:
     except InputError as exc:
         assert str(exc).startswith("c.csv")
     else:
-        assert contacts.rows and all(set(row) == set(contacts.columns) for row in contacts.rows)
+        assert contacts and all(set(row) == set(contacts[0]) for row in contacts)

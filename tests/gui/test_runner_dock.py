@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.loader import bundled_scenarios
+from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.gui.runner_dock import COLUMNS, RunnerDock
 
 QUICK = """\

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication
 
 from tests.reliability.helpers import SCALES, event_body, profile
 from yespo_console.core.events.catalog import EVENTS, LOCATOR_PRIORITY
-from yespo_console.core.events.diagnostics import Report, Severity, inspect_body, inspect_event
+from yespo_console.core.events.diagnostics import inspect_body, inspect_event
+from yespo_console.core.events.findings import Report, Severity
 from yespo_console.core.events.repair import repair
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.preview import PayloadPanel

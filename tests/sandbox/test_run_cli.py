@@ -13,7 +13,7 @@ from yespo_console.cli.main import main
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.environments import EnvironmentStore
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.loader import bundled_scenarios
+from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.sandbox import Sandbox, SandboxStore
 
 pytestmark = pytest.mark.usefixtures("no_keyring")

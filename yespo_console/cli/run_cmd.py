@@ -27,27 +27,19 @@ from yespo_console.core.http.client import EventClient, RetryPolicy, Timeouts
 from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
 from yespo_console.core.http.exchange import new_run_id
 from yespo_console.core.http.secrets import Secret, SecretStore
-from yespo_console.core.scenarios.loader import (
-    LoadedScenario,
-    ScenarioError,
-    load_contacts,
-    load_scenario,
-    parse_assignments,
-    resolve_scenario,
-)
-from yespo_console.core.scenarios.runner import (
-    DEFAULT_RATE,
-    MAX_CONCURRENCY,
+from yespo_console.core.scenarios.contacts import (
     Contact,
-    Runner,
-    RunReport,
-    StepResult,
+    load_contacts,
+    parse_assignments,
     preflight,
     replay_contacts,
-    results_format,
-    save_results,
     scenario_contacts,
 )
+from yespo_console.core.scenarios.loader import LoadedScenario, load_scenario
+from yespo_console.core.scenarios.problems import ScenarioError
+from yespo_console.core.scenarios.recipes import resolve_scenario
+from yespo_console.core.scenarios.results import RunReport, StepResult, results_format, save_results
+from yespo_console.core.scenarios.runner import DEFAULT_RATE, MAX_CONCURRENCY, Runner
 
 EXIT_BAD_INPUT = 2
 
@@ -225,7 +217,7 @@ def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, lis
     loaded = load_scenario(resolve_scenario(args.file))
     given = parse_assignments(args.var)
     data_path = args.data or loaded.data_path
-    rows = load_contacts(data_path).rows if data_path is not None else ()
+    rows = load_contacts(data_path) if data_path is not None else ()
     env = target_environment(args, args.env, loaded.scenario.environment)
     run_id = new_run_id(loaded.name)
     contacts = scenario_contacts(loaded, rows, given, run_id=run_id, nested=env.nested, seed=args.seed)

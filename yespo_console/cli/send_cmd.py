@@ -17,7 +17,8 @@ from yespo_console.cli.argtypes import MAX_RETRIES
 from yespo_console.cli.io import fail, read_input
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.diagnostics import Report, inspect_body
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.findings import Report
 from yespo_console.core.events.payload import build_body, parse_body
 from yespo_console.core.http.client import (
     EventClient,

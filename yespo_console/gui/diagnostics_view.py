@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from yespo_console.core.events.diagnostics import Finding, Severity
+from yespo_console.core.events.findings import Finding, Severity
 
 _COLORS = {Severity.ERROR: QColor("#d93025"), Severity.WARNING: QColor("#b06000")}
 

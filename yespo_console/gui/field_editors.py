@@ -14,7 +14,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLineEdit, QWidget
 
 from yespo_console.core.events.catalog import FieldSpec, FieldType
-from yespo_console.core.events.diagnostics import currency_codes
+from yespo_console.core.events.rules import currency_codes
 
 ERROR_STYLE = "border: 2px solid #d93025; border-radius: 3px;"  # fields with errors are marked in the form
 WARNING_STYLE = "border: 2px solid #e8a000; border-radius: 3px;"

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.events.diagnostics import Finding, Severity
+from yespo_console.core.events.findings import Finding, Severity
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel

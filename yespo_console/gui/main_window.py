@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 from yespo_console import APP_NAME, __version__
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.catalog import CUSTOM, EVENTS
-from yespo_console.core.events.diagnostics import Finding, Report, inspect_body
+from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.events.fieldpaths import form_key
+from yespo_console.core.events.findings import Finding, Report
 from yespo_console.core.events.payload import (
     NESTED_ENCODINGS,
     Draft,

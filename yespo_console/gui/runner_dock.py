@@ -41,25 +41,12 @@ from qasync import asyncSlot
 from yespo_console.core.errors import InputError
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import new_run_id
-from yespo_console.core.scenarios.loader import (
-    LoadedScenario,
-    ScenarioError,
-    bundled_scenarios,
-    load_contacts,
-    load_scenario,
-)
-from yespo_console.core.scenarios.runner import (
-    DEFAULT_RATE,
-    MAX_CONCURRENCY,
-    Contact,
-    ContactDone,
-    Runner,
-    RunReport,
-    StepResult,
-    preflight,
-    save_results,
-    scenario_contacts,
-)
+from yespo_console.core.scenarios.contacts import Contact, load_contacts, preflight, scenario_contacts
+from yespo_console.core.scenarios.loader import LoadedScenario, load_scenario
+from yespo_console.core.scenarios.problems import ScenarioError
+from yespo_console.core.scenarios.recipes import bundled_scenarios
+from yespo_console.core.scenarios.results import ContactDone, RunReport, StepResult, save_results
+from yespo_console.core.scenarios.runner import DEFAULT_RATE, MAX_CONCURRENCY, Runner
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.session import Session
 from yespo_console.gui.table_model import Index, RowsModel
@@ -344,7 +331,7 @@ class RunnerDock(QDockWidget):
     def _plan(self, env: Environment, run_id: str) -> list[Contact] | None:
         assert self.loaded is not None
         try:
-            rows = load_contacts(self.csv_path).rows if self.csv_path is not None else ()
+            rows = load_contacts(self.csv_path) if self.csv_path is not None else ()
             contacts = scenario_contacts(self.loaded, rows, self._variables(), run_id=run_id, nested=env.nested)
         except ScenarioError as exc:
             self._problem("The scenario cannot run with these contacts", str(exc))

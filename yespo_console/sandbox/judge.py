@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from yespo_console.core.events.catalog import event_spec
-from yespo_console.core.events.diagnostics import Finding, Report, Severity, inspect_event, loads_strict
+from yespo_console.core.events.diagnostics import inspect_event, loads_strict
+from yespo_console.core.events.findings import Finding, Report, Severity
 
 MAX_PAST_EVENTS = 500
 

@@ -1,2 +1,3 @@
-"""The Yespo event model: the catalog of event types, drafts and their wire bytes, locators, diagnostics,
-repair of broken bodies, examples and field paths. Pure data and rules: it imports nothing else from the core."""
+"""The Yespo event model: the catalog of event types, drafts and their wire bytes, locators, the inspector (diagnostics,
+its rules and findings), repair of broken bodies, examples and field paths. Pure data and rules: it imports nothing
+else from the core."""

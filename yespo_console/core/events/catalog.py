@@ -60,17 +60,12 @@ class ParamSpec:
     extra_example: tuple[tuple[str, Any], ...] = ()  # extra properties in the example
     example_items: int = 1  # list params: items in the example
     empty_allowed: bool = False  # list params: an empty list is meaningful (a cleared cart)
-    absent_hint: str = ""  # when not required, what its absence means
 
     def nested_field(self, key: str) -> FieldSpec | None:
         for spec in self.fields:
             if spec.name == key:
                 return spec
         return None
-
-    def path_of(self, key: str) -> str:
-        """The catalog path of a nested key: `product.price`, `products[].quantity`."""
-        return f"{self.name}[].{key}" if self.shape is Shape.LIST else f"{self.name}.{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +74,7 @@ class EventSpec:
     title: str
     description: str
     params: tuple[ParamSpec, ...] = ()
-    example_key_value: str = "example@email.com"
     example_locators: tuple[str, ...] = ("email", "phone")
-    trigger: str = ""  # which Yespo trigger it feeds
 
     @property
     def documented(self) -> bool:
@@ -92,15 +85,6 @@ class EventSpec:
             if spec.name == name:
                 return spec
         return None
-
-    def field_paths(self) -> list[tuple[str, FieldSpec]]:
-        """Every scalar of the event as (catalog path, spec), in form order."""
-        paths: list[tuple[str, FieldSpec]] = []
-        for param in self.params:
-            if param.field is not None:
-                paths.append((param.name, param.field))
-            paths.extend((param.path_of(spec.name), spec) for spec in param.fields)
-        return paths
 
 
 CUSTOM_EVENT = "custom"
@@ -151,9 +135,7 @@ _CURRENCY = ParamSpec(
     "Currency code in the ISO 4217 format. If not set, the organization's default is used.",
     field=FieldSpec("currencyCode", FieldType.CURRENCY, "Currency", "ISO 4217 code such as USD, EUR, UAH.",
                     "USD", pattern=r"[A-Z]{3}", pattern_hint="three capital letters (ISO 4217)"),
-    absent_hint="the organization's default currency is used",
 )
-_EXTRA_PROPERTY_HELP = "Any other key: an extra product property, a list of strings (\"someProductProperty\")."
 
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
@@ -163,7 +145,6 @@ EVENTS: tuple[EventSpec, ...] = (
                       fields=(FieldSpec("location", FieldType.URL, "Location", "Page URL or deep link.",
                                         "https://example.com", required=True),)),
         ),
-        trigger="Abandoned browse, page-based segments",
     ),
     EventSpec(
         "productViewed", "Product viewed", "A contact views a product card; feeds recommendations.",
@@ -173,7 +154,6 @@ EVENTS: tuple[EventSpec, ...] = (
                       extra_example=(("someProductProperty", ["green"]),)),
             _CURRENCY,
         ),
-        trigger="Abandoned browse, viewed-product recommendations",
     ),
     EventSpec(
         "productCategoryViewed", "Category viewed", "A contact views a list of products in a category.",
@@ -182,7 +162,6 @@ EVENTS: tuple[EventSpec, ...] = (
                       fields=(FieldSpec("productCategoryId", FieldType.STRING, "Category ID",
                                         "Category ID as in your product feed.", "Mugs", required=True),)),
         ),
-        trigger="Abandoned category browse",
     ),
     EventSpec(
         "cartUpdated", "Cart updated",
@@ -210,7 +189,6 @@ EVENTS: tuple[EventSpec, ...] = (
                                       "A unique ID linking cart events and the purchase.",
                                       "d59c6e6d-4123-4b0e-8c32-15f0656a8c60", required=True)),
         ),
-        trigger="Abandoned cart",
     ),
     EventSpec(
         "productImpressions", "Product impressions",
@@ -224,8 +202,7 @@ EVENTS: tuple[EventSpec, ...] = (
             ParamSpec("products", Shape.LIST, "Shown products", "The products shown in the block.",
                       required=True, fields=(_PRODUCT_ID,), example_items=2),
         ),
-        example_key_value="380501234567", example_locators=("phone",),
-        trigger="Recommendation analytics",
+        example_locators=("phone",),
     ),
     EventSpec(
         "productAddedToWishlist", "Added to wishlist", "A contact added a product to the wishlist (favorites).",
@@ -235,8 +212,7 @@ EVENTS: tuple[EventSpec, ...] = (
                       extra_example=(("someProductProperty", ["green"]),)),
             _CURRENCY,
         ),
-        example_key_value="380501234567", example_locators=("phone",),
-        trigger="Wishlist reminder",
+        example_locators=("phone",),
     ),
     EventSpec(
         "searchRequest", "Search request",
@@ -248,11 +224,9 @@ EVENTS: tuple[EventSpec, ...] = (
                                       "green mug", required=True)),
             ParamSpec("isFound", Shape.SCALAR, "Found", "1 if the search found something, 0 if not (default 0).",
                       field=FieldSpec("isFound", FieldType.FLAG, "Found", "1 found, 0 nothing found (default).",
-                                      0, allowed=(0, 1)),
-                      absent_hint="Yespo reads it as 0: nothing found"),
+                                      0, allowed=(0, 1))),
         ),
-        example_key_value="380501234567", example_locators=("phone",),
-        trigger="Search with no results",
+        example_locators=("phone",),
     ),
 )
 

@@ -35,7 +35,8 @@ import httpx
 
 from yespo_console import __version__
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.diagnostics import Report, inspect_body
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.findings import Report
 from yespo_console.core.http.environments import YESPO_EVENT_RATE_LIMIT, AuthMode, Environment, is_loopback_url
 from yespo_console.core.http.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
 from yespo_console.core.http.masking import mask_headers, scrub, scrub_bytes

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from yespo_console.core.events.diagnostics import Report
+from yespo_console.core.events.findings import Report
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome

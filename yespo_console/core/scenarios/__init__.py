@@ -1,2 +1,2 @@
-"""Scenarios: YAML/JSON files of steps (loader, schema, plan, CSV contacts, templating), the runner that sends
-them with expectations, and past-events batches. Independent of the history package."""
+"""Scenarios: YAML/JSON files of steps (loader, problems, schema, plan, templating, recipes), the contacts a
+run sends to, the runner and its results, and past-events batches. Independent of the history package."""

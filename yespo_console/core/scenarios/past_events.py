@@ -2,10 +2,10 @@
 
 Yespo stores past events without starting workflows; each needs `eventTypeKey`, `keyValue` and the
 time it happened (`occurred`), and the reply judges each event (`results`, `successCount`,
-`errorCount`). This module reads events (NDJSON, a JSON array, or `{"events": [...]}`; or drafts
-with a time), sends them in batches at most 100 requests/s (the documented limit for this method),
-and reports every event's own result. When a server accepts a batch without per-event results,
-each of its events says so instead of claiming success it was not told about.
+`errorCount`). This module reads events (NDJSON, a JSON array, or `{"events": [...]}`), sends them
+in batches at most 100 requests/s (the documented limit for this method), and reports every
+event's own result. When a server accepts a batch without per-event results, each of its events
+says so instead of claiming success it was not told about.
 
 The one URL rule: the past_events URL is the environment's event URL with its last path segment
 `event` replaced by `past_events` (`…/api/v2/event` → `…/api/v2/past_events`); see `past_events_url`.
@@ -18,12 +18,11 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.payload import Draft, NestedEncoding, body_object, dump_json
+from yespo_console.core.events.payload import dump_json
 from yespo_console.core.http.client import EventClient, SendResult
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import new_run_id
@@ -79,24 +78,6 @@ class PastEvent:
     def occurred(self) -> str:
         value = self.event.get("occurred")
         return value if isinstance(value, str) else json.dumps(value)
-
-
-def occurred_text(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, the form Yespo's examples use; a naive time is local time."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def event_from_draft(draft: Draft, occurred: datetime | str, *, nested: NestedEncoding = "string") -> dict[str, Any]:
-    """A past event from a form's draft: its body with `occurred` added."""
-    event = body_object(draft, nested=nested)
-    event["occurred"] = occurred_text(occurred) if isinstance(occurred, datetime) else occurred
-    return event
-
-
-def events_from_drafts(drafts: Sequence[tuple[Draft, datetime | str]], *,
-                       nested: NestedEncoding = "string") -> list[PastEvent]:
-    return [PastEvent(index, None, event_from_draft(draft, when, nested=nested))
-            for index, (draft, when) in enumerate(drafts)]
 
 
 def _line_at(text: str, position: int) -> int:

@@ -232,12 +232,7 @@ class Expression:
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    text: str
-    parts: tuple[str | Expression, ...]
-
-    @property
-    def is_plain(self) -> bool:
-        return all(isinstance(part, str) for part in self.parts)
+    parts: tuple[str | Expression, ...]  # the text between expressions, and the expressions
 
     @property
     def variables(self) -> frozenset[str]:
@@ -334,7 +329,7 @@ def _suggest(name: str, known: Iterable[str]) -> str:
 def parse_template(text: str) -> Template:
     """The template in `text`; TemplateError for a malformed expression."""
     if OPEN not in text:
-        return Template(text, (text,) if text else ())
+        return Template((text,) if text else ())
     parts: list[str | Expression] = []
     index = 0
     while True:
@@ -351,7 +346,7 @@ def parse_template(text: str) -> Template:
             raise TemplateError(f"'{{{{' is never closed with '}}}}'{open_quote}", start + 1)
         parts.append(_expression(text[start + len(OPEN) : end], start + 1))
         index = end + len(CLOSE)
-    return Template(text, tuple(parts))
+    return Template(tuple(parts))
 
 
 def _closing(text: str, index: int) -> tuple[int, int]:

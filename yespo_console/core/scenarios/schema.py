@@ -1,0 +1,348 @@
+"""The shape of a scenario file, as pydantic models: its steps (an inline event, a body file, a wait,
+an expectation, a repeat of nested steps), waits as durations and expectations with their check. A
+document the models refuse becomes `Problem`s with lines (`validation_problems`), each unknown key
+with the nearest known one and the keys allowed there.
+
+    name: Abandoned cart
+    description: What it checks and where to look in Yespo.
+    environment: sandbox            # optional; --env / --url / the GUI choice win
+    data: contacts.csv              # optional; one contact per row, columns become variables
+    variables:                      # defaults; --var and CSV columns override them
+      email: test@example.com
+      cart_id: "{{uuid}}"           # rendered once per contact: the same cart in every step
+    steps:
+      - event: productViewed        # an inline draft: event, keyValue, locators, values, params
+        locators: {email: "{{email}}"}
+        values:
+          product: {productId: SKU-1, price: 45.5, isInStock: 1}
+      - expect: 200                 # the previous event's status (or {status, outcome, contains})
+      - wait: 2s                    # 500ms, 2s, 1.5m or a number of seconds
+      - repeat: 3                   # nested steps, N times; {{iteration}} is the pass
+        steps: [...]
+      - body: bodies/cart.json      # an event from a body file, relative to the scenario
+
+An event step with no `expect` after it (before the next event) is expected to be accepted (2xx).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from yespo_console.core.durations import parse_duration
+from yespo_console.core.errors import validation_error_text
+from yespo_console.core.events.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
+from yespo_console.core.events.payload import NestedEncoding
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.scenarios.problems import PathKey, Problem, line_at, path_text
+from yespo_console.core.scenarios.templating import OPEN, RESERVED_NAMES, is_variable_name
+
+MAX_STEPS = 100_000  # per contact, after repeats are expanded
+MAX_WAIT_S = 3600.0
+
+_STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
+
+
+def wait_seconds(value: Any) -> float:
+    """Seconds from 2, 2.5, "500ms", "2s", "1.5m" or "1h"."""
+    if isinstance(value, bool):
+        raise ValueError("a wait is a number of seconds or a text like 500ms, 2s, 1.5m")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        try:
+            seconds = parse_duration(value, bare_unit="s").total_seconds() if isinstance(value, str) else -1.0
+        except ValueError:
+            seconds = -1.0
+        if seconds < 0:
+            raise ValueError(f"{value!r} is not a duration: use a number of seconds or 500ms, 2s, 1.5m, 1h")
+    if not 0 <= seconds <= MAX_WAIT_S:
+        raise ValueError(f"a wait must be between 0 and {MAX_WAIT_S:g} seconds")
+    return seconds
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class ParamItem(_Model):
+    name: str
+    value: Any
+
+
+def _no_template(value: str, what: str) -> str:
+    if OPEN in value:
+        raise ValueError(f"{what} cannot be a template: write it out")
+    return value
+
+
+class EventStep(_Model):
+    event: str = Field(min_length=1, description="the eventTypeKey")
+    name: str | None = None
+    key_value: str | None = Field(default=None, alias="keyValue")
+    locators: dict[str, Any] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+    params: list[ParamItem] = Field(default_factory=list)
+    nested: NestedEncoding | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _event(cls, value: str) -> str:
+        return _no_template(value, "the event type")
+
+    @field_validator("locators")
+    @classmethod
+    def _locators(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = [name for name in value if name not in LOCATOR_PRIORITY]
+        if unknown:
+            raise ValueError(f"unknown locator {unknown[0]!r}: locators are {', '.join(LOCATOR_PRIORITY)} "
+                             "(other params go under `params`)")
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _values_match_catalog(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        event = info.data.get("event")
+        if not value or not isinstance(event, str):
+            return value
+        spec = EVENTS_BY_KEY.get(event)
+        if spec is None:
+            raise ValueError(f"{event!r} is not a documented event, so it has no catalog `values`: put its "
+                             "params under `params` as name/value pairs")
+        known = [param.name for param in spec.params]
+        for name in value:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"{event} has no param {name!r}{hint}; its params are {', '.join(known)} "
+                                 "(other params go under `params`)")
+        return value
+
+    @property
+    def title(self) -> str:
+        return self.name or self.event
+
+
+class BodyStep(_Model):
+    body: str = Field(min_length=1, description="a JSON body file, relative to the scenario")
+    name: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.name or f"body {self.body}"
+
+
+class WaitStep(_Model):
+    wait: float
+
+    @field_validator("wait", mode="before")
+    @classmethod
+    def _wait(cls, value: Any) -> float:
+        return wait_seconds(value)
+
+
+class Expectation(_Model):
+    status: tuple[Any, ...] | None = None  # 200 or "2xx"
+    outcome: tuple[Outcome, ...] | None = None
+    contains: str | None = None  # text the response body must contain
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("expect a status (200, 2xx), an outcome (accepted) or {status, outcome, contains}")
+        if isinstance(value, int) or (isinstance(value, str) and (value.isdigit() or _STATUS_CLASS_RE.match(value))):
+            return {"status": value}
+        if isinstance(value, str):
+            return {"outcome": value}
+        if isinstance(value, list):
+            return {"status": value}
+        return value
+
+    @field_validator("status", "outcome", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        return value if isinstance(value, list | tuple) or value is None else [value]
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: tuple[Any, ...] | None) -> tuple[int | str, ...] | None:
+        if value is None:
+            return None
+        checked: list[int | str] = []
+        for item in value:
+            if isinstance(item, str) and item.isdigit():
+                item = int(item)
+            code = isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599
+            if code or (isinstance(item, str) and _STATUS_CLASS_RE.match(item)):
+                checked.append(item)
+            else:
+                raise ValueError(f"{item!r} is not a status: use 100-599 or a class like 2xx")
+        if not checked:
+            raise ValueError("list at least one status")
+        return tuple(checked)
+
+    @model_validator(mode="after")
+    def _something(self) -> Expectation:
+        if self.status is None and self.outcome is None and self.contains is None:
+            raise ValueError("an expectation needs a status, an outcome or a text the answer contains")
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append("status " + " or ".join(str(s) for s in self.status))
+        if self.outcome is not None:
+            parts.append("outcome " + " or ".join(o.value for o in self.outcome))
+        if self.contains is not None:
+            parts.append(f"answer contains {self.contains!r}")
+        return ", ".join(parts)
+
+    def check(self, status: int | None, outcome: Outcome, body: bytes) -> tuple[bool, str]:
+        """(held, what happened in words)."""
+        got = f"got {status} ({outcome.label})" if status is not None else f"got no HTTP answer ({outcome.label})"
+        if self.status is not None and not any(_status_matches(want, status) for want in self.status):
+            return False, f"expected {self.describe()}; {got}"
+        if self.outcome is not None and outcome not in self.outcome:
+            return False, f"expected {self.describe()}; {got}"
+        if self.contains is not None and self.contains not in body.decode("utf-8", "replace"):
+            return False, f"expected the answer to contain {self.contains!r}; {got}"
+        return True, f"{self.describe()}: {got}"
+
+
+def _status_matches(want: int | str, status: int | None) -> bool:
+    if status is None:
+        return False
+    if isinstance(want, int):
+        return status == want
+    return str(status)[0] == want[0]
+
+
+ACCEPTED = Expectation(outcome=(Outcome.ACCEPTED,))
+
+
+class ExpectStep(_Model):
+    expect: Expectation
+
+
+class RepeatStep(_Model):
+    repeat: int = Field(ge=1, le=MAX_STEPS)
+    steps: list[Step] = Field(min_length=1)
+    name: str | None = None
+
+
+_STEP_KEYS: dict[str, type[BaseModel]] = {
+    "event": EventStep, "body": BodyStep, "wait": WaitStep, "repeat": RepeatStep, "expect": ExpectStep,
+}
+_KINDS = tuple(_STEP_KEYS)
+
+
+def _step_kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return next((kind for kind, model in _STEP_KEYS.items() if type(value) is model), None)
+    if isinstance(value, dict):
+        for kind in _KINDS:  # with several, the first wins and extra=forbid names the others
+            if kind in value:
+                return kind
+    return None
+
+
+Step = Annotated[
+    Annotated[EventStep, Tag("event")]
+    | Annotated[BodyStep, Tag("body")]
+    | Annotated[WaitStep, Tag("wait")]
+    | Annotated[RepeatStep, Tag("repeat")]
+    | Annotated[ExpectStep, Tag("expect")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step_kind",
+        custom_error_message="a step is one of: event, body, wait, repeat, expect (a key naming its kind)",
+    ),
+]
+RepeatStep.model_rebuild()
+
+
+class Scenario(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    environment: str | None = None
+    data: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("variables")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, item in value.items():
+            if item is None or not isinstance(item, str | int | float | bool):
+                raise ValueError(f"{name}: a variable is a text, a number or true/false, not "
+                                 f"{'nothing' if item is None else type(item).__name__}")
+            if not is_variable_name(name):
+                raise ValueError(f"{name!r} is not a variable name (letters, digits and _, not starting with a digit)")
+            if name in RESERVED_NAMES:
+                raise ValueError(f"{name!r} is a built-in name; call the variable something else")
+        return value
+
+
+# -- validation errors to lines --------------------------------------------------------------------
+
+
+def _is_tag(loc: tuple[Any, ...], index: int) -> bool:
+    """Whether loc[index] is the union tag pydantic puts after a step's list index (not a key)."""
+    return isinstance(loc[index], str) and loc[index] in _KINDS and index > 0 and isinstance(loc[index - 1], int)
+
+
+def validation_problems(exc: ValidationError, marks: Mapping[PathKey, int]) -> list[Problem]:
+    """The schema's complaints about a document, each with the line of the node it concerns."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        path: PathKey = tuple(part for index, part in enumerate(loc) if not _is_tag(loc, index))
+        message = validation_error_text(error)
+        kind = error["type"]
+        if kind == "missing":
+            name = path[-1] if path else "?"
+            message = f"{name!r} is required"
+            path = path[:-1]
+        elif kind == "extra_forbidden":
+            message = "unknown key" + _known_keys(loc)
+        problems.append(Problem(line_at(marks, path), path_text(path), message))
+    return problems
+
+
+def _known_keys(loc: tuple[Any, ...]) -> str:
+    """A hint for an unknown key: the nearest known one, and the keys that are allowed there."""
+    key = loc[-1] if loc else None
+    if not isinstance(key, str):
+        return ""
+    model: type[BaseModel] = Scenario
+    for index in range(len(loc) - 1):
+        part = loc[index]
+        if _is_tag(loc, index):
+            model = _STEP_KEYS[part]
+        elif model is ExpectStep and part == "expect":
+            model = Expectation
+        elif model is EventStep and part == "params":
+            model = ParamItem
+    if key in _KINDS and model in _STEP_KEYS.values():
+        return f": a step has one kind; make {key!r} a step of its own"
+    names = [info.alias or name for name, info in model.model_fields.items()]
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{hint}; expected one of: {', '.join(names)}"
+
+
