@@ -4,4 +4,19 @@ The sandbox fixtures (sandbox_thread, no_keyring) are tests/sandbox's, imported 
 here too.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import SCENARIO
 from tests.sandbox.conftest import no_keyring, sandbox_thread  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    """SCENARIO in a file."""
+    path = tmp_path / "check.yaml"
+    path.write_text(SCENARIO)
+    return path
