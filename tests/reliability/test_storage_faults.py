@@ -26,14 +26,14 @@ from PySide6.QtWidgets import QLabel
 from tests.core.test_history_processes import WRITER
 from tests.gui.conftest import run
 from tests.reliability.helpers import HERE, child_env, event_body, history_rows, integrity, kill9, plain, run_cli
-from tests.sandbox.helpers import free_port, skip_unless_lookups_fail
+from tests.sandbox.helpers import SandboxThread, free_port, skip_unless_lookups_fail
 from yespo_console.cli.main import main as cli_main
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.environments import Environment, EnvironmentStore
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.main_window import MainWindow
 from yespo_console.gui.session import Session
-from yespo_console.sandbox import Sandbox, SandboxThread
+from yespo_console.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("no_keyring")
 

@@ -337,7 +337,7 @@ def test_sandbox_thread_serves_sync_code(sandbox_thread: Sandbox, sync_client: h
 
 
 def test_answers_are_not_held_back_by_nagle(sandbox_thread: Sandbox, sync_client: httpx.Client) -> None:
-    """Regression: without TCP_NODELAY on accepted sockets every answer took ~40 ms (delayed ACK)."""
+    """Regression: without TCP_NODELAY on accepted sockets every answer waited for a delayed ACK."""
     sync_client.post(sandbox_thread.event_url, content=body())
     started = time.monotonic()
     for _ in range(20):

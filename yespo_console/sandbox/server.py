@@ -25,8 +25,7 @@ Control endpoints (no auth; loopback only):
 Embedding: `sandbox = Sandbox(port=0, data_dir=...)`; `await sandbox.start()` returns once it listens
 (on the running loop: asyncio or qasync); `sandbox.port`, `sandbox.base_url`, `sandbox.event_url`;
 `sandbox.add_listener(callback)` is called on that loop with each `SandboxEvent`; `await
-sandbox.stop()`; `sandbox.close()` closes the record file. `SandboxThread` runs one on its own loop in
-a background thread, for synchronous callers.
+sandbox.stop()`; `sandbox.close()` closes the record file.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -155,7 +153,6 @@ class Sandbox:
         self._main_task: asyncio.Task[None] | None = None
         self._stopping: asyncio.Event | None = None
         self._port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.app = self._build_app()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -182,7 +179,6 @@ class Sandbox:
         server = uvicorn.Server(config)
         server.lifespan = config.lifespan_class(config)
         self._stopping = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
         try:
             await server.startup(sockets=[sock])
         except BaseException:
@@ -200,7 +196,7 @@ class Sandbox:
             raise SandboxError(f"Cannot listen on {self.host!r}: {exc.strerror or exc}.") from exc
         family, socktype, proto, _, address = infos[0]
         # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets that say
-        # so, and without it every answer waits ~40 ms for a delayed ACK.
+        # so, and without it every answer waits for the client's delayed ACK.
         sock = socket.socket(family, socktype, proto or socket.IPPROTO_TCP)
         try:
             if os.name != "nt":
@@ -264,10 +260,6 @@ class Sandbox:
     @property
     def event_url(self) -> str:
         return f"{self.base_url}/api/v2/event"
-
-    @property
-    def v1_event_url(self) -> str:
-        return f"{self.base_url}/api/v1/event"
 
     @property
     def past_events_url(self) -> str:
@@ -544,77 +536,3 @@ class Sandbox:
 
 def _fault_text(status: int) -> str:
     return f"{_REASONS.get(status, 'Error')} (sandbox fault injection)"
-
-
-class SandboxThread:
-    """A sandbox on its own asyncio loop in a daemon thread, for synchronous code and tests.
-
-    `with SandboxThread(port=0, data_dir=tmp) as sandbox: ...` — `sandbox` is the running `Sandbox`.
-    Listeners run on the sandbox's thread.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._kwargs = kwargs
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self.sandbox: Sandbox | None = None
-
-    def start(self, timeout: float = 10.0) -> Sandbox:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="yespo-sandbox", daemon=True)
-        self._thread.start()
-
-        async def _start() -> Sandbox:
-            sandbox = Sandbox(**self._kwargs)
-            try:
-                await sandbox.start()
-            except BaseException:
-                sandbox.close()
-                raise
-            return sandbox
-
-        try:
-            self.sandbox = asyncio.run_coroutine_threadsafe(_start(), loop).result(timeout)
-        except BaseException:
-            self._shutdown_loop()
-            raise
-        return self.sandbox
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._loop is None:
-            return
-        sandbox, self.sandbox = self.sandbox, None
-        if sandbox is not None:
-            try:
-                asyncio.run_coroutine_threadsafe(sandbox.stop(), self._loop).result(timeout)
-            finally:
-                sandbox.close()
-        self._shutdown_loop()
-
-    def call(self, func: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Run `func()` on the sandbox's loop and return its result."""
-        if self._loop is None:
-            raise RuntimeError("the sandbox thread is not running")
-
-        async def _call() -> Any:
-            return func()
-
-        return asyncio.run_coroutine_threadsafe(_call(), self._loop).result(timeout)
-
-    def _shutdown_loop(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5.0)
-            self._thread = None
-        if not loop.is_running():
-            loop.close()
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
