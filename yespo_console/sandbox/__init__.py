@@ -1,4 +1,4 @@
-"""A local Yespo-compatible endpoint: see `yespo_console.sandbox.server` for what it serves.
+"""A local Yespo-compatible endpoint: `server` runs it, `endpoints` says what it serves.
 
 The names are loaded on first use: the window imports `faults` at start-up and should not pay for
 starlette and uvicorn before the sandbox actually starts.
@@ -11,7 +11,7 @@ _EXPORTS = {
     "Faults": "faults",
     "AuthCheck": "judge",
     "check_auth": "judge",
-    "SERVICE": "server",
+    "SERVICE": "endpoints",
     "Sandbox": "server",
     "SandboxError": "server",
     "SANDBOX_FILE": "store",
