@@ -20,7 +20,8 @@ import keyring.backends.null
 import pytest
 import pytest_asyncio
 
-from yespo_console.sandbox import Sandbox, SandboxThread
+from tests.sandbox.helpers import SandboxThread
+from yespo_console.sandbox import Sandbox
 
 
 @pytest.fixture
@@ -32,14 +33,6 @@ def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     keyring.set_keyring(keyring.backends.null.Keyring())
     yield
     keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("YESPO_CONSOLE_HOME", str(home))
-    return home
 
 
 @pytest_asyncio.fixture

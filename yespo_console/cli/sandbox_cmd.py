@@ -13,11 +13,14 @@ import contextlib
 import json
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yespo_console.cli.argtypes import whole_number
 from yespo_console.cli.io import fail
 from yespo_console.core.http.environments import SANDBOX_DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from yespo_console.sandbox.store import SandboxEvent
 
 
 def _rate(text: str) -> float:
@@ -84,7 +87,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _event_line(event: Any) -> str:
+def _event_line(event: SandboxEvent) -> str:
     status = event.status if event.status is not None else "-"
     what = event.event_type or (f"batch of {event.event_count}" if event.endpoint.endswith("past_events") else "?")
     judged = "" if event.valid is None else (" valid" if event.valid else f" {len(event.errors)} error(s)")
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     except SandboxError as exc:
         return fail(str(exc))
 
-    def show(event: Any) -> None:
+    def show(event: SandboxEvent) -> None:
         if args.json:
             print(json.dumps(event.as_dict(), ensure_ascii=False), flush=True)
         elif not args.quiet:

@@ -43,8 +43,6 @@ EXIT_BAD_INPUT = 2
 EXIT_NETWORK = 3
 EXIT_REFUSED = 4
 
-SANDBOX_SERVICE = "yespo-console-sandbox"
-
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(

@@ -18,7 +18,7 @@ from yespo_console.core.http.environments import Environment, is_loopback_url
 async def probe_sandbox(url: str) -> str:
     """'sandbox' when a Yespo Console sandbox answers at the URL's host, 'refused' when nothing
     listens there, 'other' when something else does."""
-    from yespo_console.sandbox.server import SERVICE
+    from yespo_console.sandbox.endpoints import SERVICE
 
     health = httpx.URL(url).copy_with(path="/_sandbox/health", query=None)
     try:

@@ -1,4 +1,4 @@
-"""A local Yespo-compatible endpoint: see `yespo_console.sandbox.server` for what it serves.
+"""A local Yespo-compatible endpoint: `server` runs it, `endpoints` says what it serves.
 
 The names are loaded on first use: the window imports `faults` at start-up and should not pay for
 starlette and uvicorn before the sandbox actually starts.
@@ -11,11 +11,9 @@ _EXPORTS = {
     "Faults": "faults",
     "AuthCheck": "judge",
     "check_auth": "judge",
-    "rejection_text": "judge",
-    "SERVICE": "server",
+    "SERVICE": "endpoints",
     "Sandbox": "server",
     "SandboxError": "server",
-    "SandboxThread": "server",
     "SANDBOX_FILE": "store",
     "SandboxEvent": "store",
     "SandboxStore": "store",

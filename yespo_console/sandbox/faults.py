@@ -34,10 +34,6 @@ class Faults(BaseModel):
             raise ValueError("a status must be between 200 and 599")
         return value
 
-    @property
-    def active(self) -> bool:
-        return self != Faults()
-
     def describe(self) -> str:
         parts = []
         if self.latency_ms:

@@ -105,8 +105,7 @@ def _prefixed(findings: tuple[Finding, ...], index: int) -> list[dict[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class BatchJudgement:
-    ok: bool  # the request as a whole could be processed (per-event results follow)
-    status: int
+    status: int  # 200: the request as a whole could be processed (per-event results follow); 400: it could not
     response: dict[str, Any] | str  # JSON object for 200, plain text for 400
     diagnostics: tuple[dict[str, Any], ...]
     event_count: int
@@ -133,17 +132,16 @@ def judge_past_events(body: bytes) -> BatchJudgement:
     try:
         document = loads_strict(body.decode("utf-8"))
     except UnicodeDecodeError:
-        return BatchJudgement(False, 400, "The body is not UTF-8.", (), 0, False)
+        return BatchJudgement(400, "The body is not UTF-8.", (), 0, False)
     except (ValueError, RecursionError) as exc:
-        return BatchJudgement(False, 400, f"The body is not valid JSON: {exc}", (), 0, False)
+        return BatchJudgement(400, f"The body is not valid JSON: {exc}", (), 0, False)
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        return BatchJudgement(False, 400, 'The body should be an object {"events": [ ... ]}.', (), 0, False)
+        return BatchJudgement(400, 'The body should be an object {"events": [ ... ]}.', (), 0, False)
     events = document["events"]
     if not events:
-        return BatchJudgement(False, 400, "events is empty: send at least one event.", (), 0, False)
+        return BatchJudgement(400, "events is empty: send at least one event.", (), 0, False)
     if len(events) > MAX_PAST_EVENTS:
         return BatchJudgement(
-            False,
             400,
             f"At most {MAX_PAST_EVENTS} events per request; this one has {len(events)}.",
             (),
@@ -175,7 +173,7 @@ def judge_past_events(body: bytes) -> BatchJudgement:
             success += 1
             results.append({"index": index, "status": "OK", "errors": []})
     response = {"results": results, "successCount": success, "errorCount": len(events) - success}
-    return BatchJudgement(True, 200, response, tuple(diagnostics), len(events), success == len(events))
+    return BatchJudgement(200, response, tuple(diagnostics), len(events), success == len(events))
 
 
 Endpoint = Literal["v2/event", "v1/event", "v2/past_events"]

@@ -1,125 +1,38 @@
-"""The sandbox: a local Yespo-compatible HTTP endpoint on 127.0.0.1 (Starlette + uvicorn).
+"""The sandbox: a local Yespo-compatible HTTP endpoint on 127.0.0.1, served by uvicorn.
 
-Endpoints (Yespo's):
-    POST /api/v2/event        v2 rules: values may be strings or objects
-    POST /api/v1/event        v1 rules: every value must be a string
-    POST /api/v2/past_events  {"events": [...]}: at most 500, each with occurred, eventTypeKey, keyValue
-
-Answers: no Authorization → 401; with an API key configured, a wrong key → 401 (otherwise any Basic
-or Bearer credentials pass). An invalid body → 400 with a plain-text body in Yespo's style (see
-`judge.rejection_text`). A valid event → 200 with a small JSON object:
-`{"status": "accepted", "id": <record id>, "eventTypeKey": ..., "keyValue": ..., "keyValueSource": ...,
-"warnings": <count>}` (Yespo's own success body is not documented; clients should rely on the 2xx
-status only). past_events → 200 with `{"results": [{"index", "status": "OK"|"ERROR", "errors"}],
-"successCount", "errorCount"}`, or 400 for a malformed request. A Content-Type that is not JSON
-→ 415. A body over 1 MiB → 413.
-
-Control endpoints (no auth; loopback only):
-    GET    /_sandbox/health              {"service": "yespo-console-sandbox", ...}
-    GET    /_sandbox/events?limit=&since_id=   {"events": [...newest first], "total": n}
-    GET    /_sandbox/events/{id}
-    DELETE /_sandbox/events              {"deleted": n}
-    GET    /_sandbox/faults              the fault settings
-    PUT    /_sandbox/faults              change some of them (JSON object); DELETE resets them
+What it answers is `endpoints` (Yespo's endpoints and the control ones), how it judges `judge`, how it
+misbehaves on purpose `faults`, and what it keeps `store`. This module runs it and is its Python API.
 
 Embedding: `sandbox = Sandbox(port=0, data_dir=...)`; `await sandbox.start()` returns once it listens
 (on the running loop: asyncio or qasync); `sandbox.port`, `sandbox.base_url`, `sandbox.event_url`;
 `sandbox.add_listener(callback)` is called on that loop with each `SandboxEvent`; `await
-sandbox.stop()`; `sandbox.close()` closes the record file. `SandboxThread` runs one on its own loop in
-a background thread, for synchronous callers.
+sandbox.stop()`; `sandbox.close()` closes the record file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import random
 import socket
-import threading
-import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from yespo_console import __version__
-from yespo_console.core.events.diagnostics import inspect_body
-from yespo_console.core.http.masking import mask_headers
-from yespo_console.core.http.streams import read_capped
+from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
-from yespo_console.sandbox.judge import Endpoint, check_auth, judge_past_events, rejection_text
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 
 log = logging.getLogger(__name__)
 
-SERVICE = "yespo-console-sandbox"
-MAX_BODY_BYTES = 1024 * 1024
-GARBAGE = b"\x00\xffYESPO-SANDBOX this is not HTTP\r\n\r\n"
-_ABORT_KEY = "yespo_console.abort"
-
 Listener = Callable[[SandboxEvent], None]
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-_REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request Timeout",
-    409: "Conflict",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
 
 
 class SandboxError(RuntimeError):
     """The sandbox cannot start (port in use, bad host) or its record file cannot be used."""
-
-
-def _abort_connection(send: Send, data: bytes | None) -> bool:
-    """Close the client's socket without an HTTP answer (after writing `data`, if any).
-
-    ASGI has no such operation; uvicorn's send callable is a bound method of its per-request cycle,
-    which holds the transport. Returns False when the server is not uvicorn (the caller answers 500).
-    """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None or not hasattr(transport, "abort"):
-        return False
-    if data:
-        transport.write(data)
-    transport.abort()
-    return True
-
-
-def _content_type_notes(content_type: str | None) -> tuple[list[str], str | None]:
-    """(notes, refusal): remarks on the Content-Type, and a 415 message when it is not JSON."""
-    if content_type is None or not content_type.strip():
-        return ["No Content-Type header: Yespo expects application/json; charset=UTF-8."], None
-    media, _, params = content_type.partition(";")
-    media = media.strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        return [], f"Unsupported Content-Type {content_type!r}: send application/json; charset=UTF-8."
-    notes = []
-    for part in params.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            notes.append(f"The Content-Type says charset={value.strip()}; Yespo reads bodies as UTF-8.")
-    return notes, None
 
 
 class Sandbox:
@@ -147,16 +60,13 @@ class Sandbox:
         except (OSError, RuntimeError) as exc:
             raise SandboxError(str(exc)) from exc
         self._faults = faults or Faults()
-        self._random = random.Random(seed)
         self._listeners: list[Listener] = []
         self._graceful_shutdown_s = graceful_shutdown_s
         self._server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
         self._main_task: asyncio.Task[None] | None = None
-        self._stopping: asyncio.Event | None = None
         self._port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.app = self._build_app()
+        self._endpoints = Endpoints(self, seed)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -166,7 +76,7 @@ class Sandbox:
             raise SandboxError("The sandbox is already running.")
         sock = self._bind()
         config = uvicorn.Config(
-            self._asgi,
+            self._endpoints,
             lifespan="off",
             interface="asgi3",
             proxy_headers=False,
@@ -181,8 +91,7 @@ class Sandbox:
         config.load()
         server = uvicorn.Server(config)
         server.lifespan = config.lifespan_class(config)
-        self._stopping = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
+        self._endpoints.stopping = asyncio.Event()
         try:
             await server.startup(sockets=[sock])
         except BaseException:
@@ -200,7 +109,7 @@ class Sandbox:
             raise SandboxError(f"Cannot listen on {self.host!r}: {exc.strerror or exc}.") from exc
         family, socktype, proto, _, address = infos[0]
         # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets that say
-        # so, and without it every answer waits for a delayed ACK.
+        # so, and without it every answer waits for the client's delayed ACK.
         sock = socket.socket(family, socktype, proto or socket.IPPROTO_TCP)
         try:
             if os.name != "nt":
@@ -222,8 +131,8 @@ class Sandbox:
         server, self._server = self._server, None
         if server is None:
             return
-        if self._stopping is not None:
-            self._stopping.set()
+        if self._endpoints.stopping is not None:
+            self._endpoints.stopping.set()
         server.should_exit = True
         if self._main_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -266,10 +175,6 @@ class Sandbox:
         return f"{self.base_url}/api/v2/event"
 
     @property
-    def v1_event_url(self) -> str:
-        return f"{self.base_url}/api/v1/event"
-
-    @property
     def past_events_url(self) -> str:
         return f"{self.base_url}/api/v2/past_events"
 
@@ -310,225 +215,9 @@ class Sandbox:
     def clear(self) -> int:
         return self.store.clear()
 
-    # -- ASGI ------------------------------------------------------------------------------------
-
-    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope[_ABORT_KEY] = lambda data: _abort_connection(send, data)
-        await self.app(scope, receive, send)
-
-    def _build_app(self) -> Starlette:
-        async def v2(request: Request) -> Response:
-            return await self._handle(request, "v2/event")
-
-        async def v1(request: Request) -> Response:
-            return await self._handle(request, "v1/event")
-
-        async def past(request: Request) -> Response:
-            return await self._handle(request, "v2/past_events")
-
-        routes = [
-            Route("/api/v2/event", v2, methods=["POST"]),
-            Route("/api/v1/event", v1, methods=["POST"]),
-            Route("/api/v2/past_events", past, methods=["POST"]),
-            Route("/_sandbox/health", self._health, methods=["GET"]),
-            Route("/_sandbox/events", self._events, methods=["GET", "DELETE"]),
-            Route("/_sandbox/events/{event_id:int}", self._one_event, methods=["GET"]),
-            Route("/_sandbox/faults", self._faults_endpoint, methods=["GET", "PUT", "DELETE"]),
-            Route("/", self._index, methods=["GET"]),
-        ]
-        return Starlette(routes=routes, exception_handlers={404: self._not_found})
-
-    async def _not_found(self, request: Request, exc: Exception) -> Response:
-        return PlainTextResponse(
-            f"Not found: {request.url.path}. The Yespo Console sandbox serves POST /api/v2/event, "
-            "POST /api/v1/event, POST /api/v2/past_events and GET /_sandbox/events.",
-            status_code=404,
-        )
-
-    async def _index(self, request: Request) -> Response:
-        return PlainTextResponse(
-            f"Yespo Console sandbox {__version__}\n\n"
-            "POST /api/v2/event, POST /api/v1/event, POST /api/v2/past_events (Basic or Bearer auth)\n"
-            "GET /_sandbox/events?limit=N, DELETE /_sandbox/events, GET|PUT|DELETE /_sandbox/faults\n"
-        )
-
-    async def _health(self, request: Request) -> Response:
-        return JSONResponse(
-            {
-                "service": SERVICE,
-                "version": __version__,
-                "apiKeyRequired": self.api_key is not None,
-                "faults": self._faults.model_dump(),
-                "events": self.store.count(),
-            }
-        )
-
-    async def _events(self, request: Request) -> Response:
-        if request.method == "DELETE":
-            return JSONResponse({"deleted": self.clear()})
-        try:
-            limit = int(request.query_params.get("limit", "50"))
-            since_raw = request.query_params.get("since_id")
-            since_id = int(since_raw) if since_raw not in (None, "") else None
-        except ValueError:
-            return PlainTextResponse("limit and since_id must be whole numbers.", status_code=400)
-        if limit < 0:
-            return PlainTextResponse("limit must be 0 or more.", status_code=400)
-        events = self.events(limit, since_id=since_id)
-        return JSONResponse({"events": [event.as_dict() for event in events], "total": self.store.count()})
-
-    async def _one_event(self, request: Request) -> Response:
-        event = self.event(int(request.path_params["event_id"]))
-        if event is None:
-            return PlainTextResponse("No such event.", status_code=404)
-        return JSONResponse(event.as_dict())
-
-    async def _faults_endpoint(self, request: Request) -> Response:
-        if request.method == "DELETE":
-            return JSONResponse(self.reset_faults().model_dump())
-        if request.method == "PUT":
-            try:
-                changes = json.loads(await request.body())
-            except (ValueError, ClientDisconnect):
-                return PlainTextResponse("Send a JSON object of fault settings.", status_code=400)
-            if not isinstance(changes, dict):
-                return PlainTextResponse("Send a JSON object of fault settings.", status_code=400)
-            try:
-                self.set_faults(**changes)
-            except ValueError as exc:
-                return PlainTextResponse(f"Invalid fault settings: {exc}", status_code=400)
-        return JSONResponse(self._faults.model_dump())
-
-    # -- the API endpoints -----------------------------------------------------------------------
-
-    async def _pause(self, seconds: float) -> None:
-        if self._stopping is None:
-            await asyncio.sleep(seconds)
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    async def _handle(self, request: Request, endpoint: Endpoint) -> Response:
-        started = time.perf_counter()
-        try:
-            body, too_large = await read_capped(request.stream(), MAX_BODY_BYTES)
-        except ClientDisconnect:
-            return Response(status_code=400)  # nobody is listening for it
-        faults = self._faults
-        notes, refusal = _content_type_notes(request.headers.get("content-type"))
-        client = request.client
-        record = NewEvent(
-            endpoint=endpoint,
-            method=request.method,
-            path=request.url.path,
-            remote=f"{client.host}:{client.port}" if client else "unknown",
-            headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
-            body=body,
-            notes=tuple(notes),
-        )
-        if faults.latency_ms:
-            await self._pause(faults.latency_ms / 1000.0)
-            if self._stopping is not None and self._stopping.is_set():
-                return await self._drop(request, record, "dropped: the sandbox is stopping", started)
-        if faults.drop_rate and self._random.random() < faults.drop_rate:
-            return await self._drop(request, record, "dropped (fault injection)", started)
-        if faults.garbage_rate and self._random.random() < faults.garbage_rate:
-            return await self._drop(request, record, "answered garbage (fault injection)", started, GARBAGE)
-
-        auth = check_auth(request.headers.get("authorization"), self.api_key)
-        record.auth = auth.description
-        if too_large:
-            record.notes += (f"The body is over {MAX_BODY_BYTES:,} bytes; only the start is kept.",)
-            return self._answer(record, started, 413, f"The body is larger than {MAX_BODY_BYTES:,} bytes.")
-        accepted: dict[str, Any] | None = None
-        if endpoint == "v2/past_events":
-            batch = judge_past_events(body)
-            record.valid, record.diagnostics, record.event_count = batch.valid, batch.diagnostics, batch.event_count
-            judged_status = batch.status
-            judged_text = batch.response if isinstance(batch.response, str) else json.dumps(batch.response)
-        else:
-            report = inspect_body(body, api_version="v1" if endpoint == "v1/event" else "v2")
-            record.valid = report.valid
-            record.diagnostics = tuple(f.as_dict() for f in report.findings)
-            record.event_type, record.key_value = report.event_type, report.key_value
-            record.key_value_source = report.key_value_source
-            judged_status = 200 if report.valid else 400
-            judged_text = "" if report.valid else rejection_text(report)
-            if report.valid:
-                accepted = {
-                    "eventTypeKey": report.event_type,
-                    "keyValue": report.key_value,
-                    "keyValueSource": report.key_value_source,
-                    "warnings": len(report.warnings),
-                }
-
-        if not auth.ok:
-            return self._answer(
-                record,
-                started,
-                401,
-                f"Unauthorized: {auth.description}.",
-                extra_headers={"WWW-Authenticate": 'Basic realm="Yespo sandbox"'},
-            )
-        if faults.status is not None:
-            record.fault = f"forced status {faults.status} (fault injection)"
-            return self._answer(record, started, faults.status, _fault_text(faults.status), faults=faults)
-        if faults.fail_rate and self._random.random() < faults.fail_rate:
-            record.fault = f"random failure {faults.fail_status} (fault injection)"
-            return self._answer(record, started, faults.fail_status, _fault_text(faults.fail_status), faults=faults)
-        if refusal is not None:
-            return self._answer(record, started, 415, refusal)
-        if accepted is not None:
-            fields = accepted
-
-            def respond(event_id: int) -> str:
-                return json.dumps({"status": "accepted", "id": event_id, **fields}, ensure_ascii=False)
-
-            return self._answer(record, started, 200, "", respond=respond, json_body=True)
-        return self._answer(record, started, judged_status, judged_text, json_body=judged_status == 200)
-
-    def _answer(
-        self,
-        record: NewEvent,
-        started: float,
-        status: int,
-        text: str,
-        *,
-        respond: Callable[[int], str] | None = None,
-        json_body: bool = False,
-        faults: Faults | None = None,
-        extra_headers: dict[str, str] | None = None,
-    ) -> Response:
-        record.status = status
-        record.response = text
-        record.duration_ms = round((time.perf_counter() - started) * 1000.0, 3)
-        event = self._record(record, respond)
-        headers = dict(extra_headers or {})
-        if faults is not None and status in (429, 503) and faults.retry_after is not None:
-            headers["Retry-After"] = str(faults.retry_after)
-        if event is not None and event.id:
-            headers["X-Sandbox-Event-Id"] = str(event.id)
-        media = "application/json" if json_body else "text/plain; charset=utf-8"
-        content = event.response if event is not None else record.response
-        if respond is not None and event is None:
-            content = respond(0)
-        return Response(content=content.encode("utf-8"), status_code=status, headers=headers, media_type=media)
-
-    async def _drop(
-        self, request: Request, record: NewEvent, why: str, started: float, garbage: bytes | None = None
-    ) -> Response:
-        record.fault = why
-        record.status = None
-        record.duration_ms = round((time.perf_counter() - started) * 1000.0, 3)
-        self._record(record, None)
-        abort = request.scope.get(_ABORT_KEY)
-        if abort is None or not abort(garbage):
-            return PlainTextResponse("The sandbox could not drop this connection.", status_code=500)
-        await asyncio.sleep(0)  # let the server see the connection is gone; what follows is discarded
-        return Response(status_code=204)
-
-    def _record(self, record: NewEvent, respond: Callable[[int], str] | None) -> SandboxEvent | None:
+    def record(self, record: NewEvent, respond: Callable[[int], str] | None = None) -> SandboxEvent | None:
+        """Keep what a request brought and tell the listeners; None (logged) when it cannot be kept, as the
+        answer matters more than its record. `respond(id)` may write the answer once the id is known."""
         try:
             event = self.store.add(record, respond)
         except Exception:
@@ -540,81 +229,3 @@ class Sandbox:
             except Exception:
                 log.exception("a sandbox listener failed")
         return event
-
-
-def _fault_text(status: int) -> str:
-    return f"{_REASONS.get(status, 'Error')} (sandbox fault injection)"
-
-
-class SandboxThread:
-    """A sandbox on its own asyncio loop in a daemon thread, for synchronous code and tests.
-
-    `with SandboxThread(port=0, data_dir=tmp) as sandbox: ...` — `sandbox` is the running `Sandbox`.
-    Listeners run on the sandbox's thread.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._kwargs = kwargs
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self.sandbox: Sandbox | None = None
-
-    def start(self, timeout: float = 10.0) -> Sandbox:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="yespo-sandbox", daemon=True)
-        self._thread.start()
-
-        async def _start() -> Sandbox:
-            sandbox = Sandbox(**self._kwargs)
-            try:
-                await sandbox.start()
-            except BaseException:
-                sandbox.close()
-                raise
-            return sandbox
-
-        try:
-            self.sandbox = asyncio.run_coroutine_threadsafe(_start(), loop).result(timeout)
-        except BaseException:
-            self._shutdown_loop()
-            raise
-        return self.sandbox
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._loop is None:
-            return
-        sandbox, self.sandbox = self.sandbox, None
-        if sandbox is not None:
-            try:
-                asyncio.run_coroutine_threadsafe(sandbox.stop(), self._loop).result(timeout)
-            finally:
-                sandbox.close()
-        self._shutdown_loop()
-
-    def call(self, func: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Run `func()` on the sandbox's loop and return its result."""
-        if self._loop is None:
-            raise RuntimeError("the sandbox thread is not running")
-
-        async def _call() -> Any:
-            return func()
-
-        return asyncio.run_coroutine_threadsafe(_call(), self._loop).result(timeout)
-
-    def _shutdown_loop(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5.0)
-            self._thread = None
-        if not loop.is_running():
-            loop.close()
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

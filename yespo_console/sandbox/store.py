@@ -220,13 +220,6 @@ class SandboxStore:
                 raise
         return _from_new(row_id, event)
 
-    def update_result(self, event_id: int, *, status: int | None, response: str, duration_ms: float | None) -> None:
-        with self._lock:
-            self._conn.execute(
-                "UPDATE events SET status = ?, response = ?, duration_ms = ? WHERE id = ?",
-                (status, response, duration_ms, event_id),
-            )
-
     def list(self, limit: int = 50, *, since_id: int | None = None) -> list[SandboxEvent]:
         """Newest first; with `since_id`, only records after it."""
         limit = max(0, min(int(limit), 10_000))

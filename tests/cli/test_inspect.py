@@ -1,18 +1,9 @@
 """`inspect` and `example` as a user runs them: a real process, real exit codes."""
 
 import json
-import subprocess
-import sys
 
-import pytest
-
+from tests.cli.helpers import run_process as cli
 from yespo_console.core.events.catalog import EXAMPLE_KEYS
-
-
-def cli(*args, stdin=b""):
-    result = subprocess.run([sys.executable, "-m", "yespo_console", *args], input=stdin, capture_output=True,
-                            timeout=60)
-    return result.returncode, result.stdout.decode(), result.stderr.decode()
 
 
 def test_example_then_inspect_for_every_type():
@@ -61,40 +52,3 @@ def test_fix_repairs_the_doc_example_and_refuses_otherwise():
     assert json.loads(out)["params"][0]["value"] == {"location": "https://example.com"}
     assert cli("inspect", "--fix", stdin=b'{"a": 1}')[0] == 1
     assert cli("inspect", "--fix", stdin=b"{oops")[0] == 1
-
-
-@pytest.mark.parametrize("flag", ["--help", "--version"])
-def test_help_and_version(flag):
-    code, out, _ = cli(flag)
-    assert code == 0 and "yespo-console" in out
-
-
-@pytest.mark.parametrize(("argv", "expected"), [
-    ([], ("gui", False)),
-    (["--data-dir", "d"], ("gui", False)),
-    (["--data-dir", "gui"], ("gui", False)),  # a folder named like a command is still the folder
-    (["--data-dir=d", "send", "x.json"], ("send", True)),
-    (["--data-dir", "d", "past-events", "--help"], ("past-events", True)),
-    (["--help"], (None, False)),
-    (["--version"], (None, False)),
-    (["--data-dir"], (None, False)),
-    (["sned"], (None, False)),
-    (["--"], (None, False)),
-])
-def test_only_the_command_asked_for_is_loaded(argv, expected):
-    from yespo_console.cli.main import requested_command
-
-    assert requested_command(argv) == expected
-
-
-def test_version_help_and_mistakes_still_see_every_command():
-    code, out, _ = cli("--version")
-    assert code == 0 and out.startswith("yespo-console ")
-    code, out, _ = cli("--help")
-    assert code == 0 and all(name in out for name in ("inspect", "send", "history", "run", "past-events", "gui"))
-    code, _, err = cli("sned")
-    assert code == 2 and "invalid choice: 'sned'" in err and "'send'" in err
-    code, _, err = cli("--")
-    assert code == 2 and "COMMAND" in err
-    code, _, err = cli("gui", "--event", "nope")
-    assert code == 2 and "unknown event type 'nope'" in err and "cartUpdated" in err

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from haralyzer import HarParser
 
+from tests.cli.helpers import cli, run_process
 from yespo_console.cli.main import main
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
@@ -43,7 +44,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def run(home: Path, *args: str) -> int:
-    return main(["--data-dir", str(home), "history", *args])
+    return cli(home, "history", *args)
 
 
 def test_list_json_has_one_object_per_line_with_the_promised_fields(
@@ -125,9 +126,9 @@ def test_export_to_stdout_then_import_into_another_folder(home: Path, tmp_path: 
     exported = tmp_path / "all.ndjson"
     exported.write_text(capsys.readouterr().out)
     other = tmp_path / "other"
-    assert main(["--data-dir", str(other), "history", "import", str(exported)]) == 0
+    assert cli(other, "history", "import", str(exported)) == 0
     assert "imported 3 exchange(s), skipped 0" in capsys.readouterr().out
-    assert main(["--data-dir", str(other), "history", "import", str(exported)]) == 0
+    assert cli(other, "history", "import", str(exported)) == 0
     assert "imported 0 exchange(s), skipped 3" in capsys.readouterr().out
 
 
@@ -191,13 +192,13 @@ def test_an_unusable_store_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest
     conn = sqlite3.connect(folder / "history.sqlite3")
     conn.execute("PRAGMA user_version = 42")
     conn.close()
-    assert main(["--data-dir", str(folder), "history", "list"]) == 2
+    assert cli(folder, "history", "list") == 2
     err = capsys.readouterr().err
     assert "newer Yespo Console" in err and "Traceback" not in err and len(err.splitlines()) == 1
 
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    assert main(["--data-dir", str(blocked), "history", "list"]) == 2
+    assert cli(blocked, "history", "list") == 2
     err = capsys.readouterr().err
     assert err.startswith("yespo-console: ") and len(err.splitlines()) == 1
 
@@ -212,7 +213,6 @@ def test_the_environment_variable_picks_the_folder(home: Path, monkeypatch: pyte
 def test_a_real_process_exits_2_without_a_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "history.sqlite3"
     bad.write_bytes(b"not a database at all" * 50)
-    run_ = subprocess.run([sys.executable, "-m", "yespo_console", "--data-dir", str(tmp_path), "history", "list"],
-                          capture_output=True, text=True, timeout=60)
-    assert run_.returncode == 2
-    assert "Traceback" not in run_.stderr and "damaged" in run_.stderr
+    code, _, err = run_process("--data-dir", str(tmp_path), "history", "list")
+    assert code == 2
+    assert "Traceback" not in err and "damaged" in err

@@ -1,0 +1,34 @@
+"""Shared by the command-line tests: the command run in this process, or as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from yespo_console.cli.main import main
+
+# A one-step scenario and its expectation, for `run` and `history replay` (the `scenario` fixture writes it).
+SCENARIO = """\
+name: CLI check
+variables:
+  email: default@example.com
+steps:
+  - event: searchRequest
+    keyValue: "{{email}}"
+    locators: {email: "{{email}}"}
+    values: {search: "{{query}}", isFound: 0}
+  - expect: 200
+"""
+
+
+def cli(data: Path, *args: str) -> int:
+    """`yespo-console --data-dir DATA ARGS...` in this process (the same code as the installed command)."""
+    return main(["--data-dir", str(data), *args])
+
+
+def run_process(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    """`python -m yespo_console ARGS...` in a process of its own: (exit code, stdout, stderr)."""
+    result = subprocess.run([sys.executable, "-m", "yespo_console", *args], input=stdin, capture_output=True,
+                            timeout=60, check=False)
+    return result.returncode, result.stdout.decode(), result.stderr.decode()

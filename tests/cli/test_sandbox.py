@@ -1,0 +1,90 @@
+"""`yespo-console sandbox` as a user runs it: a process of its own, real sockets, stopped by a signal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.helpers import cli
+from tests.sandbox.helpers import VALID_EVENT, body
+
+
+def _start_sandbox_process(data: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "yespo_console", "--data-dir", str(data), "sandbox", "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("Yespo sandbox listening on "), first + (process.stderr.read() if process.poll() else "")
+    return process, first.split()[-1]
+
+
+def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
+    process, base = _start_sandbox_process(
+        tmp_path, "--api-key", "cli-key-123", "--status", "503", "--retry-after", "4"
+    )
+    try:
+        refused = httpx.post(base + "/api/v2/event", content=body(), auth=("", "nope"), trust_env=False)
+        assert refused.status_code == 401
+        faulted = httpx.post(base + "/api/v2/event", content=body(), auth=("", "cli-key-123"), trust_env=False)
+        assert faulted.status_code == 503 and faulted.headers["retry-after"] == "4"
+        httpx.delete(base + "/_sandbox/faults", trust_env=False)
+        ok = httpx.post(
+            base + "/api/v2/event",
+            content=body(VALID_EVENT),
+            auth=("", "cli-key-123"),
+            headers={"Content-Type": "application/json"},
+            trust_env=False,
+        )
+        assert ok.status_code == 200
+        listed = httpx.get(base + "/_sandbox/events", trust_env=False).json()
+        assert [e["status"] for e in listed["events"]] == [200, 503, 401]
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "v2/event -> 200 pageViewed" in out and "-> 401" in out
+    assert (tmp_path / "sandbox.sqlite3").exists()
+
+
+def test_sandbox_command_json_lines(tmp_path: Path) -> None:
+    process, base = _start_sandbox_process(tmp_path, "--json")
+    try:
+        httpx.post(base + "/api/v2/event", content=body(), auth=("", "k"), trust_env=False)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=15)
+    assert process.returncode == 0
+    [line] = [line for line in out.splitlines() if line.strip()]
+    assert json.loads(line)["eventTypeKey"] == "pageViewed"
+
+
+@pytest.mark.parametrize(
+    "args", [["--fail-rate", "2"], ["--port", "70000"], ["--status", "99"], ["--latency-ms", "-1"]]
+)
+def test_sandbox_command_bad_arguments(tmp_path: Path, args: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli(tmp_path, "sandbox", *args)
+    assert info.value.code == 2
+
+
+def test_sandbox_command_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli(tmp_path, "sandbox", "--port", str(port)) == 2
+    assert "in use" in capsys.readouterr().err
