@@ -19,23 +19,15 @@ import pytest
 
 from yespo_console.core.errors import InputError, StoreError
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.http.client import (
-    CONTENT_TYPE,
-    MAX_RESPONSE_BYTES,
-    ClientPool,
-    EventClient,
-    RetryPolicy,
-    Timeouts,
-    classify_error,
-    explain,
-    explain_status,
-    parse_retry_after,
-)
+from yespo_console.core.http.client import CONTENT_TYPE, MAX_RESPONSE_BYTES, ClientPool, EventClient
 from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS, AuthMode, Environment
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.explain import classify_error, explain, explain_status
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.ratelimit import RateLimiter
+from yespo_console.core.http.recording import RecordGroups
 from yespo_console.core.http.secrets import Secret, SecretSource
+from yespo_console.core.http.sending import RetryPolicy, Timeouts, parse_retry_after
 
 KEY = "live-key-0123456789"
 BODY = (
@@ -506,10 +498,8 @@ def keyed_body(n: int) -> bytes:
 def busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every turn of the loop counts as busy, and groups may wait long: only 'every send in flight is
     in the group' ends one, which makes the grouping deterministic enough to test."""
-    from yespo_console.core.http import client as client_module
-
-    monkeypatch.setattr(client_module._RecordGroups, "idle_turn_s", 0.0)
-    monkeypatch.setattr(client_module._RecordGroups, "max_wait_s", 5.0)
+    monkeypatch.setattr(RecordGroups, "idle_turn_s", 0.0)
+    monkeypatch.setattr(RecordGroups, "max_wait_s", 5.0)
 
 
 @pytest.mark.asyncio
@@ -590,7 +580,9 @@ async def test_cancelled_while_its_row_waits_the_request_never_leaves_and_leaves
         while not arrived:
             await asyncio.sleep(0.001)
         second = asyncio.create_task(client.send(keyed_body(2)))
-        while not (client._groups and client._groups._begins):  # its row waits for company in a group
+        groups = client._recording._groups
+        assert groups is not None
+        while not groups._begins:  # its row waits for company in a group
             assert not second.done()
             await asyncio.sleep(0)
         assert len(recorder.requests) == 1
@@ -621,7 +613,9 @@ async def test_cancelled_while_its_result_waits_the_answer_is_still_recorded() -
         while not arrived:
             await asyncio.sleep(0.001)
         quick = asyncio.create_task(client.send(keyed_body(2)))
-        while not (client._groups and client._groups._completes):  # its answer is in; its result waits
+        groups = client._recording._groups
+        assert groups is not None
+        while not groups._completes:  # its answer is in; its result waits
             assert not quick.done()
             await asyncio.sleep(0)
         quick_id = next(i for i, r in recorder.requests.items() if r.body == keyed_body(2))

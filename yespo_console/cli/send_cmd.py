@@ -19,14 +19,7 @@ from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import Report, inspect_body
 from yespo_console.core.events.payload import build_body, parse_body
-from yespo_console.core.http.client import (
-    EventClient,
-    RetryPolicy,
-    SendResult,
-    Timeouts,
-    check_header_secret,
-    scrub_secret,
-)
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import (
     SANDBOX,
     AuthMode,
@@ -34,7 +27,8 @@ from yespo_console.core.http.environments import (
     EnvironmentStore,
 )
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.http.secrets import Secret, SecretStore
+from yespo_console.core.http.secrets import Secret, SecretStore, check_header_secret, scrub_secret
+from yespo_console.core.http.sending import RetryPolicy, SendResult, Timeouts
 
 EXIT_OK = 0
 EXIT_HTTP_ERROR = 1

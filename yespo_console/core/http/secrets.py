@@ -9,11 +9,15 @@ auth) or `YESPO_TOKEN` (Bearer). A secret is never written to a plain file: with
 The Sandbox environment accepts any credentials, so when nothing is configured for it the secret
 `sandbox` is used (a sandbox started with `--api-key` needs the real one, stored or in the variable).
 
-Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked.
+Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked, and
+`scrub_secret` masks a secret wherever a server's answer or an error message repeats it. A secret
+goes into the `Authorization` header built by `authorization_header`, once `check_header_secret` has
+made sure it can (no line break, plain ASCII for a token).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Mapping
@@ -23,7 +27,7 @@ from types import ModuleType
 
 from yespo_console.core.errors import InputError, SecretStoreError
 from yespo_console.core.http.environments import AuthMode, Environment
-from yespo_console.core.http.masking import mask_secret
+from yespo_console.core.http.masking import mask_secret, scrub, scrub_bytes
 
 SERVICE_NAME = "yespo-console"
 API_KEY_ENV = "YESPO_API_KEY"
@@ -89,6 +93,43 @@ def check_secret(value: str) -> str:
     if _CONTROL_RE.search(text):
         raise InputError("The API key or token contains control characters (a pasted line break?).")
     return text
+
+
+def check_header_secret(secret: Secret, environment: Environment) -> None:
+    """InputError (never a crash mid-send) when a key or token cannot go into an HTTP header."""
+    what = "token" if environment.auth == AuthMode.BEARER else "API key"
+    try:
+        check_secret(secret.value)
+    except InputError as exc:
+        raise InputError(f"The {what} from {secret.origin} cannot be used: {exc}") from None
+    if environment.auth == AuthMode.BEARER and not secret.value.isascii():
+        raise InputError(f"The {what} from {secret.origin} contains non-ASCII characters; a token is plain ASCII.")
+
+
+def authorization_header(environment: Environment, secret: str) -> str:
+    if environment.auth == AuthMode.BEARER:
+        return f"Bearer {secret}"
+    token = base64.b64encode(f"{environment.username}:{secret}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+MIN_SCRUB_LENGTH = 6  # shorter "secrets" (test keys like "k") would mangle every word they occur in
+
+
+def _scrubbable(secret: Secret | None) -> list[str]:
+    if secret is None or secret.source is SecretSource.SANDBOX_DEFAULT or len(secret.value) < MIN_SCRUB_LENGTH:
+        return []
+    return [secret.value]
+
+
+def scrub_secret(text: str, secret: Secret | None) -> str:
+    """`text` with the secret (and its Basic-auth forms) masked, for showing server answers and errors."""
+    return scrub(text, _scrubbable(secret))
+
+
+def scrub_secret_bytes(data: bytes, secret: Secret | None) -> bytes:
+    """`scrub_secret` for a raw answer body, which need not be valid UTF-8."""
+    return scrub_bytes(data, _scrubbable(secret))
 
 
 def _keyring() -> ModuleType:

@@ -103,6 +103,10 @@ class Explanation:
     def text(self) -> str:
         return f"{self.title} {self.detail}".strip()
 
+    def as_error(self) -> str:
+        """How it is kept in `ExchangeResult.error`: the title, a newline, the detail."""
+        return f"{self.title}\n{self.detail}" if self.detail else self.title
+
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent/invalid."""
