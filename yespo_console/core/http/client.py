@@ -305,7 +305,9 @@ class _Entry:
 class ClientPool:
     """One `EventClient` per environment name, rebuilt when the environment or its secret changes.
 
-    The GUI keeps one pool for its lifetime and closes it on quit, on the loop that used it.
+    The GUI keeps one pool for its lifetime and closes it on quit, on the loop that used it. A replaced
+    client may still be sending (a run goes on with the client it started with), so it is kept and
+    closed with the pool.
     """
 
     recorder: ExchangeRecorder | None = None
@@ -327,7 +329,7 @@ class ClientPool:
         if entry is not None and entry.signature == signature and not entry.client.closed:
             return entry.client
         if entry is not None:
-            self._retired.append(entry.client)  # closed at the next aclose/prune; may still be sending
+            self._retired.append(entry.client)
         client = EventClient(
             environment,
             secret=secret,
@@ -338,16 +340,6 @@ class ClientPool:
         )
         self._clients[environment.name] = _Entry(client, signature)
         return client
-
-    async def prune(self) -> None:
-        """Close replaced clients that have nothing in flight."""
-        keep: list[EventClient] = []
-        for client in self._retired:
-            if client.in_flight:
-                keep.append(client)
-            else:
-                await client.aclose()
-        self._retired = keep
 
     def cancel_all(self) -> int:
         return sum(entry.client.cancel_all() for entry in self._clients.values()) + sum(
