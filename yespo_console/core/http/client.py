@@ -55,6 +55,7 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 USER_AGENT = f"yespo-console/{__version__}"
 MAX_RESPONSE_BYTES = 1024 * 1024  # more is read and dropped; the body is marked truncated
 TRUNCATION_MARK = b"\n[... truncated by Yespo Console]"
+MAX_CONNECTIONS = 100
 
 _DEFAULT = object()
 
@@ -65,9 +66,6 @@ class EventClient:
     `secret=None` sends no Authorization header (the server answers 401, explained as such).
     `rate_limit` overrides the environment's (None = no limiter). `transport` is for tests.
     `inspect=False` skips the local diagnostics of each body (the history row has none then).
-    `group_records` (on by default; used when the recorder also has `write_many`, as the history
-    store does): concurrent sends share their history transactions, each still waiting for its own
-    rows to be committed (see `recording`). Off: one `begin` and one `complete` per send.
     """
 
     def __init__(
@@ -80,9 +78,7 @@ class EventClient:
         retry: RetryPolicy | None = None,
         rate_limit: float | object | None = _DEFAULT,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 100,
         inspect: bool = True,
-        group_records: bool = True,
     ) -> None:
         if isinstance(secret, str):
             secret = Secret(secret, SecretSource.ENVIRONMENT, "the caller")
@@ -90,7 +86,7 @@ class EventClient:
             check_header_secret(secret, environment)
         self.environment = environment
         self.secret: Secret | None = secret
-        self._recording = Recording(recorder, lambda: len(self._in_flight), group=group_records)
+        self._recording = Recording(recorder, lambda: len(self._in_flight))
         self.timeouts = timeouts or Timeouts.for_environment(environment)
         self.retry = retry or RetryPolicy()
         rate = environment.rate_limit if rate_limit is _DEFAULT else rate_limit
@@ -101,7 +97,6 @@ class EventClient:
         )
         self.inspect = inspect
         self._transport = transport
-        self._max_connections = max_connections
         self._http: httpx.AsyncClient | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._closed = False
@@ -122,10 +117,7 @@ class EventClient:
         if self._closed:
             raise RuntimeError("this EventClient is closed")
         if self._http is None:
-            limits = httpx.Limits(
-                max_connections=self._max_connections,
-                max_keepalive_connections=min(self._max_connections, 50),
-            )
+            limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=50)
             loopback = is_loopback_url(self.environment.url)
             self._http = httpx.AsyncClient(
                 timeout=self.timeouts.to_httpx(),
@@ -154,13 +146,6 @@ class EventClient:
     def closed(self) -> bool:
         return self._closed
 
-    def cancel_all(self) -> int:
-        """Cancel every send in flight on this client; each is recorded as cancelled. Returns the count."""
-        tasks = [task for task in self._in_flight if not task.done()]
-        for task in tasks:
-            task.cancel()
-        return len(tasks)
-
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
@@ -170,10 +155,6 @@ class EventClient:
     @property
     def url(self) -> str:
         return self.environment.url
-
-    @property
-    def masked_headers(self) -> tuple[tuple[str, str], ...]:
-        return self._masked_headers
 
     def diagnose(self, body: bytes) -> Report | None:
         try:
@@ -296,58 +277,31 @@ async def _read_capped(response: httpx.Response) -> bytes:
 
 
 @dataclass
-class _Entry:
-    client: EventClient
-    signature: tuple[Any, ...]
-
-
-@dataclass
 class ClientPool:
     """One `EventClient` per environment name, rebuilt when the environment or its secret changes.
 
     The GUI keeps one pool for its lifetime and closes it on quit, on the loop that used it. A replaced
     client may still be sending (a run goes on with the client it started with), so it is kept and
-    closed with the pool.
+    closed with the pool. `transport` is for tests.
     """
 
     recorder: ExchangeRecorder | None = None
-    retry: RetryPolicy | None = None
-    timeouts: Timeouts | None = None
     transport: httpx.AsyncBaseTransport | None = None
-    _clients: dict[str, _Entry] = field(default_factory=dict)
+    _clients: dict[str, EventClient] = field(default_factory=dict)
     _retired: list[EventClient] = field(default_factory=list)
 
     def client(self, environment: Environment, secret: Secret | None) -> EventClient:
-        signature = (
-            environment,
-            secret.value if secret else None,
-            secret.source if secret else None,
-            self.retry,
-            self.timeouts,
-        )
-        entry = self._clients.get(environment.name)
-        if entry is not None and entry.signature == signature and not entry.client.closed:
-            return entry.client
-        if entry is not None:
-            self._retired.append(entry.client)
-        client = EventClient(
-            environment,
-            secret=secret,
-            recorder=self.recorder,
-            retry=self.retry,
-            timeouts=self.timeouts,
-            transport=self.transport,
-        )
-        self._clients[environment.name] = _Entry(client, signature)
+        current = self._clients.get(environment.name)
+        if current is not None:
+            if not current.closed and current.environment == environment and current.secret == secret:
+                return current
+            self._retired.append(current)
+        client = EventClient(environment, secret=secret, recorder=self.recorder, transport=self.transport)
+        self._clients[environment.name] = client
         return client
 
-    def cancel_all(self) -> int:
-        return sum(entry.client.cancel_all() for entry in self._clients.values()) + sum(
-            client.cancel_all() for client in self._retired
-        )
-
     async def aclose(self) -> None:
-        clients = [entry.client for entry in self._clients.values()] + self._retired
+        clients = [*self._clients.values(), *self._retired]
         self._clients.clear()
         self._retired = []
         for client in clients:

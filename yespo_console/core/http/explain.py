@@ -2,8 +2,8 @@
 start of the body) into an `Explanation` (what happened, what to check), and `classify_error` turns an
 exchange that ended without an answer (DNS, refused, reset, TLS, timeouts, a server that does not
 speak HTTP) into an `Outcome` and an `Explanation`, by walking the exception, its causes and the
-members of exception groups through a table of rules; `explain` does either for a recorded result.
-Imports httpx (its exception types): only the client loads this module.
+members of exception groups through a table of rules. Imports httpx (its exception types): only the
+client loads this module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import httpx
 
 from yespo_console.core.http.environments import AuthMode, Environment
-from yespo_console.core.http.exchange import ExchangeResult
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.secrets import Secret
 from yespo_console.core.http.sending import Explanation, Timeouts, header_value, parse_retry_after
@@ -314,23 +313,3 @@ def classify_error(
     return Outcome.CONNECTION_ERROR, Explanation(
         f"The request to {target} failed: {type(exc).__name__}: {exc}", "Check the URL and your network."
     )
-
-
-_NETWORK_TITLES = {
-    Outcome.TIMEOUT: "Timed out.",
-    Outcome.CONNECTION_ERROR: "Connection failed.",
-    Outcome.TLS_ERROR: "TLS error.",
-    Outcome.CANCELLED: "Cancelled.",
-    Outcome.INTERRUPTED: "Interrupted: the console stopped before the answer arrived.",
-    Outcome.PENDING: "Waiting for the answer.",
-}
-
-
-def explain(result: ExchangeResult, *, environment: Environment | None = None) -> Explanation:
-    """The explanation of any recorded result (e.g. a history row)."""
-    if result.status is not None:
-        return explain_status(result.status, result.headers, result.body, environment=environment)
-    if result.error:
-        title, _, detail = result.error.partition("\n")
-        return Explanation(title, detail)
-    return Explanation(_NETWORK_TITLES.get(result.outcome, result.outcome.label))

@@ -130,13 +130,12 @@ class Recording:
 
     `begin` and `complete` return the sentence to show when the store failed ("" when recorded);
     `in_flight` counts the client's sends, so that a group is written as soon as every one is in it.
-    `group=False`: one `begin` and one `complete` per send, even when the recorder could group them.
     """
 
-    def __init__(self, recorder: ExchangeRecorder | None, in_flight: Callable[[], int], *, group: bool = True) -> None:
+    def __init__(self, recorder: ExchangeRecorder | None, in_flight: Callable[[], int]) -> None:
         self.recorder = recorder
         write_many = getattr(recorder, "write_many", None)
-        self._groups = RecordGroups(write_many, in_flight) if group and callable(write_many) else None
+        self._groups = RecordGroups(write_many, in_flight) if callable(write_many) else None
 
     async def begin(self, request: ExchangeRequest) -> tuple[int | None, str]:
         """The pending row's id (None when not recorded) and the history error; the request may leave."""

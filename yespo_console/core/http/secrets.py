@@ -77,7 +77,6 @@ class Secret:
 @dataclass(frozen=True, slots=True)
 class KeyringStatus:
     available: bool
-    backend: str
     message: str  # a plain sentence for the settings dialog / `send` output
 
 
@@ -148,8 +147,7 @@ def _backend_id(backend: object) -> str:
 class SecretStore:
     """Secrets for environments. `environ` defaults to `os.environ`; tests pass a dict."""
 
-    def __init__(self, *, service: str = SERVICE_NAME, environ: Mapping[str, str] | None = None) -> None:
-        self.service = service
+    def __init__(self, *, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
 
     @property
@@ -163,7 +161,7 @@ class SecretStore:
         try:
             backend = _keyring().get_keyring()
         except Exception as exc:  # a broken keyring config must not stop the console
-            return KeyringStatus(False, "unknown", f"The OS keyring could not be loaded ({exc}). {self._fallback()}")
+            return KeyringStatus(False, f"The OS keyring could not be loaded ({exc}). {self._fallback()}")
         name = _backend_id(backend)
         reason = _UNUSABLE_BACKENDS.get(name)
         if (
@@ -173,8 +171,8 @@ class SecretStore:
         ):
             reason = "no keyring backend is available"
         if reason is not None:
-            return KeyringStatus(False, name, f"No usable OS keyring: {reason}. {self._fallback()}")
-        return KeyringStatus(True, name, f"Secrets are kept in the OS keyring ({getattr(backend, 'name', name)}).")
+            return KeyringStatus(False, f"No usable OS keyring: {reason}. {self._fallback()}")
+        return KeyringStatus(True, f"Secrets are kept in the OS keyring ({getattr(backend, 'name', name)}).")
 
     @staticmethod
     def _fallback() -> str:
@@ -190,7 +188,7 @@ class SecretStore:
         if not self.status().available:
             return None
         try:
-            value = _keyring().get_password(self.service, environment_name)
+            value = _keyring().get_password(SERVICE_NAME, environment_name)
         except Exception:  # locked, denied, D-Bus gone: treat as absent, fall back
             return None
         return value or None
@@ -231,7 +229,7 @@ class SecretStore:
             raise SecretStoreError(status.message)
         keyring = _keyring()
         try:
-            keyring.set_password(self.service, environment_name, secret)
+            keyring.set_password(SERVICE_NAME, environment_name, secret)
         except keyring.errors.KeyringLocked as exc:
             raise SecretStoreError(f"The OS keyring is locked; unlock it and try again ({exc}).") from exc
         except Exception as exc:
@@ -243,9 +241,9 @@ class SecretStore:
             return False
         keyring = _keyring()
         try:
-            if keyring.get_password(self.service, environment_name) is None:
+            if keyring.get_password(SERVICE_NAME, environment_name) is None:
                 return False
-            keyring.delete_password(self.service, environment_name)
+            keyring.delete_password(SERVICE_NAME, environment_name)
         except keyring.errors.PasswordDeleteError:
             return False
         except Exception as exc:

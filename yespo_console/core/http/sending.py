@@ -64,10 +64,6 @@ class RetryPolicy:
         if self.attempts < 1:
             raise ValueError("attempts must be at least 1")
 
-    @classmethod
-    def retrying(cls, attempts: int = 3) -> RetryPolicy:
-        return cls(attempts=attempts)
-
     def delay_after(self, result: SendResult, attempt: int) -> float | None:
         """How long to wait before attempt `attempt + 1`, or None to stop: a 429 waits for Retry-After
         (capped by `max_retry_after`) or backs off; a 5xx backs off, or waits longer if told to."""
