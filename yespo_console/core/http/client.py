@@ -1,5 +1,6 @@
-"""The async client core: one `httpx.AsyncClient` per environment, used by the GUI, the CLI and the
-scenario runner.
+"""The event client: `EventClient` sends events to one environment over one long-lived
+`httpx.AsyncClient` (for the GUI, the CLI and the scenario runner), and `ClientPool` keeps one per
+environment.
 
 `EventClient.send(body)` POSTs the exact bytes it is given (`Content-Type: application/json;
 charset=UTF-8`) and always returns a `SendResult`: an `Outcome`, the status, headers and body of the

@@ -1,4 +1,6 @@
-"""API keys and tokens: the OS keyring first, environment variables as the fallback.
+"""API keys and tokens: where they come from (the OS keyring first, environment variables as the
+fallback), how one goes into the `Authorization` header, and how it is scrubbed from what a server
+repeats.
 
 One keyring entry per environment (service `yespo-console`, user name = the environment's name).
 When no entry exists, or no keyring backend is usable (a headless Linux box has none: keyring picks
