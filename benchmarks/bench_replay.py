@@ -37,9 +37,10 @@ from bench_send import KEY, Round, drive, make_bodies, percentile, plain_httpx, 
 
 from yespo_console.core.history import HistoryFilter, HistoryStore  # noqa: E402
 from yespo_console.core.history.models import Exchange  # noqa: E402
-from yespo_console.core.http.client import EventClient, Timeouts  # noqa: E402
+from yespo_console.core.http.client import EventClient  # noqa: E402
 from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
 from yespo_console.core.http.outcome import Outcome  # noqa: E402
+from yespo_console.core.http.sending import Timeouts  # noqa: E402
 from yespo_console.core.scenarios.contacts import replay_contacts  # noqa: E402
 from yespo_console.core.scenarios.results import StepResult  # noqa: E402
 from yespo_console.core.scenarios.runner import Runner  # noqa: E402

@@ -41,9 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from yespo_console.core.history import HistoryFilter, HistoryStore  # noqa: E402
-from yespo_console.core.http.client import CONTENT_TYPE, EventClient, Timeouts, authorization_header  # noqa: E402
+from yespo_console.core.http.client import CONTENT_TYPE, EventClient  # noqa: E402
 from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS  # noqa: E402
 from yespo_console.core.http.outcome import Outcome  # noqa: E402
+from yespo_console.core.http.secrets import authorization_header  # noqa: E402
+from yespo_console.core.http.sending import Timeouts  # noqa: E402
 
 KEY = "bench-key-0123456789"
 

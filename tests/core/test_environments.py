@@ -126,8 +126,7 @@ def test_editing_a_builtin_is_stored_and_can_be_reset(tmp_path: Path) -> None:
     edited = store.get("yespo").model_copy(update={"username": "user", "confirm_before_send": False})
     store.save(edited)
     assert EnvironmentStore(path).get("yespo").username == "user"
-    assert EnvironmentStore(path).is_edited("yespo")
-    store.reset("yespo")
+    store.delete("yespo")
     assert EnvironmentStore(path).get("yespo") == BUILTIN_ENVIRONMENTS[1]
     with pytest.raises(InputError, match="kind"):
         store.save(store.get("sandbox").model_copy(update={"kind": "remote"}))

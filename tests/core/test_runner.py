@@ -17,9 +17,10 @@ from tests.sandbox.conftest import sandbox  # noqa: F401  (the fixture)
 from tests.sandbox.helpers import VALID_EVENT, body, free_port
 from yespo_console.core.errors import InputError
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.http.client import EventClient, RetryPolicy
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.sending import RetryPolicy
 from yespo_console.core.scenarios.contacts import parse_contacts, preflight, replay_contacts, scenario_contacts
 from yespo_console.core.scenarios.loader import load_scenario, parse_scenario
 from yespo_console.core.scenarios.recipes import bundled_scenarios

@@ -20,9 +20,10 @@ import pytest_asyncio
 
 from tests.sandbox.helpers import MISSING_PAGE_EVENT, body, free_port, skip_unless_lookups_fail
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.http.client import EventClient, RetryPolicy, Timeouts
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import BUILTIN_ENVIRONMENTS, Environment
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.sending import RetryPolicy, Timeouts
 from yespo_console.sandbox import Sandbox, SandboxEvent
 
 FAST = Timeouts(connect=2, read=0.5, write=2, pool=2, total=2)

@@ -22,9 +22,10 @@ from yespo_console.cli.run_cmd import (
 )
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
-from yespo_console.core.http.client import EventClient, RetryPolicy, Timeouts
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.secrets import Secret
+from yespo_console.core.http.sending import RetryPolicy, Timeouts
 from yespo_console.core.scenarios.past_events import (
     MAX_BATCH,
     BatchResult,

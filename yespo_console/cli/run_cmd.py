@@ -23,10 +23,11 @@ from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.http.client import EventClient, RetryPolicy, Timeouts
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
 from yespo_console.core.http.exchange import new_run_id
-from yespo_console.core.http.secrets import Secret, SecretStore
+from yespo_console.core.http.secrets import Secret, SecretStore, check_header_secret
+from yespo_console.core.http.sending import RetryPolicy, Timeouts
 from yespo_console.core.scenarios.contacts import (
     Contact,
     load_contacts,
@@ -139,8 +140,6 @@ def target_environment(args: argparse.Namespace, env_name: str | None, default: 
 
 def secret_for(env: Environment) -> Secret:
     """The key or token to send with; InputError saying where to put it when there is none."""
-    from yespo_console.core.http.client import check_header_secret
-
     secrets = SecretStore()
     secret = secrets.get(env)
     if secret is None:

@@ -20,14 +20,7 @@ from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import Report
 from yespo_console.core.events.payload import build_body, parse_body
-from yespo_console.core.http.client import (
-    EventClient,
-    RetryPolicy,
-    SendResult,
-    Timeouts,
-    check_header_secret,
-    scrub_secret,
-)
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import (
     SANDBOX,
     AuthMode,
@@ -35,7 +28,8 @@ from yespo_console.core.http.environments import (
     EnvironmentStore,
 )
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.http.secrets import Secret, SecretStore
+from yespo_console.core.http.secrets import Secret, SecretStore, check_header_secret, scrub_secret
+from yespo_console.core.http.sending import RetryPolicy, SendResult, Timeouts
 
 EXIT_OK = 0
 EXIT_HTTP_ERROR = 1

@@ -63,7 +63,8 @@ from yespo_console.gui.session import Session
 from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
 
 if TYPE_CHECKING:
-    from yespo_console.core.http.client import EventClient, SendResult
+    from yespo_console.core.http.client import EventClient
+    from yespo_console.core.http.sending import SendResult
     from yespo_console.gui.runner_dock import RunnerDock
 
 log = logging.getLogger(__name__)

@@ -176,10 +176,6 @@ class Environment(BaseModel):
         """Which rules the target applies: v1 (every value a string) for a /api/v1/ URL, else v2."""
         return "v1" if "/api/v1/" in urlsplit(self.url).path else "v2"
 
-    @property
-    def host(self) -> str:
-        return url_host(self.url)
-
     def with_url(self, url: str) -> Environment:
         """A copy aimed at another URL (e.g. the embedded sandbox's real port)."""
         return self.model_validate({**self.model_dump(mode="json"), "url": url})
@@ -188,28 +184,17 @@ class Environment(BaseModel):
         return self.model_dump(mode="json")
 
     @classmethod
-    def custom(
-        cls,
-        url: str,
-        *,
-        name: str = "custom",
-        auth: AuthMode | str = AuthMode.BASIC,
-        nested: NestedEncoding = "string",
-        username: str = "",
-        label: str = "",
-    ) -> Environment:
+    def custom(cls, url: str, *, auth: AuthMode | str = AuthMode.BASIC) -> Environment:
         """An environment for any URL. Production is inferred from the host (yespo.io, esputnik.com);
         a loopback URL counts as a sandbox (another `yespo-console sandbox` or a local mock)."""
         url = check_url(url)
         try:
             return cls(
-                name=name,
-                label=label or url,
+                name="custom",
+                label=url,
                 url=url,
                 kind="sandbox" if is_loopback_url(url) else "remote",
                 auth=AuthMode(auth),
-                username=username,
-                nested=nested,
                 production=is_production_url(url),
             )
         except (ValidationError, ValueError) as exc:
@@ -285,9 +270,6 @@ class EnvironmentStore:
     def default(self) -> Environment:
         return self.get(DEFAULT_ENVIRONMENT)
 
-    def is_edited(self, name: str) -> bool:
-        return name in self._overrides
-
     # -- writing -------------------------------------------------------------------------------
 
     def save(self, env: Environment) -> None:
@@ -315,8 +297,6 @@ class EnvironmentStore:
         else:
             self._custom.pop(env.name, None)
         self._write()
-
-    reset = delete
 
     # -- file ----------------------------------------------------------------------------------
 

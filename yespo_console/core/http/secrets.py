@@ -1,4 +1,6 @@
-"""API keys and tokens: the OS keyring first, environment variables as the fallback.
+"""API keys and tokens: where they come from (the OS keyring first, environment variables as the
+fallback), how one goes into the `Authorization` header, and how it is scrubbed from what a server
+repeats.
 
 One keyring entry per environment (service `yespo-console`, user name = the environment's name).
 When no entry exists, or no keyring backend is usable (a headless Linux box has none: keyring picks
@@ -9,11 +11,15 @@ auth) or `YESPO_TOKEN` (Bearer). A secret is never written to a plain file: with
 The Sandbox environment accepts any credentials, so when nothing is configured for it the secret
 `sandbox` is used (a sandbox started with `--api-key` needs the real one, stored or in the variable).
 
-Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked.
+Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked, and
+`scrub_secret` masks a secret wherever a server's answer or an error message repeats it. A secret
+goes into the `Authorization` header built by `authorization_header`, once `check_header_secret` has
+made sure it can (no line break, plain ASCII for a token).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Mapping
@@ -23,7 +29,7 @@ from types import ModuleType
 
 from yespo_console.core.errors import InputError, SecretStoreError
 from yespo_console.core.http.environments import AuthMode, Environment
-from yespo_console.core.http.masking import mask_secret
+from yespo_console.core.http.masking import mask_secret, scrub, scrub_bytes
 
 SERVICE_NAME = "yespo-console"
 API_KEY_ENV = "YESPO_API_KEY"
@@ -73,7 +79,6 @@ class Secret:
 @dataclass(frozen=True, slots=True)
 class KeyringStatus:
     available: bool
-    backend: str
     message: str  # a plain sentence for the settings dialog / `send` output
 
 
@@ -89,6 +94,43 @@ def check_secret(value: str) -> str:
     if _CONTROL_RE.search(text):
         raise InputError("The API key or token contains control characters (a pasted line break?).")
     return text
+
+
+def check_header_secret(secret: Secret, environment: Environment) -> None:
+    """InputError (never a crash mid-send) when a key or token cannot go into an HTTP header."""
+    what = "token" if environment.auth == AuthMode.BEARER else "API key"
+    try:
+        check_secret(secret.value)
+    except InputError as exc:
+        raise InputError(f"The {what} from {secret.origin} cannot be used: {exc}") from None
+    if environment.auth == AuthMode.BEARER and not secret.value.isascii():
+        raise InputError(f"The {what} from {secret.origin} contains non-ASCII characters; a token is plain ASCII.")
+
+
+def authorization_header(environment: Environment, secret: str) -> str:
+    if environment.auth == AuthMode.BEARER:
+        return f"Bearer {secret}"
+    token = base64.b64encode(f"{environment.username}:{secret}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+MIN_SCRUB_LENGTH = 6  # shorter "secrets" (test keys like "k") would mangle every word they occur in
+
+
+def _scrubbable(secret: Secret | None) -> list[str]:
+    if secret is None or secret.source is SecretSource.SANDBOX_DEFAULT or len(secret.value) < MIN_SCRUB_LENGTH:
+        return []
+    return [secret.value]
+
+
+def scrub_secret(text: str, secret: Secret | None) -> str:
+    """`text` with the secret (and its Basic-auth forms) masked, for showing server answers and errors."""
+    return scrub(text, _scrubbable(secret))
+
+
+def scrub_secret_bytes(data: bytes, secret: Secret | None) -> bytes:
+    """`scrub_secret` for a raw answer body, which need not be valid UTF-8."""
+    return scrub_bytes(data, _scrubbable(secret))
 
 
 def _keyring() -> ModuleType:
@@ -107,8 +149,7 @@ def _backend_id(backend: object) -> str:
 class SecretStore:
     """Secrets for environments. `environ` defaults to `os.environ`; tests pass a dict."""
 
-    def __init__(self, *, service: str = SERVICE_NAME, environ: Mapping[str, str] | None = None) -> None:
-        self.service = service
+    def __init__(self, *, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
 
     @property
@@ -122,7 +163,7 @@ class SecretStore:
         try:
             backend = _keyring().get_keyring()
         except Exception as exc:  # a broken keyring config must not stop the console
-            return KeyringStatus(False, "unknown", f"The OS keyring could not be loaded ({exc}). {self._fallback()}")
+            return KeyringStatus(False, f"The OS keyring could not be loaded ({exc}). {self._fallback()}")
         name = _backend_id(backend)
         reason = _UNUSABLE_BACKENDS.get(name)
         if (
@@ -132,8 +173,8 @@ class SecretStore:
         ):
             reason = "no keyring backend is available"
         if reason is not None:
-            return KeyringStatus(False, name, f"No usable OS keyring: {reason}. {self._fallback()}")
-        return KeyringStatus(True, name, f"Secrets are kept in the OS keyring ({getattr(backend, 'name', name)}).")
+            return KeyringStatus(False, f"No usable OS keyring: {reason}. {self._fallback()}")
+        return KeyringStatus(True, f"Secrets are kept in the OS keyring ({getattr(backend, 'name', name)}).")
 
     @staticmethod
     def _fallback() -> str:
@@ -149,7 +190,7 @@ class SecretStore:
         if not self.status().available:
             return None
         try:
-            value = _keyring().get_password(self.service, environment_name)
+            value = _keyring().get_password(SERVICE_NAME, environment_name)
         except Exception:  # locked, denied, D-Bus gone: treat as absent, fall back
             return None
         return value or None
@@ -190,7 +231,7 @@ class SecretStore:
             raise SecretStoreError(status.message)
         keyring = _keyring()
         try:
-            keyring.set_password(self.service, environment_name, secret)
+            keyring.set_password(SERVICE_NAME, environment_name, secret)
         except keyring.errors.KeyringLocked as exc:
             raise SecretStoreError(f"The OS keyring is locked; unlock it and try again ({exc}).") from exc
         except Exception as exc:
@@ -202,9 +243,9 @@ class SecretStore:
             return False
         keyring = _keyring()
         try:
-            if keyring.get_password(self.service, environment_name) is None:
+            if keyring.get_password(SERVICE_NAME, environment_name) is None:
                 return False
-            keyring.delete_password(self.service, environment_name)
+            keyring.delete_password(SERVICE_NAME, environment_name)
         except keyring.errors.PasswordDeleteError:
             return False
         except Exception as exc:

@@ -64,10 +64,6 @@ class RetryPolicy:
         if self.attempts < 1:
             raise ValueError("attempts must be at least 1")
 
-    @classmethod
-    def retrying(cls, attempts: int = 3) -> RetryPolicy:
-        return cls(attempts=attempts)
-
     def delay_after(self, result: SendResult, attempt: int) -> float | None:
         """How long to wait before attempt `attempt + 1`, or None to stop: a 429 waits for Retry-After
         (capped by `max_retry_after`) or backs off; a 5xx backs off, or waits longer if told to."""
@@ -102,6 +98,10 @@ class Explanation:
     @property
     def text(self) -> str:
         return f"{self.title} {self.detail}".strip()
+
+    def as_error(self) -> str:
+        """How it is kept in `ExchangeResult.error`: the title, a newline, the detail."""
+        return f"{self.title}\n{self.detail}" if self.detail else self.title
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -23,11 +23,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.payload import dump_json
-from yespo_console.core.http.client import EventClient, SendResult
+from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import new_run_id
 from yespo_console.core.http.outcome import NETWORK_OUTCOMES, Outcome
 from yespo_console.core.http.ratelimit import RateLimiter
+from yespo_console.core.http.sending import SendResult
 from yespo_console.core.textfiles import decode_text
 
 MAX_BATCH = 500
