@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import sys
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
@@ -162,11 +163,11 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, ("type", spec.key))
             item.setToolTip(f"{spec.key}: {spec.description}")
         self.events.currentItemChanged.connect(self._event_chosen)
-        events_dock = QDockWidget("Events", self)
-        events_dock.setObjectName("eventsDock")
-        events_dock.setWidget(self.events)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, events_dock)
-        self.resizeDocks([events_dock], [170], Qt.Orientation.Horizontal)
+        self.events_dock = QDockWidget("Events", self)
+        self.events_dock.setObjectName("eventsDock")
+        self.events_dock.setWidget(self.events)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.events_dock)
+        self.resizeDocks([self.events_dock], [170], Qt.Orientation.Horizontal)
 
         self.form = EventForm(self)
         self.form.changed.connect(self._schedule_refresh)
@@ -297,7 +298,7 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         for label, fmt, shortcut in (("Copy as JSON", "json", "Ctrl+Shift+C"), ("Copy as cURL", "curl", "Ctrl+Shift+U"),
                                      ("Copy as httpx", "httpx", "Ctrl+Shift+H")):
-            action = edit_menu.addAction(label, lambda fmt=fmt: self.copy_as(fmt))
+            action = edit_menu.addAction(label, partial(self.copy_as, fmt))
             action.setShortcut(QKeySequence(shortcut))
         repair_action = edit_menu.addAction("Repair raw body", self.repair_raw)
         repair_action.setShortcut(QKeySequence("Ctrl+R"))
@@ -308,7 +309,7 @@ class MainWindow(QMainWindow):
         request_menu.addAction(self.send_action)
         request_menu.addAction(self.cancel_action)
         self.view_menu = self.menuBar().addMenu("&View")
-        self.view_menu.addAction(self.findChild(QDockWidget, "eventsDock").toggleViewAction())
+        self.view_menu.addAction(self.events_dock.toggleViewAction())
         self.view_menu.addAction(self.history_dock.toggleViewAction())
         self.view_menu.addAction(self.inbox.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
