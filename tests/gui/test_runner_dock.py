@@ -90,13 +90,18 @@ def test_expectations_fail_when_the_sandbox_fails(dock: RunnerDock, session, qtb
     assert "FAILED" in dock.summary.text()
 
 
-def test_csv_rows_drive_the_contacts(dock: RunnerDock, session, qtbot, tmp_path: Path) -> None:
+def open_with_two_contacts(dock: RunnerDock, tmp_path: Path) -> None:
+    """The quick scenario, with its contacts (and their {{query}}) from a two-row CSV."""
     path = tmp_path / "q.yaml"
     path.write_text(QUICK)
     data = tmp_path / "people.csv"
     data.write_text("email,query\nann@example.com,red\nbo@example.com,blue\n")
     dock.open_file(str(path))
     dock.set_csv(data)
+
+
+def test_csv_rows_drive_the_contacts(dock: RunnerDock, session, qtbot, tmp_path: Path) -> None:
+    open_with_two_contacts(dock, tmp_path)
     dock.concurrency.setValue(2)
     report = run(dock, qtbot)
     assert report.summary.contacts_done == 2 and report.summary.ok
@@ -132,12 +137,7 @@ def test_a_run_on_production_asks_first_with_its_event_count(session, qtbot, tmp
                         lambda parent, title, text, *args: asked.append((title, text)) or QMessageBox.StandardButton.No)
     widget = RunnerDock(session, lambda: "yespo")
     qtbot.addWidget(widget)
-    path = tmp_path / "q.yaml"
-    path.write_text(QUICK)
-    data = tmp_path / "people.csv"
-    data.write_text("email,query\nann@example.com,red\nbo@example.com,blue\n")
-    widget.open_file(str(path))
-    widget.set_csv(data)
+    open_with_two_contacts(widget, tmp_path)
     with qtbot.waitSignal(widget.run_finished) as blocker:
         assert widget.run() is None
     assert blocker.args == [None] and widget.summary.text() == "Not run."
