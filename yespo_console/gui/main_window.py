@@ -1,5 +1,6 @@
-"""The main window: event list, generic form, live preview, locator ladder, diagnostics, send,
-response, history and sandbox inbox."""
+"""The main window: it lays out and connects the parts (event list and saved drafts, the form bound to
+the preview and raw editor, locator ladder, diagnostics, the send flow and its response pane, and the
+History, Sandbox inbox and Scenarios docks), and keeps the environment choice and the window state."""
 
 from __future__ import annotations
 
@@ -56,10 +57,6 @@ if TYPE_CHECKING:
 
 
 class MainWindow(QMainWindow):
-    """Composes the parts: the event list and saved drafts (gui.drafts), the form bound to the preview and
-    the raw editor (gui.raw_binding), the ladder and diagnostics, sending (gui.send_flow) and its
-    response pane, and the History, Sandbox inbox and Scenarios docks."""
-
     send_finished = Signal(object)  # the SendResult, or None when cancelled or refused
 
     def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
