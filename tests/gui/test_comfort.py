@@ -89,3 +89,4 @@ def test_every_dock_is_a_tab_at_the_bottom_and_comes_back_after_a_restart(window
     again.show()
     qtbot.waitUntil(lambda: again.runner_dock is not None)
     qtbot.waitUntil(lambda: bottom_tabs(again) == ["History", "Sandbox inbox", "Scenarios"])
+    assert again.runner_dock.toggleViewAction() in again.view_menu.actions()

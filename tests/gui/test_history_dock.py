@@ -394,12 +394,15 @@ def test_a_closed_store_is_reported_not_raised(store, make_dock, monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
     store.close()
     dock.load_current()
-    assert warned and "closed" in warned[-1]
+    assert len(warned) == 1 and "closed" in warned[-1]
+    dock.toggle_star()  # on the row still selected
+    assert len(warned) == 2 and warned[-1].startswith("Starring failed.") and "closed" in warned[-1]
+    assert dock.model.data(dock.model.index(0, STAR)) == "☆"  # not shown starred when it was not
     dock.apply_filters()
     assert dock.status_label.isVisible() and "closed" in dock.status_label.text()
     assert dock.model.rowCount() == 0 and not dock.model.canFetchMore(QModelIndex())
     dock.refresh()
-    dock.toggle_star()
+    assert dock.status_label.isVisible() and "closed" in dock.status_label.text()
 
 
 def test_a_failing_page_stops_fetching_and_refresh_recovers(store, make_dock, monkeypatch):

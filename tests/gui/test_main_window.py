@@ -1,11 +1,15 @@
 """The console as a user drives it: typing, the ladder, raw mode, drafts, production guard."""
 
 import json
+from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from yespo_console.core.errors import InputError
 from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.payload import build_body
+from yespo_console.gui.drafts import DRAFTS_KEY
 from yespo_console.gui.main_window import MainWindow
 
 DOC_PAGE_VIEWED = ('{\n  "eventTypeKey": "pageViewed",\n  "keyValue": "example@email.com",\n  "params": [\n'
@@ -65,10 +69,12 @@ def test_errors_are_marked_and_clicking_a_diagnostic_focuses_the_field(window, q
 
 def test_nesting_and_pretty_toggles(window, qtbot):
     window.set_draft(example_draft("productViewed"))
-    window.nested_combo.setCurrentIndex(window.nested_combo.findData("object"))
+    window.binding.nested_combo.setCurrentIndex(window.binding.nested_combo.findData("object"))
     qtbot.waitUntil(lambda: isinstance(preview(window)["params"][2]["value"], dict))
-    window.pretty_action.setChecked(False)
+    window.binding.pretty_action.setChecked(False)
     qtbot.waitUntil(lambda: "\n" not in window.payload.preview.toPlainText())
+    assert window.current_body() == build_body(window.form.draft(), nested="object", pretty=False)
+    assert window.nested == "object"
 
 
 def test_cart_table_add_remove_reorder(window, qtbot):
@@ -140,3 +146,52 @@ def test_copy_as_curl_masks_the_secret(window, qtbot, qloop):
     assert "curl" in text and "sandbox" not in text.split("--user")[-1].split("\\")[0].replace("YESPO", "")
     assert json.loads(window.copy_as("json")) == json.loads(window.current_body())
     assert "httpx" in window.copy_as("httpx")
+
+
+def test_a_broken_saved_draft_is_told_in_the_status_bar(window, session, settings, qtbot):
+    window.set_draft(example_draft("cartUpdated"))
+    window.save_draft("good")
+    window.set_draft(example_draft("searchRequest"))
+    window.close()
+    saved = json.loads(str(settings.value(DRAFTS_KEY)))
+    settings.setValue(DRAFTS_KEY, json.dumps({**saved, "broken": {"event_type": 5}}))
+    again = MainWindow(session, settings)
+    qtbot.addWidget(again)
+    names = [again.events.item(i).text() for i in range(again.events.count())]
+    assert names[-2:] == ["★ broken", "★ good"]
+    again.events.setCurrentRow(names.index("★ broken"))
+    assert "The saved draft 'broken' cannot be read" in again.statusBar().currentMessage()
+    assert again.form.draft().event_type == "searchRequest"  # the form keeps what it had
+    again.events.setCurrentRow(names.index("★ good"))
+    assert again.form.draft().event_type == "cartUpdated"
+
+
+def test_delete_draft_removes_the_selected_one_and_needs_a_selection(window, qtbot):
+    window.save_draft("temp")
+    names = [window.events.item(i).text() for i in range(window.events.count())]
+    window.events.setCurrentRow(0)  # an event type, not a draft
+    window.delete_draft()
+    assert "Select a saved draft" in window.statusBar().currentMessage()
+    window.events.setCurrentRow(names.index("★ temp"))
+    window.delete_draft()
+    assert "★ temp" not in [window.events.item(i).text() for i in range(window.events.count())]
+    assert window.drafts.names() == []
+
+
+def test_copy_as_curl_with_a_key_that_cannot_be_sent_says_why(window, session, monkeypatch):
+    def bad_key(env):
+        raise InputError("The API key or token contains control characters (a pasted line break?).")
+
+    monkeypatch.setattr(session, "client", bad_key)
+    assert window.copy_as("curl") == ""
+    assert window.statusBar().currentMessage().startswith("Not copied: The API key or token contains control")
+
+
+def test_a_history_body_nested_too_deep_loads_into_raw_mode(window):
+    from yespo_console.core.history import Exchange
+
+    body = b"[" * 100_000
+    window.load_exchange(Exchange(id=3, started_at=datetime.now(UTC), environment="sandbox", url="http://x",
+                                  request_body=body))
+    assert window.payload.raw_mode and window.current_body() == body
+    assert "Loaded exchange #3" in window.statusBar().currentMessage()

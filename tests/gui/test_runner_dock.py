@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
@@ -90,13 +90,18 @@ def test_expectations_fail_when_the_sandbox_fails(dock: RunnerDock, session, qtb
     assert "FAILED" in dock.summary.text()
 
 
-def test_csv_rows_drive_the_contacts(dock: RunnerDock, session, qtbot, tmp_path: Path) -> None:
+def open_with_two_contacts(dock: RunnerDock, tmp_path: Path) -> None:
+    """The quick scenario, with its contacts (and their {{query}}) from a two-row CSV."""
     path = tmp_path / "q.yaml"
     path.write_text(QUICK)
     data = tmp_path / "people.csv"
     data.write_text("email,query\nann@example.com,red\nbo@example.com,blue\n")
     dock.open_file(str(path))
     dock.set_csv(data)
+
+
+def test_csv_rows_drive_the_contacts(dock: RunnerDock, session, qtbot, tmp_path: Path) -> None:
+    open_with_two_contacts(dock, tmp_path)
     dock.concurrency.setValue(2)
     report = run(dock, qtbot)
     assert report.summary.contacts_done == 2 and report.summary.ok
@@ -123,6 +128,22 @@ def test_a_missing_variable_is_shown_not_run(dock: RunnerDock, session, qtbot, t
     assert blocker.args == [None]
     assert "q.yaml:8: steps[0].values.search: unknown variable 'query'" in dock.description.text()
     assert session.sandbox.events() == []
+
+
+def test_a_run_on_production_asks_first_with_its_event_count(session, qtbot, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda parent, title, text, *args: asked.append((title, text)) or QMessageBox.StandardButton.No)
+    widget = RunnerDock(session, lambda: "yespo")
+    qtbot.addWidget(widget)
+    open_with_two_contacts(widget, tmp_path)
+    with qtbot.waitSignal(widget.run_finished) as blocker:
+        assert widget.run() is None
+    assert blocker.args == [None] and widget.summary.text() == "Not run."
+    assert asked == [("Run on production?", "This sends 2 real events to https://yespo.io/api/v2/event (Yespo). "
+                                            "Triggers may fire for real contacts.\n\nRun the scenario?")]
+    assert session.history.count() == 0 and widget.run_button.isEnabled()
 
 
 def test_stop_mid_run_leaves_history_consistent(dock: RunnerDock, session, qtbot, quick: Path) -> None:

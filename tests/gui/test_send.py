@@ -103,7 +103,7 @@ def test_escape_cancels_a_request_in_flight(window, session, qtbot):
 @pytest.mark.parametrize("nested", ["string", "object"])
 def test_both_encodings_are_accepted(window, qtbot, nested):
     window.set_draft(example_draft("productViewed"))
-    window.nested_combo.setCurrentIndex(window.nested_combo.findData(nested))
+    window.binding.nested_combo.setCurrentIndex(window.binding.nested_combo.findData(nested))
     qtbot.waitUntil(lambda: isinstance(json.loads(window.current_body())["params"][2]["value"],
                                        str if nested == "string" else dict))
     assert send(window, qtbot).status == 200

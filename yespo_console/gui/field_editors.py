@@ -108,6 +108,7 @@ class ChoiceFieldEditor(FieldEditor):
             completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
             self.combo.setCompleter(completer)
             line = self.combo.lineEdit()
+            assert line is not None  # an editable combo always has its line edit
             line.setPlaceholderText(f"ISO 4217, e.g. {spec.example} (blank: account default)")
             line.textChanged.connect(self.changed)
         else:

@@ -7,6 +7,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -287,8 +288,7 @@ class HistoryDock(QDockWidget):
         store = self.store
         for combo, column, any_label in ((self.event_combo, "event_type", "Any event"),
                                          (self.env_combo, "environment", "Any environment")):
-            values = self._guard(lambda column=column: store.distinct_values(column), "Reading the filter choices",
-                                 modal=False)
+            values = self._guard(partial(store.distinct_values, column), "Reading the filter choices", modal=False)
             if values is None:
                 continue
             current = combo.currentData()

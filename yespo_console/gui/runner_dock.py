@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -47,6 +46,7 @@ from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.core.scenarios.results import ContactDone, RunReport, StepResult, save_results
 from yespo_console.core.scenarios.runner import DEFAULT_RATE, MAX_CONCURRENCY, Runner
+from yespo_console.gui.dialogs import confirm_production
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.session import Session
 from yespo_console.gui.table_model import Index, RowsModel
@@ -345,14 +345,6 @@ class RunnerDock(QDockWidget):
             return None
         return contacts
 
-    def confirm_production(self, env: Environment, events: int) -> bool:
-        answer = QMessageBox.warning(
-            self, "Run on production?",
-            f"This sends {events} real event(s) to {env.url} ({env.label or env.name}). Triggers may fire for "
-            "real contacts.\n\nRun the scenario?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
-
     # Checks and dialogs run in this plain slot, before the coroutine starts: a modal dialog's nested
     # event loop inside a running task would make qasync re-enter other tasks.
     def run(self) -> asyncio.Task[Any] | None:
@@ -366,7 +358,8 @@ class RunnerDock(QDockWidget):
             self.run_finished.emit(None)
             return None
         events = sum(1 for c in contacts for s in c.steps if s.kind == "event")
-        if env.needs_confirmation and not self.confirm_production(env, events):
+        if env.needs_confirmation and not confirm_production(self, env, events, title="Run on production?",
+                                                             question="Run the scenario?"):
             self.summary.setText("Not run.")
             self.run_finished.emit(None)
             return None

@@ -70,6 +70,7 @@ class EditableTable(QWidget):
 
     def add_row(self, values: list[Any] | None = None) -> int:
         row = self.table.rowCount()
+        items = []
         with QSignalBlocker(self.table):
             self.table.insertRow(row)
             for column in range(self.table.columnCount()):
@@ -78,10 +79,11 @@ class EditableTable(QWidget):
                 if value is not None and not isinstance(value, str):
                     item.setData(_KEEP_JSON, True)
                 self.table.setItem(row, column, item)
+                items.append(item)
         self.table.resizeColumnsToContents()
         if values is None:
             self.table.setCurrentCell(row, 0)
-            self.table.editItem(self.table.item(row, 0))
+            self.table.editItem(items[0])
             self.changed.emit()
         return row
 
@@ -233,7 +235,8 @@ class KeyValueTable(EditableTable):
             name = self.cell_text(row, 0)
             if self.list_values:
                 value: Any = [v.strip() for v in self.cell_text(row, 1).split(",") if v.strip()]
-                if self.table.item(row, 1) is not None and self.table.item(row, 1).data(_KEEP_JSON):
+                item = self.table.item(row, 1)
+                if item is not None and item.data(_KEEP_JSON):
                     value = self.cell_value(row, 1)
             else:
                 value = self.cell_value(row, 1)

@@ -1,0 +1,59 @@
+"""The response pane alone: a result in words, headers and body; a cancel; a refusal. What a server sends
+back is shown, never interpreted as markup, and a body the JSON parser cannot take is shown as it came."""
+
+import pytest
+
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.sending import Explanation, SendResult
+from yespo_console.gui.response_pane import ResponsePane
+
+
+def result(body: bytes, *, status: int | None = 400, outcome: Outcome = Outcome.REJECTED,
+           exchange_id: int | None = 7) -> SendResult:
+    return SendResult(request=ExchangeRequest(url="http://127.0.0.1:1/api/v2/event", body=b"{}"),
+                      result=ExchangeResult(outcome=outcome, status=status, body=body, duration_ms=1234.0,
+                                            headers=(("content-type", "application/json"),)),
+                      explanation=Explanation("Rejected: <b>bad</b> request", "Check the <i>params</i>."),
+                      exchange_id=exchange_id)
+
+
+@pytest.fixture
+def pane(qtbot) -> ResponsePane:
+    widget = ResponsePane()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_a_result_in_words_with_headers_and_an_indented_body(pane):
+    pane.show_result(result(b'{"error":"bad","items":[1]}'), note="No API key <here>")
+    text = pane.summary.text()
+    assert "Rejected" in text and "HTTP 400" in text and "1,234 ms" in text
+    assert "&lt;b&gt;bad&lt;/b&gt;" in text and "<b>bad</b>" not in text  # the server's words stay text
+    assert "No API key &lt;here&gt;" in text and "Saved in history as #7." in text
+    assert pane.headers.toPlainText() == "content-type: application/json"
+    assert pane.body.toPlainText() == '{\n  "error": "bad",\n  "items": [\n    1\n  ]\n}'
+    assert pane.tabText(2) == "Body (27 B)"
+
+
+@pytest.mark.parametrize("body", [b"plain text, not JSON", b"[" * 100_000])
+def test_a_body_that_does_not_parse_is_shown_as_it_came(pane, body):
+    pane.show_result(result(body, status=None, outcome=Outcome.CONNECTION_ERROR, exchange_id=None))
+    assert pane.body.toPlainText() == body.decode()
+    assert "no HTTP answer" in pane.summary.text() and "Saved in history" not in pane.summary.text()
+
+
+def test_busy_clears_the_last_answer(pane):
+    pane.show_result(result(b"{}"))
+    pane.show_busy("http://127.0.0.1:1/api/v2/event (1 of 2)")
+    assert pane.summary.text() == "Sending to http://127.0.0.1:1/api/v2/event (1 of 2) … (Esc cancels)"
+    assert pane.headers.toPlainText() == "" and pane.body.toPlainText() == ""
+
+
+def test_cancelled_and_not_sent(pane):
+    pane.show_cancelled(False)
+    assert "Cancelled" in pane.summary.text() and "remaining" not in pane.summary.text()
+    pane.show_cancelled(True)
+    assert "The remaining re-sends were not sent." in pane.summary.text()
+    pane.show_not_sent("a key with a <line break>")
+    assert pane.summary.text() == "<b>Not sent</b><p>a key with a &lt;line break&gt;</p>"

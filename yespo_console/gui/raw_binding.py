@@ -1,0 +1,144 @@
+"""The body being edited, kept in step both ways: the form builds the wire bytes shown in the preview,
+and in raw mode the text is sent exactly as typed while the form follows it whenever it parses.
+
+The form following the raw text must not write back into the raw editor (that would reformat what is
+being typed, and loop), and a burst of form edits makes one refresh, not one per keystroke. Each
+refresh inspects the body and emits its Report, for the ladder, the diagnostics and the form's marks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.findings import ApiVersion, Report
+from yespo_console.core.events.payload import (
+    NESTED_ENCODINGS,
+    Draft,
+    NestedEncoding,
+    build_body,
+    detect_nested_encoding,
+    draft_from_object,
+)
+from yespo_console.core.events.repair import repair
+from yespo_console.gui.forms import EventForm
+from yespo_console.gui.preview import PayloadPanel
+
+
+class RawBinding(QObject):
+    """Binds FORM and PAYLOAD (the preview and the raw editor), with the two choices that shape the
+    bytes the form builds: `nested_combo` (how nested objects travel) and `pretty_action` (indented or
+    compact). These two are made here, children of PARENT, for the window to place in its toolbar."""
+
+    report_changed = Signal(object)  # the Report of the body as it stands after a refresh
+    message = Signal(str, int)  # for the status bar: the text, and for how many ms it shows
+
+    def __init__(self, form: EventForm, payload: PayloadPanel, api_version: Callable[[], ApiVersion],
+                 parent: QWidget) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.payload = payload
+        self.api_version = api_version
+        self.report: Report | None = None
+        self._refresh_pending = False
+        self._following_raw = False
+
+        self.nested_combo = QComboBox(parent)
+        self.nested_combo.addItem("escaped strings", "string")
+        self.nested_combo.addItem("JSON objects (v2)", "object")
+        self.nested_combo.setToolTip("How product, page and category objects travel in params[].value")
+        self.pretty_action = QAction("Pretty", parent)
+        self.pretty_action.setCheckable(True)
+        self.pretty_action.setChecked(True)
+        self.pretty_action.setToolTip("Indent the body (off: compact)")
+
+        form.changed.connect(self.schedule_refresh)
+        payload.currentChanged.connect(self._mode_changed)
+        payload.raw_edited.connect(self._raw_edited)
+        payload.repair_requested.connect(self.repair)
+        self.nested_combo.currentIndexChanged.connect(self.schedule_refresh)
+        self.pretty_action.toggled.connect(self.schedule_refresh)
+
+    @property
+    def nested(self) -> NestedEncoding:
+        value = self.nested_combo.currentData()
+        return value if value in NESTED_ENCODINGS else "string"
+
+    def set_nested(self, encoding: str) -> None:
+        self.nested_combo.setCurrentIndex(max(self.nested_combo.findData(encoding), 0))
+
+    def current_body(self) -> bytes:
+        """The exact bytes a send would post now."""
+        if self.payload.raw_mode:
+            return self.payload.raw.exact_text().encode("utf-8")
+        return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked())
+
+    def show_draft(self, draft: Draft) -> None:
+        """Into the form, with the preview (not raw mode) showing what it builds."""
+        self.payload.setCurrentIndex(PayloadPanel.PREVIEW)
+        self.form.set_draft(draft)
+        self.refresh()
+
+    def show_raw(self, text: str) -> None:
+        """Into the raw editor, as it is: the form follows if it parses."""
+        self.payload.setCurrentIndex(PayloadPanel.RAW)
+        self.payload.raw.setPlainText(text)
+
+    def toggle_raw(self) -> None:
+        self.payload.setCurrentIndex(PayloadPanel.PREVIEW if self.payload.raw_mode else PayloadPanel.RAW)
+
+    def repair(self) -> None:
+        result = repair(self.payload.raw.exact_text(), nested=self.nested)
+        if result is None:
+            self.message.emit("Nothing to repair: no nested JSON pasted without escaping was found.", 5000)
+            return
+        self.payload.setCurrentIndex(PayloadPanel.RAW)
+        self.payload.apply_repair(result)
+        self.message.emit("Repaired: " + "; ".join(result.changes), 8000)
+
+    def schedule_refresh(self) -> None:
+        # Coalesce a burst of edits into one refresh at the next turn of the event loop.
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            QTimer.singleShot(0, self, self.refresh)
+
+    def refresh(self) -> None:
+        self._refresh_pending = False
+        if self._following_raw:
+            return
+        body = self.current_body()
+        if not self.payload.raw_mode:
+            self.payload.show_wire(body)
+        self._show_report(inspect_body(body, api_version=self.api_version()))
+
+    def _show_report(self, report: Report) -> None:
+        self.report = report
+        self.report_changed.emit(report)
+
+    def _mode_changed(self) -> None:
+        if self.payload.raw_mode:
+            # Raw mode starts from the bytes the form builds now (the form follows it from then on).
+            self.payload.set_raw_text(self.payload.preview.exact_text())
+            self._raw_edited(self.payload.raw.exact_text())
+        else:
+            self.refresh()
+
+    def _raw_edited(self, text: str) -> None:
+        report = inspect_body(text, api_version=self.api_version())
+        self.payload.show_repair(repair(text) if report.body is None else None)
+        if report.body is not None:
+            # The form follows the raw text, without the form writing back into it.
+            self._following_raw = True
+            try:
+                self.form.set_draft(draft_from_object(report.body))
+                encoding = detect_nested_encoding(report.body)
+                if encoding is not None:
+                    with QSignalBlocker(self.nested_combo):
+                        self.nested_combo.setCurrentIndex(self.nested_combo.findData(encoding))
+            finally:
+                self._following_raw = False
+        self._show_report(report)
