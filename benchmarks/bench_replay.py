@@ -3,7 +3,7 @@ the same bodies, in the same run.
 
 The sandbox runs in a separate process (bench_send.running_sandbox). A source history file is filled with N
 exchanges first (not timed); the replay reads them back from it, as `history replay` does, then sends their exact
-bytes through `core.runner.Runner` with history on (a second store, pending row before each request, completed
+bytes through `core.scenarios.runner.Runner` with history on (a second store, pending row before each request, completed
 after) and concurrency 20. The plain httpx script sends the same bodies with the same concurrency and nothing
 else. A third mode, the bare client (EventClient.send in a loop, history on, no runner), separates what the
 runner costs from what the client and its history cost. The modes take turns every --chunk events (rotating who

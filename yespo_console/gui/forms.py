@@ -263,7 +263,7 @@ class EventForm(QWidget):
         self._marked = []
 
     def mark(self, key: str, severity: str, message: str) -> None:
-        """Mark the field behind a form key (see core.fieldpaths) with an error or a warning."""
+        """Mark the field behind a form key (see core.events.fieldpaths) with an error or a warning."""
         table, row, column = self._cell_of(key)
         if table is not None:
             table.mark_cell(row, column, severity, message)

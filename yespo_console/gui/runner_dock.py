@@ -1,7 +1,7 @@
 """The Scenarios dock: pick a bundled recipe or a file, give a test contact (or a CSV of them), run it
 against the current environment, and watch each step land, with its expectation.
 
-The run is `core.runner.Runner` on the window's qasync loop: the window keeps repainting while it
+The run is `core.scenarios.runner.Runner` on the window's qasync loop: the window keeps repainting while it
 sends, Stop cancels it (sends in flight are kept in the history as cancelled), and the results table
 exports as CSV or JSON. Every exchange is in the History dock under the run's id.
 """

@@ -238,7 +238,7 @@ CUSTOM = EventSpec(
 )
 
 EVENTS_BY_KEY: dict[str, EventSpec] = {spec.key: spec for spec in EVENTS}
-# Every event type core.examples has an example for. Here rather than there: the command line lists these
+# Every event type core.events.examples has an example for. Here rather than there: the command line lists these
 # choices without loading the payload models.
 EXAMPLE_KEYS: tuple[str, ...] = (*EVENTS_BY_KEY, CUSTOM_EVENT)
 EVENT_KEYS_LOWER: dict[str, str] = {key.lower(): key for key in EVENTS_BY_KEY}
