@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -23,6 +25,8 @@ from yespo_console.core.history import (
     fts_match_expression,
 )
 from yespo_console.core.history import process as history_process
+from yespo_console.core.history import queries as history_queries
+from yespo_console.core.history import rows as history_rows
 from yespo_console.core.history.store import INTERRUPTED_ERROR
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.masking import MASK, mask_url
@@ -38,12 +42,13 @@ def body(event: str = "pageViewed", key: str = "a@example.com", **params: object
 
 def request(event: str = "pageViewed", key: str = "a@example.com", *, at: datetime = T0,
             environment: str = "sandbox", run_id: str | None = None, raw: bytes | None = None,
-            headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)) -> ExchangeRequest:
+            headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),),
+            note: str = "") -> ExchangeRequest:
     return ExchangeRequest(
         url="https://yespo.io/api/v2/event", body=raw if raw is not None else body(event, key),
         environment=environment, headers=headers, event_type=event, key_value=key,
         key_value_source="keyValue", diagnostics=({"code": "W1", "severity": "warning", "path": "$.params"},),
-        run_id=run_id, started_at=at,
+        run_id=run_id, note=note, started_at=at,
     )
 
 
@@ -189,14 +194,27 @@ def test_a_group_handles_repeats_second_answers_and_deleted_rows(store: HistoryS
 
 
 def test_begin_writes_exactly_what_a_whole_exchange_would() -> None:
-    from yespo_console.core.history import store as history_store
-
     careless = (("Authorization", "Basic dXNlcjpzM2NyM3Q="), ("Accept", "*/*"))
-    for req in (request(run_id="r1", headers=careless), ExchangeRequest(url="https://u:pw@h/e?token=t", body=b"")):
+    for req in (request(run_id="r1", headers=careless, note="n"),
+                ExchangeRequest(url="https://u:pw@h/e?token=t", body=b"")):
         writer = (123, "token")
-        expected = history_store._row_values(history_store._from_request(req), writer=writer)
-        assert history_store._pending_values(req, writer) == expected
-        assert history_store._pending_values(req, writer) == expected  # the remembered headers too
+        pending = Exchange(
+            id=0, started_at=req.started_at, environment=req.environment, url=req.url, method=req.method,
+            request_headers=req.headers, request_body=req.body, event_type=req.event_type,
+            key_value=req.key_value, key_value_source=req.key_value_source, diagnostics=req.diagnostics,
+            run_id=req.run_id, note=req.note)
+        expected = history_rows.row_values(pending, writer=writer)
+        assert history_rows.pending_values(req, writer) == expected
+        assert history_rows.pending_values(req, writer) == expected  # the remembered headers too
+
+
+def test_one_column_list_matches_the_schema_and_the_exchange(store: HistoryStore) -> None:
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        conn.row_factory = sqlite3.Row
+        in_schema = [row["name"] for row in conn.execute("PRAGMA table_info(exchange)")]
+    listed = [column.name for column in history_rows.COLUMNS]
+    assert sorted(in_schema) == sorted(["id", *listed, *history_rows.WRITER_COLUMNS])
+    assert sorted(["id", *listed]) == sorted(field.name for field in dataclasses.fields(Exchange))
 
 
 def test_remembered_request_headers_never_go_stale(store: HistoryStore) -> None:
@@ -629,9 +647,7 @@ def test_every_query_plan_returns_what_a_plain_filter_would(
         shuffled_store: tuple[HistoryStore, list[Exchange]], monkeypatch: pytest.MonkeyPatch, event: str | None,
         outcome: Outcome | None, environment: str | None, since: int | None, span: int | None,
         search: str | None, small_range: int, page: int) -> None:
-    from yespo_console.core.history import store as history_store
-
-    monkeypatch.setattr(history_store, "_SMALL_RANGE", small_range)  # both ways of reading a time range
+    monkeypatch.setattr(history_queries, "_SMALL_RANGE", small_range)  # both ways of reading a time range
     store, rows = shuffled_store
     start = None if since is None else T0 + timedelta(minutes=since)
     end = None if span is None else (start or T0) + timedelta(minutes=span)
