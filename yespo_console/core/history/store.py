@@ -31,7 +31,6 @@ from yespo_console.core.history.models import Exchange, ExchangeSummary, History
 from yespo_console.core.history.process import current_token, writer_alive
 from yespo_console.core.history.writes import INTERRUPTED_ERROR as INTERRUPTED_ERROR
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
-from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.paths import history_path
 
 T = TypeVar("T")
@@ -158,19 +157,10 @@ class HistoryStore:
         values = rows.pending_values(request, (os.getpid(), current_token()))
         return self._write(lambda conn: writes.insert(conn, values))
 
-    def begin_many(self, requests: Sequence[ExchangeRequest]) -> list[int]:
-        """`begin` for several requests in one transaction (committed when this returns); their ids,
-        in order."""
-        return self.write_many(begin=requests)
-
     def complete(self, exchange_id: int, result: ExchangeResult) -> None:
         """Fill in the answer or the error. A row deleted meanwhile (history cleared during the
         send) is not brought back."""
         self.write_many(complete=((exchange_id, result),))
-
-    def complete_many(self, items: Iterable[tuple[int, ExchangeResult]]) -> None:
-        """`complete` for several exchanges in one transaction."""
-        self.write_many(complete=items)
 
     def write_many(self, *, begin: Sequence[ExchangeRequest] = (),
                    complete: Iterable[tuple[int, ExchangeResult]] = ()) -> list[int]:
@@ -188,27 +178,6 @@ class HistoryStore:
         if not results and not pending:
             return []
         return self._write(lambda conn: writes.write_group(conn, results, pending))
-
-    def record(self, request: ExchangeRequest, result: ExchangeResult) -> int:
-        """Write a finished exchange in one go (no pending step); returns its id."""
-        if result.outcome is Outcome.PENDING:
-            raise ValueError("record() needs a final outcome; use begin() for a pending exchange")
-        values = rows.row_values(Exchange(
-            id=0, started_at=request.started_at, environment=request.environment, url=request.url,
-            method=request.method, request_headers=request.headers, request_body=request.body,
-            event_type=request.event_type, key_value=request.key_value,
-            key_value_source=request.key_value_source, diagnostics=request.diagnostics,
-            run_id=request.run_id, note=request.note, outcome=result.outcome, status=result.status,
-            response_headers=result.headers, response_body=result.body, duration_ms=result.duration_ms,
-            error=result.error, finished_at=result.finished_at,
-        ))
-
-        def work(conn: sqlite3.Connection) -> int:
-            row_id = writes.insert(conn, values)
-            writes._index(conn, (row_id,))
-            return row_id
-
-        return self._write(work)
 
     def import_exchanges(self, exchanges: Iterable[Exchange], *, skip_duplicates: bool = True,
                          batch_size: int = 1000) -> ImportResult:
@@ -293,22 +262,12 @@ class HistoryStore:
                 total += Path(f"{self._path}{suffix}").stat().st_size
         return total
 
-    def data_version(self) -> int:
-        """Changes whenever another connection (another process) commits: cheap to poll for a view
-        that should show rows another program adds."""
-        return int(self._read(lambda conn: conn.execute("PRAGMA data_version").fetchone()[0]))
-
     # -- editing ------------------------------------------------------------------------------------
 
     def set_star(self, exchange_id: int, starred: bool) -> bool:
         """Returns whether the exchange exists."""
         return self._write(lambda conn: conn.execute(
             "UPDATE exchange SET starred = ? WHERE id = ?", (1 if starred else 0, exchange_id)).rowcount > 0)
-
-    def set_note(self, exchange_id: int, note: str) -> bool:
-        """Returns whether the exchange exists."""
-        return self._write(lambda conn: conn.execute(
-            "UPDATE exchange SET note = ? WHERE id = ?", (note, exchange_id)).rowcount > 0)
 
     def delete(self, ids: Iterable[int]) -> int:
         """Delete these exchanges; returns how many existed."""
