@@ -434,13 +434,6 @@ def test_match_expressions_quote_everything(text: str, expected: str | None) -> 
     assert fts_match_expression(text) == expected
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(max_size=40))
-def test_no_search_text_ever_breaks_a_query(store: HistoryStore, text: str) -> None:
-    store.query(HistoryFilter(search=text))
-    store.count(HistoryFilter(search=text, event_type="x"))
-
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"],
                                            max_codepoint=0x4FF), min_size=1, max_size=30))
@@ -682,3 +675,41 @@ def test_every_query_plan_returns_what_a_plain_filter_would(
     assert got == expected
     assert store.count(filters) == len(expected)
     assert [e.id for e in store.iter_exchanges(filters, batch=page)] == expected[::-1]
+
+
+def _all_pages(store: HistoryStore, filters: HistoryFilter, page: int) -> list[int]:
+    got: list[int] = []
+    before = None
+    while True:
+        chunk = store.query(filters, before_id=before, limit=page)
+        assert isinstance(chunk, list)
+        got += [s.id for s in chunk]
+        if len(chunk) < page:
+            return got
+        before = chunk[-1].id
+
+
+# What a person might type: words, prefixes and phrases the rows hold, operators and punctuation, and
+# any text at all, alone or mixed.
+_KNOWN = st.sampled_from(["alpha", "beta", "key1*", "key12", '"gamma delta"', "pageViewed", "cart*", "keyValue",
+                          "AND", "OR", "NOT", "NEAR(", "-", "*", '"', "(", ":", "@", "^", "\x00"])
+_TYPED = st.one_of(st.lists(_KNOWN, min_size=1, max_size=4).map(" ".join),
+                   st.lists(_KNOWN | st.text(max_size=8), max_size=4).map(" ".join),
+                   st.text(max_size=40))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_TYPED, event=st.none() | st.sampled_from([*_EVENTS, "x"]), page=st.integers(20, 500))
+def test_no_search_text_ever_breaks_a_query(shuffled_store: tuple[HistoryStore, list[Exchange]], text: str,
+                                            event: str | None, page: int) -> None:
+    """Search fuzz: results are a list, and the count the store reports is the number of results."""
+    store, rows = shuffled_store
+    for filters in (HistoryFilter(search=text), HistoryFilter(search=text, event_type=event)):
+        found = _all_pages(store, filters, page)
+        assert found == sorted(set(found), reverse=True)  # newest first, each row once
+        assert store.count(filters) == len(found)
+        if fts_match_expression(text) is None and filters.event_type is None:
+            # Nothing searchable typed: blank is no filter at all, anything else matches nothing.
+            assert len(found) == (len(rows) if not text.strip() else 0)
+    if event == "x":
+        assert found == []
