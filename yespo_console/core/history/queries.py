@@ -1,10 +1,9 @@
 """Reading the history: a filter made into SQL, a page of the list, counts, whole exchanges, the values
 a filter can choose from, and statistics. Each function takes the store's connection inside one of its
-reads (`HistoryStore._read`, which waits out another process's checkpoint).
-
-Lists are keyset pages, newest first by row id: the next page starts below the last id shown, so a
-page deep in a million rows costs what the first does. The usual filters have indexes that keep row id
-order; a time range and a full-text search do not, and `select` chooses how to walk the rows for them.
+reads (`HistoryStore._read`, which waits out another process's checkpoint). Lists are keyset pages,
+newest first by row id: the next page starts below the last id shown, so a page deep in a million
+rows costs what the first does. The usual filters have indexes that keep row id order; a time range
+and a full-text search do not, and `select` chooses how to walk the rows for them.
 """
 
 from __future__ import annotations

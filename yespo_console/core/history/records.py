@@ -2,7 +2,7 @@
 export, `history show --json`), the shorter one of a list row (`history list --json`), and the checked
 readers of the fields of a file, shared with the HAR reader, that turn a hand-edited or foreign file
 into a message with its line or entry number, never a traceback. Bodies that are not UTF-8 are
-written as base64; headers and URLs are masked once more on the way out and in.
+written as base64; headers are masked once more on the way out and in, URLs on the way out.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The exchange table's columns in one list, `COLUMNS`: what each holds, how a value is written to it
-and read back, and which field of a request or a result fills it when a send begins or ends.
-
-Every statement that writes or reads whole rows is built from that list: the insert of a row
+and read back, and which field of a request or a result fills it when a send begins or ends. Every
+statement that writes or reads whole rows is built from that list: the insert of a row
 (`row_values`, and `pending_values` when a send begins), the update when its answer comes
 (`result_values`), and the selects that give back an `Exchange` or an `ExchangeSummary`, whose
 fields are the columns of the same names, read by name. Adding a column is one entry here, a field

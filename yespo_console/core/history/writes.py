@@ -1,10 +1,8 @@
 """Writing the history: new rows, answers filled in, imports, interrupted rows, deletions. Each function
 is the work of one transaction the store opens (`HistoryStore._write`) and keeps the full-text index
-in step with the rows.
-
-Only final rows are in the index, so each body is tokenized once, when its answer comes. The index is
-contentless: it forgets a row only when given the very text it indexed (same columns, same function),
-so that text goes before a row is deleted or answered a second time.
+in step with the rows: only final rows are in it, so each body is tokenized once, when its answer
+comes, and as the index is contentless it forgets a row only when given the very text it indexed
+(same columns, same function), so that text goes before a row is deleted or answered a second time.
 """
 
 from __future__ import annotations
@@ -33,8 +31,9 @@ _UNINDEX_SQL = (
     "SELECT 'delete', id, yc_fts_text(request_body), yc_fts_text(response_body), key_value FROM exchange "
     "WHERE outcome != 'pending' AND id IN ({})"
 )
-_DUPLICATE_SQL = "SELECT 1 FROM exchange WHERE started_at = ? AND method = ? AND url = ? AND request_body = ? LIMIT 1"
-_DUPLICATE_KEY = tuple(rows.POSITION[name] for name in ("started_at", "method", "url", "request_body"))
+_DUPLICATE_COLUMNS = ("started_at", "method", "url", "request_body")  # an import already in the store
+_DUPLICATE_SQL = f"SELECT 1 FROM exchange WHERE {' AND '.join(f'{name} = ?' for name in _DUPLICATE_COLUMNS)} LIMIT 1"
+_DUPLICATE_KEY = tuple(rows.POSITION[name] for name in _DUPLICATE_COLUMNS)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
