@@ -212,11 +212,11 @@ def run(path: Path, rows: int, repeat: int) -> int:
         assert result_of is not None
 
         def send_then_refresh() -> None:
-            store.record(sample.to_request(), result_of)
+            store.complete(store.begin(sample.to_request()), result_of)
             dock.refresh()
             settle(app)
 
-        table.add("refresh after one send (record + refresh + paint)", statistics.median(
+        table.add("refresh after one send (begin + complete + refresh + paint)", statistics.median(
             timed(send_then_refresh, repeat)), target=50)
         dock.close()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -20,13 +21,19 @@ def _request(key: str) -> ExchangeRequest:
                            body=b'{"eventTypeKey":"pageViewed","keyValue":"%s"}' % key.encode())
 
 
+def _file_pragma(path: Path, name: str) -> object:
+    """A setting kept in the file itself, read as any other program would."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
 def test_new_file_is_wal_with_normal_sync_a_busy_timeout_and_the_current_version(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite3") as store:
-        conn = store._connection()
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert _file_pragma(store.path, "journal_mode") == "wal"
+        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 2
+        conn = store._connection()  # these two belong to the store's connection, not to the file
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_missing_folders_are_created(tmp_path: Path) -> None:
@@ -48,7 +55,7 @@ def test_v1_file_with_rows_is_upgraded_and_its_rows_become_searchable(tmp_path: 
     conn.close()
 
     with HistoryStore(path) as store:
-        assert store._connection().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert _file_pragma(path, "user_version") == SCHEMA_VERSION
         assert store.count() == 3
         assert store.count(HistoryFilter(search="legacyEvent")) == 3  # the pending one became interrupted
         assert store.count(HistoryFilter(outcome=Outcome.INTERRUPTED)) == 1
@@ -145,16 +152,19 @@ def test_an_unwritable_data_folder_is_a_store_error(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_is_a_store_error_and_the_store_still_works_after(tmp_path: Path) -> None:
+    def send(key: str, answer: bytes = b"") -> None:
+        store.complete(store.begin(_request(key)), ExchangeResult(Outcome.ACCEPTED, 200, body=answer))
+
     with HistoryStore(tmp_path / "h.sqlite3") as store:
-        conn = store._connection()
+        conn = store._connection()  # the limit is the connection's: the store's own must have it
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # as if the disk had two pages left
         with pytest.raises(StoreError, match="disk is full"):
             for n in range(100):
-                store.record(_request(f"k{n}" * 500), ExchangeResult(Outcome.ACCEPTED, 200, body=b"x" * 4000))
+                send(f"k{n}" * 500, b"x" * 4000)
         conn.execute("PRAGMA max_page_count = 1073741823")
         assert not conn.in_transaction
-        store.record(_request("after"), ExchangeResult(Outcome.ACCEPTED, 200))
+        send("after")
         assert store.count(HistoryFilter(search="after")) == 1
 
 

@@ -36,7 +36,7 @@ from yespo_console.core.history import (
     read_exchanges,
     write_export,
 )
-from yespo_console.core.history import export as history_export
+from yespo_console.core.history import scripts as history_scripts
 from yespo_console.core.http import secrets
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.masking import MASK, secret_forms
@@ -383,8 +383,8 @@ def test_a_request_not_sent_yet_exports_like_an_exchange() -> None:
 
 
 def test_exported_variable_names_are_the_ones_secrets_reads() -> None:
-    assert history_export.API_KEY_ENV == secrets.API_KEY_ENV
-    assert history_export.TOKEN_ENV == secrets.TOKEN_ENV
+    assert history_scripts.API_KEY_ENV == secrets.API_KEY_ENV
+    assert history_scripts.TOKEN_ENV == secrets.TOKEN_ENV
 
 
 def test_unknown_export_format_is_an_input_error() -> None:

@@ -1,17 +1,14 @@
-"""The history of exchanges: a SQLite store, its filters, and exports (the public face of
-`store`, `models`, `db`, `process` and `export`; import from here)."""
+"""The history of exchanges: a SQLite store, its filters, and exports. Import from here.
+
+`HistoryStore` (store) records each send and answers the history views: its SQL is in `queries`
+(reading) and `writes` (writing), the table's columns in `rows`, and the file, its schema and
+migrations in `db`; `process` tells a live writer from a dead one. The values it hands out and takes
+in are in `models`. Exports and imports go through `export`, by format: the lossless NDJSON record
+(`records`), HAR 1.2 (`har`), and cURL and httpx scripts (`scripts`).
+"""
 
 from yespo_console.core.history.db import SCHEMA_VERSION
-from yespo_console.core.history.export import (
-    FORMATS,
-    curl_command,
-    exchange_from_record,
-    exchange_record,
-    httpx_snippet,
-    read_exchanges,
-    summary_record,
-    write_export,
-)
+from yespo_console.core.history.export import FORMATS, read_exchanges, write_export
 from yespo_console.core.history.models import (
     Exchange,
     ExchangeSummary,
@@ -19,11 +16,16 @@ from yespo_console.core.history.models import (
     HistoryStats,
     fts_match_expression,
 )
-from yespo_console.core.history.store import DISTINCT_COLUMNS, HistoryStore, ImportResult
+from yespo_console.core.history.queries import DISTINCT_COLUMNS
+from yespo_console.core.history.records import exchange_from_record, exchange_record, summary_record
+from yespo_console.core.history.scripts import curl_command, httpx_snippet
+from yespo_console.core.history.store import HistoryStore, ImportResult
+from yespo_console.core.history.writes import INTERRUPTED_ERROR
 
 __all__ = [
     "DISTINCT_COLUMNS",
     "FORMATS",
+    "INTERRUPTED_ERROR",
     "SCHEMA_VERSION",
     "Exchange",
     "ExchangeSummary",

@@ -21,15 +21,17 @@ def as_utc(moment: datetime) -> datetime:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def to_micros(moment: datetime) -> int:
     """Microseconds since 1970 UTC: how the store keeps times (exact, compact, ordered)."""
-    return (as_utc(moment) - _EPOCH) // timedelta(microseconds=1)
+    return (as_utc(moment) - _EPOCH) // _MICROSECOND
 
 
 def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
+    # Positional: a keyword argument costs timedelta a third more, on every time of every row read.
+    return _EPOCH + timedelta(0, 0, value)
 
 
 @dataclass(frozen=True, slots=True)
