@@ -38,8 +38,7 @@ from tests.reliability.helpers import (
     sandbox_markers,
     wait_for,
 )
-from yespo_console.core.history import HistoryStore
-from yespo_console.core.history.store import INTERRUPTED_ERROR
+from yespo_console.core.history import INTERRUPTED_ERROR, HistoryStore
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.sandbox import Sandbox
 

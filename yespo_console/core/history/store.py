@@ -29,7 +29,6 @@ from yespo_console.core.history import db as history_db
 from yespo_console.core.history import queries, rows, writes
 from yespo_console.core.history.models import Exchange, ExchangeSummary, HistoryFilter, HistoryStats, to_micros
 from yespo_console.core.history.process import current_token, writer_alive
-from yespo_console.core.history.writes import INTERRUPTED_ERROR as INTERRUPTED_ERROR
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.paths import history_path
 
