@@ -6,20 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.sandbox.helpers import SEARCH_SCENARIO as SCENARIO
 from yespo_console.cli.main import main
 
-# A one-step scenario and its expectation, for `run` and `history replay` (the `scenario` fixture writes it).
-SCENARIO = """\
-name: CLI check
-variables:
-  email: default@example.com
-steps:
-  - event: searchRequest
-    keyValue: "{{email}}"
-    locators: {email: "{{email}}"}
-    values: {search: "{{query}}", isFound: 0}
-  - expect: 200
-"""
+__all__ = ["SCENARIO", "cli", "run_process"]
 
 
 def cli(data: Path, *args: str) -> int:

@@ -11,22 +11,11 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from tests.sandbox.helpers import SEARCH_SCENARIO as QUICK
 from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.gui.runner_dock import COLUMNS, RunnerDock
-
-QUICK = """\
-name: Quick
-variables:
-  email: default@example.com
-steps:
-  - event: searchRequest
-    keyValue: "{{email}}"
-    locators: {email: "{{email}}"}
-    values: {search: "{{query}}", isFound: 0}
-  - expect: 200
-"""
 
 
 @pytest.fixture

@@ -99,3 +99,17 @@ class SandboxThread:
             self._thread = None
         if not loop.is_running():
             loop.close()
+
+
+# A one-step scenario and its expectation, shared by the `run`/`history replay` tests and the Scenarios dock's.
+SEARCH_SCENARIO = """\
+name: Quick
+variables:
+  email: default@example.com
+steps:
+  - event: searchRequest
+    keyValue: "{{email}}"
+    locators: {email: "{{email}}"}
+    values: {search: "{{query}}", isFound: 0}
+  - expect: 200
+"""
