@@ -170,8 +170,15 @@ def test_prune_and_stats(home: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "deleted 1 exchange(s)" in capsys.readouterr().out
 
 
+def test_prune_older_than_the_calendar_deletes_nothing(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "prune", "--older-than", "999999d") == 0
+    assert "deleted 0 exchange(s)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("args", [
     ["list", "--since", "last tuesday"],
+    ["list", "--since", "999999d"],  # before the year 1: a plain error, not an OverflowError traceback
+    ["list", "--until", "9999999w"],
     ["list", "--limit", "0"],
     ["list", "--outcome", "great"],
     ["show", "abc"],

@@ -495,6 +495,12 @@ def test_retention_by_count_and_by_age(store: HistoryStore) -> None:
         store.apply_retention(max_count=-1)
 
 
+def test_retention_by_an_age_older_than_any_date_deletes_nothing(store: HistoryStore) -> None:
+    add(store, "pageViewed")
+    assert store.apply_retention(max_age=timedelta(days=999_999)) == 0  # now - age is before the year 1
+    assert store.count() == 1
+
+
 def test_stats_and_file_size(store: HistoryStore) -> None:
     add(store, "pageViewed")
     add(store, "cartUpdated", status=500)

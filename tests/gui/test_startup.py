@@ -15,8 +15,14 @@ from yespo_console.gui.startup import GEOMETRY_KEY, STEPS, StartupWindow
 
 # What must not load before the first window: each is a slow import, and the first window is
 # measured against a bare Qt window (benchmarks/bench_gui.py).
-HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "email_validator", "phonenumbers",
-         "importlib.metadata", "yespo_console.core.events.catalog", "yespo_console.gui.main_window")
+HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "yaml", "keyring", "starlette", "uvicorn", "email_validator",
+         "phonenumbers", "importlib.metadata", "yespo_console.core.events.catalog", "yespo_console.gui.main_window")
+# What the console's window must not import before its own first paint: the HTTP stack comes with the first
+# send, the scenario machinery (YAML, the runner) with the Scenarios dock after the paint, the sandbox's server
+# when the session starts it.
+AFTER_THE_CONSOLE_PAINTS = ("httpx", "yaml", "keyring", "starlette", "uvicorn", "yespo_console.core.http.client",
+                            "yespo_console.core.scenarios", "yespo_console.gui.runner_dock",
+                            "yespo_console.sandbox.server")
 
 
 @pytest.fixture
@@ -119,3 +125,13 @@ def test_closing_the_start_up_window_before_the_console_is_ready_quits_quietly(t
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "0"]
+
+
+def test_the_console_window_module_leaves_http_scenarios_and_the_sandbox_server_for_later(tmp_path):
+    result = _python(f"""
+        import sys
+        import yespo_console.gui.main_window
+        print(sorted(name for name in {AFTER_THE_CONSOLE_PAINTS!r} if name in sys.modules))
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -39,8 +39,14 @@ from yespo_console.core.http.outcome import Outcome
 def _when(text: str) -> datetime:
     """A moment: ISO 8601 (`2025-06-01`, `2025-06-01T14:30`, local time unless a zone is given), or a
     span back from now (`30m`, `2h`, `7d`, `1w`)."""
+    span: timedelta | None = None
     with contextlib.suppress(ValueError):
-        return datetime.now().astimezone() - parse_duration(text)
+        span = parse_duration(text)
+    if span is not None:
+        try:
+            return datetime.now().astimezone() - span
+        except OverflowError:  # before the year 1: datetime cannot hold it
+            raise argparse.ArgumentTypeError(f"not a time: {text!r} (further back than the year 1)") from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

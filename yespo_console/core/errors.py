@@ -25,7 +25,6 @@ class SecretStoreError(YespoConsoleError):
     """No usable keyring and no environment fallback for a secret."""
 
 
-
 def validation_error_text(error: ErrorDetails) -> str:
     """One pydantic error's message as a person should read it (without pydantic's "Value error, " prefix)."""
     return str(error.get("msg", "")).removeprefix("Value error, ")

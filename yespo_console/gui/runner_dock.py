@@ -55,8 +55,6 @@ COLUMNS = ("Step", "Contact", "Status", "Outcome", "Expectation", "Detail")
 _GREEN, _RED, _GREY = QColor("#1e8e3e"), QColor("#d93025"), QColor("#5f6368")
 
 
-
-
 class StepModel(RowsModel[StepResult]):
     """The results table: one row per step and contact, appended as the run goes."""
 

@@ -20,7 +20,8 @@ from yespo_console.core.http.exchange import ExchangeRequest
 from yespo_console.core.http.masking import MASK, mask_url
 
 # The variables `yespo_console.core.http.secrets` reads; repeated here (a test keeps them equal) because
-# importing that module pulls in keyring, httpx and pydantic, which `history list` does not need.
+# importing that module pulls in the environments and with them pydantic, which nothing else in the history
+# package loads (keyring is imported only when a secret is read, httpx not at all).
 API_KEY_ENV = "YESPO_API_KEY"
 TOKEN_ENV = "YESPO_TOKEN"
 BASIC_USER = "user"  # Yespo ignores the Basic user name; the key is the password

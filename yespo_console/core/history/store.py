@@ -300,8 +300,12 @@ class HistoryStore:
             if row is not None:
                 deleted += self._delete_batches("id <= ?", (row[0],))
         if max_age is not None:
-            cutoff = to_micros(datetime.now(UTC) - max_age)
-            deleted += self._delete_batches("started_at < ?", (cutoff,))
+            try:
+                cutoff: int | None = to_micros(datetime.now(UTC) - max_age)
+            except OverflowError:  # further back than the year 1: nothing is that old
+                cutoff = None
+            if cutoff is not None:
+                deleted += self._delete_batches("started_at < ?", (cutoff,))
         return deleted
 
     def _delete_batches(self, condition: str, params: tuple[Any, ...], batch: int = 2000) -> int:

@@ -124,7 +124,6 @@ class RecordGroups:
             future.set_result((exchange_id, _not_begun(error) if error else ""))
 
 
-
 class Recording:
     """The history writes of one client's sends; `recorder=None` records nothing.
 

@@ -80,7 +80,6 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return values
 
 
-
 # -- what a run works through ----------------------------------------------------------------------
 
 

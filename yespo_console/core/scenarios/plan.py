@@ -101,6 +101,5 @@ def _mark_implicit(steps: list[FlatStep]) -> tuple[list[FlatStep], list[FlatStep
     return result, orphans
 
 
-
 def _with_implicit(step: FlatStep) -> FlatStep:
     return replace(step, implicit_accept=True)
