@@ -321,3 +321,10 @@ def test_any_csv_is_contacts_or_a_clear_error(text: str) -> None:
         assert str(exc).startswith("c.csv")
     else:
         assert contacts and all(set(row) == set(contacts[0]) for row in contacts)
+
+
+def test_a_templated_body_file_nested_too_deeply_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + '"{{x}}"' + "]" * 100_000)
+    (tmp_path / "s.yaml").write_text("name: Deep\nsteps:\n  - body: deep.json\n")
+    with pytest.raises(ScenarioError, match=r"deep\.json: nested too deeply"):
+        load_scenario(tmp_path / "s.yaml")

@@ -345,11 +345,13 @@ def _read_body(step: FlatStep, base: Path, marks: Mapping[PathKey, int], needs: 
         return data, []  # sent exactly as it is, even if broken: the inspector and the server judge it
     try:
         document = json.loads(data.decode("utf-8"))
+        problems = _template_problems(document, (), {}, needs, defined, prefix=f"{step.body_file}: ", line=line,
+                                      use_path=f"{path_text(where)} ({step.body_file})")
     except (UnicodeDecodeError, ValueError) as exc:
         return None, [Problem(line, path_text(where), f"{step.body_file}: a body file with templates must be JSON "
                                                       f"({exc})")]
-    problems = _template_problems(document, (), {}, needs, defined, prefix=f"{step.body_file}: ", line=line,
-                                  use_path=f"{path_text(where)} ({step.body_file})")
+    except RecursionError:
+        return None, [Problem(line, path_text(where), f"{step.body_file}: nested too deeply")]
     return data, [Problem(line, path_text(where), p.message) for p in problems]
 
 
