@@ -282,7 +282,7 @@ def test_custom_events_get_envelope_and_locator_checks_only():
 def test_report_json_contract():
     report = inspect_body(json.dumps(event(key_value=None)))
     data = report.as_dict()
-    assert list(data) == ["valid", "eventTypeKey", "keyValue", "keyValueSource", "diagnostics"]
+    assert list(data) == ["valid", "eventTypeKey", "keyValue", "keyValueSource", "verdict", "diagnostics"]
     assert data["keyValueSource"] == "email" and data["valid"] is True
 
 

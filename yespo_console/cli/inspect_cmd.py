@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             print(report.resolution.summary())
         counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         print(f"{'valid' if report.valid else 'invalid'}: {counts}")
+        print(f"verdict: {report.verdict_line()}")
     return 0 if report.valid else 1
 
 

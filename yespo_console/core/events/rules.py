@@ -33,6 +33,7 @@ from yespo_console.core.events.catalog import (
 from yespo_console.core.events.findings import ROOT, ApiVersion, Finding, Severity
 from yespo_console.core.events.locators import KEY_VALUE, Resolution, resolve_body
 from yespo_console.core.events.payload import NestedEncoding, dump_json
+from yespo_console.core.events.tiers import NESTED_FIELD_MISSING, Rule
 
 
 @cache
@@ -80,11 +81,11 @@ class EventChecks:
     encoding: NestedEncoding = "string"  # how the body carries nested values, for hints written its way
     findings: list[Finding] = field(default_factory=list)
 
-    def error(self, code: str, path: str, message: str, hint: str = "") -> None:
-        self.findings.append(Finding(Severity.ERROR, code, path, message, hint))
+    def error(self, code: str, path: str, message: str, hint: str = "", rule: Rule | None = None) -> None:
+        self.findings.append(Finding.of(Severity.ERROR, code, path, message, hint, rule))
 
     def warn(self, code: str, path: str, message: str, hint: str = "") -> None:
-        self.findings.append(Finding(Severity.WARNING, code, path, message, hint))
+        self.findings.append(Finding.of(Severity.WARNING, code, path, message, hint))
 
     # -- the envelope -------------------------------------------------------------------------
 
@@ -329,7 +330,7 @@ class EventChecks:
                 self.scalar(spec, obj[spec.name], f"{path}.{spec.name}", top_level=False)
             elif spec.required:  # the path names the missing key, so a form can focus that field
                 self.error("field.missing", f"{path}.{spec.name}", f"{param.name} needs {spec.name!r} ({spec.help})",
-                           f'Add "{spec.name}": {dump_json(spec.example)}.')
+                           f'Add "{spec.name}": {dump_json(spec.example)}.', NESTED_FIELD_MISSING)
         known = {spec.name.lower(): spec.name for spec in param.fields}
         for key, value in obj.items():
             if param.nested_field(key) is not None:
