@@ -4,7 +4,7 @@ Yespo would reject it, a field the documentation marks required is missing, or a
 wrong type or is out of range. Warning: accepted, but probably not what was meant. Apart from the
 severity, a finding has a tier (what Yespo answers, core.events.tiers) and the source of its rule.
 A `Report` holds the findings of one body with what was learnt on the way: the parsed body, how its
-keyValue resolves, and its size; and the verdict, with Validate parameters off and on.
+keyValue resolves, and its size. `verdict` says what Yespo answers with Validate parameters off and on.
 """
 
 from __future__ import annotations
@@ -65,6 +65,26 @@ class Finding:
         return f"{text}\n  source: {self.source}"
 
 
+def verdict(findings: tuple[Finding, ...], *, validated: bool) -> Verdict:
+    """What Yespo answers with Validate parameters on the event type switched on or off."""
+    refusing = {Tier.REJECTED, Tier.REJECTED_IF_VALIDATED} if validated else {Tier.REJECTED}
+    return "rejected" if any(f.tier in refusing for f in findings) else "accepted"
+
+
+def verdict_line(findings: tuple[Finding, ...]) -> str:
+    """Both verdicts in a few words, and how many findings break something downstream, for the window and
+    the CLI."""
+    if verdict(findings, validated=False) == "rejected":
+        return "Yespo rejects this event"
+    parts = ["Yespo accepts"]
+    if verdict(findings, validated=True) == "rejected":
+        parts.append("rejects if Validate parameters is on")
+    downstream = sum(f.tier is Tier.ACCEPTED_BUT for f in findings)
+    if downstream:
+        parts.append(f"{downstream} problem{'s' if downstream != 1 else ''} downstream")
+    return " · ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     findings: tuple[Finding, ...]
@@ -83,19 +103,6 @@ class Report:
     @property
     def valid(self) -> bool:
         return not self.errors
-
-    def verdict(self, *, validated: bool) -> Verdict:
-        """What Yespo answers with Validate parameters on the event type switched on or off."""
-        refusing = {Tier.REJECTED, Tier.REJECTED_IF_VALIDATED} if validated else {Tier.REJECTED}
-        return "rejected" if any(f.tier in refusing for f in self.findings) else "accepted"
-
-    def verdict_line(self) -> str:
-        """Both verdicts in a few words, for the window and the CLI."""
-        if self.verdict(validated=False) == "rejected":
-            return "Yespo rejects this event"
-        if self.verdict(validated=True) == "rejected":
-            return "Yespo accepts · rejects if Validate parameters is on"
-        return "Yespo accepts"
 
     @property
     def event_type(self) -> str | None:
@@ -117,6 +124,7 @@ class Report:
             "eventTypeKey": self.event_type,
             "keyValue": self.key_value,
             "keyValueSource": self.key_value_source,
-            "verdict": {"validationOff": self.verdict(validated=False), "validationOn": self.verdict(validated=True)},
+            "verdict": {"validationOff": verdict(self.findings, validated=False),
+                        "validationOn": verdict(self.findings, validated=True)},
             "diagnostics": [f.as_dict() for f in self.findings],
         }
