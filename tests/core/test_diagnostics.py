@@ -169,10 +169,41 @@ def test_key_value_differs_from_best_locator():
     has(event(key_value="someone@else.com"), "key_value.differs_from_locator", "keyValue", W)
 
 
-def test_locator_alias_is_not_a_locator():
+def test_standard_locator_names_are_compared_case_insensitively():
     body = event(key_value=None, email=None, phone=None, Email="a@b.co")
+    has(body, "locator.case", None, W)
+    report = inspect_body(json.dumps(body))
+    assert report.key_value == "a@b.co" and report.key_value_source == "email"
+    has(event(key_value=None, email=None, phone=None, EMAIL="not-an-email"), "email.invalid")
+
+
+def test_a_documented_alias_is_not_a_locator_and_the_alias_list_is_exactly_the_documented_one():
+    body = event(key_value=None, email=None, phone=None, EmailAddress="a@b.co")
     has(body, "locator.alias", None, W)
     has(body, "locator.none", "params")
+    for name in ("Contact_id", "UserEmail", "ContactEmail", "SMS", "PhoneNumber"):
+        has(event(key_value=None, email=None, phone=None, **{name: "x"}), "locator.alias", None, W)
+    for name in ("externalid", "external_customer_id", "push_token"):
+        found = {c[0] for c in codes(event(key_value=None, email=None, phone=None, **{name: "x"}))}
+        assert "locator.alias" not in found and "locator.none" in found, name
+
+
+def test_contact_key_is_its_own_contact_field_not_the_contact_id():
+    for name in ("ContactKey", "Contact_key"):
+        body = event(key_value=None, email=None, phone=None, **{name: "42"})
+        has(body, "locator.contact_key", None, W)
+        has(body, "locator.none", "params")
+        assert "contactId" not in next(f.message for f in inspect_body(json.dumps(body)).findings
+                                       if f.code == "locator.contact_key")
+
+
+def test_forbidden_characters_and_the_length_limit_apply_to_contact_identifiers_in_params():
+    has(event(key_value="it\u2019s"), "key_value.forbidden_chars", "keyValue")
+    has(event(key_value=None, email="o\u2019brien@example.com"), "locator.forbidden_chars", "params[0].value")
+    has(event(key_value=None, externalCustomerId="c" * 301), "locator.too_long")
+    assert "locator.too_long" not in {c[0] for c in codes(event(key_value=None, externalCustomerId="c" * 300))}
+    report = inspect_body(json.dumps(event(key_value=None, email="a,b@example.com")))
+    assert report.as_dict()["verdict"]["validationOff"] == "rejected"
 
 
 def test_malformed_email_and_phone():

@@ -107,22 +107,25 @@ LOCATORS: tuple[FieldSpec, ...] = (
 )
 LOCATOR_SPECS: dict[str, FieldSpec] = {spec.name: spec for spec in LOCATORS}
 
-# Names Yespo's segmentation maps case-insensitively, but which never feed keyValue.
+# The standard locator names, lower-cased: Yespo compares them case-insensitively, so `Email` is the email locator.
+LOCATOR_NAMES_LOWER: dict[str, str] = {name.lower(): name for name in LOCATOR_PRIORITY}
+
+# Exactly the other names event segmentation documents for the contact data, lower-cased (it compares them
+# case-insensitively); they are not in the locator order that feeds keyValue.
 LOCATOR_ALIASES: dict[str, str] = {
-    "contact_id": "contactId", "contactid": "contactId", "contactkey": "contactId", "contact_key": "contactId",
-    "externalid": "externalCustomerId", "external_customer_id": "externalCustomerId",
-    "externalcustomerid": "externalCustomerId",
-    "email": "email", "emailaddress": "email", "useremail": "email", "contactemail": "email",
-    "phone": "phone", "sms": "phone", "phonenumber": "phone",
-    "pushtoken": "pushToken", "push_token": "pushToken",
+    "contact_id": "contactId",
+    "emailaddress": "email", "useremail": "email", "contactemail": "email",
+    "sms": "phone", "phonenumber": "phone",
 }
+# ContactKey/Contact_key name an additional contact field called ContactKey, which is not the contact ID.
+CONTACT_KEY_NAMES: frozenset[str] = frozenset({"contactkey", "contact_key"})
 
 # Limits of the v2 envelope (docs/api-facts.md, "The v2 body").
 EVENT_TYPE_MAX = 100
 KEY_VALUE_MAX = 300
 PARAM_NAME_MAX = 100
 BODY_MAX_BYTES = 20 * 1024
-FORBIDDEN_KEY_CHARS = "<;'\\/|\"`^?!,>"
+FORBIDDEN_KEY_CHARS = "<;'\\/|\"`^?!,>\u2019"  # the last is the right single quotation mark ’
 
 _PRODUCT_ID = FieldSpec("productId", FieldType.STRING, "Product ID", "Product ID as in your product feed.",
                         "WS01-L-Green", required=True)

@@ -17,11 +17,13 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from yespo_console.core.events.catalog import (
+    CONTACT_KEY_NAMES,
     EVENT_KEYS_LOWER,
     EVENT_TYPE_MAX,
     FORBIDDEN_KEY_CHARS,
     KEY_VALUE_MAX,
     LOCATOR_ALIASES,
+    LOCATOR_NAMES_LOWER,
     LOCATOR_PRIORITY,
     PARAM_NAME_MAX,
     EventSpec,
@@ -199,13 +201,24 @@ class EventChecks:
 
     def locators(self, body: dict[str, Any], items: list[tuple[int, str, Any]]) -> Resolution:
         resolution = resolve_body(body)
-        present = {name for _, name, _ in items}
+        present = {name.lower() for _, name, _ in items}
         for index, name, _ in items:
-            target = LOCATOR_ALIASES.get(name.lower())
-            if target and name != target and target not in present:
-                self.warn("locator.alias", f"params[{index}].name",
-                          f"{name!r} is not read as a locator for keyValue: names are case-sensitive and only "
-                          f"{', '.join(LOCATOR_PRIORITY)} count.", f"Rename it to {target!r}.")
+            lower, path = name.lower(), f"params[{index}].name"
+            locator = LOCATOR_NAMES_LOWER.get(lower)
+            target = LOCATOR_ALIASES.get(lower)
+            if locator is not None and name != locator:
+                self.warn("locator.case", path,
+                          f"{name!r} is read as the {locator} locator: Yespo compares standard names "
+                          "case-insensitively. Whether keyValue is taken from it in any case is not documented.",
+                          f"Write {locator!r} to be sure.")
+            elif lower in CONTACT_KEY_NAMES:
+                self.warn("locator.contact_key", path,
+                          f"{name!r} fills the additional contact field ContactKey; it is not the contact ID "
+                          "and does not feed keyValue.", "Send contactId for Yespo's contact ID.")
+            elif target is not None and target.lower() not in present:
+                self.warn("locator.alias", path,
+                          f"Event segmentation reads {name!r} as {target}, but only {', '.join(LOCATOR_PRIORITY)} "
+                          "feed keyValue.", f"Rename it to {target!r}, or also send {target!r}.")
         for candidate in resolution.candidates[1:]:
             if candidate.param_index is not None and not candidate.usable:
                 self.warn("locator.ignored", f"params[{candidate.param_index}].value",
@@ -227,6 +240,7 @@ class EventChecks:
             if candidate.param_index is None or not candidate.usable or candidate.value is None:
                 continue
             path = f"params[{candidate.param_index}].value"
+            self.key_text("locator", path, candidate.name, candidate.value, KEY_VALUE_MAX)
             if candidate.name == "email":
                 self.email(path, candidate.value)
             elif candidate.name == "phone":

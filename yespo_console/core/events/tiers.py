@@ -36,6 +36,7 @@ KEY_LIMITS = f"{VALIDATING}; {EVENT_DTO}"
 V1_PAGE = "D how-use-v1event-api-resource.md"
 PARAMS = "doc: Generate event v2; O EventParameter"
 SEGMENTATION = "D how-to-use-event-segmentation.md"
+CONTACT_KEY = f"{SEGMENTATION}; O Contact (id and contactKey)"
 SIZE = "D: an event is at most 20 KB"
 JSON_BODY = "O registerEvent_1: an application/json body"
 CURRENCIES = "D getting-started (USD, EUR, UAH supported)"
@@ -61,7 +62,7 @@ RULES: dict[str, Rule] = {
     **_rules(Tier.REJECTED, PAGE, "event_type.missing", "event_type.not_string", "event_type.empty"),
     **_rules(Tier.REJECTED, EVENT_DTO, "key_value.not_string"),
     **_rules(Tier.REJECTED, KEY_LIMITS, "event_type.too_long", "event_type.forbidden_chars",
-             "key_value.too_long", "key_value.forbidden_chars"),
+             "key_value.too_long", "key_value.forbidden_chars", "locator.too_long", "locator.forbidden_chars"),
     **_rules(Tier.REJECTED, PARAMS, "params.not_array", "param.not_object", "param.name_missing",
              "param.name_not_string", "param.name_empty", "param.name_too_long", "param.duplicate_name",
              "param.value_missing"),
@@ -83,7 +84,10 @@ RULES: dict[str, Rule] = {
     **_rules(Tier.NOTE, PAGE, "params.missing", "locator.ignored", "key_value.empty",
              "key_value.differs_from_locator", "field.unknown", "field.extra_not_list", "field.not_string",
              "field.url"),
-    **_rules(Tier.NOTE, CONSOLE, "body.bom", "event_type.whitespace", "key_value.whitespace", "param.unknown_key",
+    **_rules(Tier.NOTE, SEGMENTATION, "locator.case"),
+    **_rules(Tier.NOTE, CONTACT_KEY, "locator.contact_key"),
+    **_rules(Tier.NOTE, CONSOLE, "body.bom", "event_type.whitespace", "key_value.whitespace", "locator.whitespace",
+             "param.unknown_key",
              "param.value_null", "phone.formatting"),
 }
 
