@@ -300,6 +300,34 @@ def test_currency_code():
     assert inspect_body(json.dumps(event("productViewed", currencyCode="UAH"))).valid
 
 
+def test_an_iso_currency_outside_the_documented_three_is_accepted_but():
+    for code in ("USD", "EUR", "UAH"):
+        assert inspect_body(json.dumps(event("productViewed", currencyCode=code))).findings == ()
+    report = inspect_body(json.dumps(event("productViewed", currencyCode="GBP")))
+    assert report.valid
+    assert [(f.code, str(f.tier)) for f in report.findings] == [("currency.unsupported", "accepted_but")]
+
+
+def test_cart_id_instead_of_recycle_state_id_is_explained_and_rejected_only_if_validated():
+    body = event("cartUpdated", recycleStateId=None, cartId="c-1")
+    report = inspect_body(json.dumps(body))
+    [missing] = [f for f in report.findings if f.code == "field.missing"]
+    assert "'cartId' instead" in missing.message and "mobile SDK" in missing.message
+    assert str(missing.tier) == "rejected_if_validated"
+    assert report.as_dict()["verdict"] == {"validationOff": "accepted", "validationOn": "rejected"}
+    plain = next(f for f in inspect_body(json.dumps(event("cartUpdated", recycleStateId=None))).findings
+                 if f.code == "field.missing")
+    assert "cartId" not in plain.message
+
+
+def test_a_numeric_discount_and_extra_category_keys_are_fine():
+    products = [{"productId": "1", "quantity": 1, "price": 10, "discount": 2.5}]
+    assert inspect_body(json.dumps(event("cartUpdated", products=products))).findings == ()
+    category = {"productCategoryId": "Mugs", "attributes": ["tea", "coffee"]}
+    assert inspect_body(json.dumps(event("productCategoryViewed", category=category))).findings == ()
+    has(event("cartUpdated", products=[{**products[0], "discount": True}]), "field.wrong_type")
+
+
 def test_param_name_case():
     has(event("searchRequest", search=None, Search="x"), "param.name_case", None, W)
 

@@ -26,6 +26,7 @@ from yespo_console.core.events.catalog import (
     LOCATOR_NAMES_LOWER,
     LOCATOR_PRIORITY,
     PARAM_NAME_MAX,
+    SUPPORTED_CURRENCIES,
     EventSpec,
     FieldSpec,
     FieldType,
@@ -281,7 +282,7 @@ class EventChecks:
             first.setdefault(name, (index, value))
         for param in spec.params:
             if param.name not in first:
-                self.absent_param(spec, param)
+                self.absent_param(spec, param, param.sent_instead in first)
                 continue
             index, value = first[param.name]
             path = f"params[{index}].value"
@@ -296,8 +297,15 @@ class EventChecks:
                 self.warn("param.name_case", f"params[{index}].name",
                           f"{name!r} is not {documented!r}: names are case-sensitive.", f"Rename it to {documented!r}.")
 
-    def absent_param(self, spec: EventSpec, param: ParamSpec) -> None:
+    def absent_param(self, spec: EventSpec, param: ParamSpec, stand_in_sent: bool) -> None:
         example = _example_item(param, self.encoding)
+        if stand_in_sent:  # the event type's structure still lacks the param: Validate parameters would refuse it
+            self.error("field.missing", "params",
+                       f"{spec.key} needs the param {param.name!r} ({param.help}) This body sends "
+                       f"{param.sent_instead!r} instead, as the mobile SDK does; no source says Yespo reads it as "
+                       f"{param.name!r}. Accepted unless Validate parameters is on for {spec.key}.",
+                       f"Also send {example}")
+            return
         if param.required and param.empty_allowed:
             self.warn("field.missing_list", "params",
                       f"{spec.key} has no {param.name!r}: Yespo may read it as an empty list.",
@@ -380,6 +388,8 @@ class EventChecks:
                            "Prices and quantities are zero or more.")
             return
         if not isinstance(value, str):
+            if _is_number(value) and spec.numbers_ok:
+                return
             if _is_number(value):
                 self.warn("field.not_string", path, f"{spec.name} is a number; the documentation expects a string.",
                           f'Quote it: "{_preview(value)}".')
@@ -401,9 +411,14 @@ class EventChecks:
                       "Include the scheme: https://example.com/page or myapp://screen.")
 
     def currency(self, value: str, path: str) -> None:
-        if value in currency_codes():
+        if value in SUPPORTED_CURRENCIES:
             return
-        if value.upper() in currency_codes():
+        if value in currency_codes():
+            self.warn("currency.unsupported", path, f"{value} is an ISO 4217 code, but the documentation lists only "
+                      f"{', '.join(SUPPORTED_CURRENCIES)} as supported; what Yespo does with prices in {value} "
+                      "(recommendations, reports) is not documented.",
+                      f"Send prices in one of {', '.join(SUPPORTED_CURRENCIES)} if the account allows it.")
+        elif value.upper() in currency_codes():
             self.warn("currency.case", path, f"{value!r} is written in lower case.", f"Write {value.upper()!r}.")
         else:
             self.error("currency.unknown", path, f"{_preview(value)!r} is not an ISO 4217 currency code.",

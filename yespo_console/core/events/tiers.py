@@ -78,7 +78,8 @@ RULES: dict[str, Rule] = {
              "nested.item_not_object"),
     **_rules(Tier.ACCEPTED_BUT, SEGMENTATION, "locator.alias"),
     **_rules(Tier.ACCEPTED_BUT, V1_PAGE, "email.invalid", "phone.invalid", "phone.not_international"),
-    **_rules(Tier.ACCEPTED_BUT, CURRENCIES, "currency.unknown", "currency.case"),
+    **_rules(Tier.ACCEPTED_BUT, CURRENCIES, "currency.unknown", "currency.case",
+             "currency.unsupported"),
     # Most JSON parsers keep the last of two equal keys; which one Yespo keeps is not documented.
     **_rules(Tier.ACCEPTED_BUT, CONSOLE, "body.duplicate_key"),
     **_rules(Tier.NOTE, PAGE, "params.missing", "locator.ignored", "key_value.empty",
