@@ -166,6 +166,14 @@ async def test_partial_results_and_other_spellings() -> None:
     assert "has no result for this event" in report.results[2].detail
 
 
+def test_occurred_outside_the_documented_forms_gets_a_warning() -> None:
+    for good in ("2023-03-22", "2023-03-22T14:30"):
+        assert PastEvent(0, 1, event(0, occurred=good)).occurred_warning() is None
+    for bad in (WHEN, "2023-03-22T14:30:05", "22.03.2023", 1679495400000):
+        warning = PastEvent(0, 3, event(0, occurred=bad)).occurred_warning()
+        assert warning is not None and warning.startswith("line 3: occurred") and "YYYY-MM-DDTHH:mm" in warning
+
+
 @pytest.mark.asyncio
 async def test_the_documented_result_statuses_are_explained() -> None:
     statuses = [code for code in RESULT_STATUSES if code != "ACCEPTED"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,8 @@ from yespo_console.core.textfiles import decode_text
 MAX_BATCH = 500
 PAST_EVENTS_RATE = 100.0  # requests per second, Yespo's documented limit for past_events
 MAX_LISTED_PROBLEMS = 20
+# The documented forms of `occurred` (D how-send-past-events.md): a date, or a date and a time to the minute.
+_OCCURRED_FORMS = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?")
 
 EventStatus = Literal["ok", "error", "unknown"]
 
@@ -79,6 +82,16 @@ class PastEvent:
     def occurred(self) -> str:
         value = self.event.get("occurred")
         return value if isinstance(value, str) else json.dumps(value)
+
+    def occurred_warning(self) -> str | None:
+        """Why `occurred` may be refused (INCORRECT_OCCURRED_DATE_FORMAT), or None in a documented form."""
+        value = self.event.get("occurred")
+        if isinstance(value, str) and _OCCURRED_FORMS.fullmatch(value):
+            return None
+        where = f"line {self.line}" if self.line is not None else f"event {self.index + 1}"
+        shown = value if isinstance(value, str) else json.dumps(value)
+        return (f"{where}: occurred {shown[:60]!r} is not in a documented form (YYYY-MM-DD or YYYY-MM-DDTHH:mm, "
+                "the contact's time zone); whether Yespo accepts it is not documented")
 
 
 def _line_at(text: str, position: int) -> int:
