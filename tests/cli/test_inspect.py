@@ -25,7 +25,9 @@ def test_inspect_json_contract_and_exit_1_on_error(tmp_path):
     assert data["keyValue"] == "a@b.co" and data["keyValueSource"] == "email" and data["eventTypeKey"] == "pageViewed"
     assert data["diagnostics"][0] == {"severity": "error", "code": "field.missing", "path": "params",
                                       "message": data["diagnostics"][0]["message"],
-                                      "hint": data["diagnostics"][0]["hint"]}
+                                      "hint": data["diagnostics"][0]["hint"], "tier": "rejected_if_validated",
+                                      "source": "D validating-event-parameters.md"}
+    assert data["verdict"] == {"validationOff": "accepted", "validationOn": "rejected"}
 
 
 def test_inspect_text_output_one_finding_a_line_with_hint():
@@ -33,6 +35,17 @@ def test_inspect_text_output_one_finding_a_line_with_hint():
     assert code == 1
     assert out.splitlines()[0].startswith("error: $: The key 'a' appears twice")
     assert out.splitlines()[1].startswith("  hint: ")
+    assert out.splitlines()[2].startswith("  source: ")
+    assert "[body.duplicate_key; accepted, but downstream]" in out.splitlines()[0]
+
+
+def test_inspect_text_output_ends_with_both_verdicts():
+    code, out, _ = cli("inspect", "-", stdin=b'{"eventTypeKey": "pageViewed", "keyValue": "k", "params": []}')
+    assert code == 1
+    assert "[field.missing; rejected if Validate parameters is on]" in out
+    assert out.splitlines()[-1] == "verdict: Yespo accepts · rejects if Validate parameters is on"
+    code, out, _ = cli("inspect", "-", stdin=b'{"params": []}')
+    assert out.splitlines()[-1] == "verdict: Yespo rejects this event"
 
 
 def test_inspect_exit_2_on_unreadable_input_and_bad_arguments(tmp_path):

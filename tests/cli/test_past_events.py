@@ -69,3 +69,12 @@ def test_past_events_bad_batch_size(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         cli(tmp_path, "past-events", "x", "--batch", "501")
     assert caught.value.code == 2
+
+
+def test_past_events_warns_about_occurred_outside_the_documented_forms(sandbox_thread: Sandbox, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = _events_file(tmp_path / "e.ndjson", 23)
+    assert cli(tmp_path, "past-events", str(path), "--url", sandbox_thread.event_url, "--json") == 0
+    err = capsys.readouterr().err
+    assert "warning: line 1: occurred '2025-06-01T10:00:00Z' is not in a documented form" in err
+    assert err.count("is not in a documented form") == 20 and "3 more events with such an occurred" in err

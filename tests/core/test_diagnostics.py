@@ -169,10 +169,41 @@ def test_key_value_differs_from_best_locator():
     has(event(key_value="someone@else.com"), "key_value.differs_from_locator", "keyValue", W)
 
 
-def test_locator_alias_is_not_a_locator():
+def test_standard_locator_names_are_compared_case_insensitively():
     body = event(key_value=None, email=None, phone=None, Email="a@b.co")
+    has(body, "locator.case", None, W)
+    report = inspect_body(json.dumps(body))
+    assert report.key_value == "a@b.co" and report.key_value_source == "email"
+    has(event(key_value=None, email=None, phone=None, EMAIL="not-an-email"), "email.invalid")
+
+
+def test_a_documented_alias_is_not_a_locator_and_the_alias_list_is_exactly_the_documented_one():
+    body = event(key_value=None, email=None, phone=None, EmailAddress="a@b.co")
     has(body, "locator.alias", None, W)
     has(body, "locator.none", "params")
+    for name in ("Contact_id", "UserEmail", "ContactEmail", "SMS", "PhoneNumber"):
+        has(event(key_value=None, email=None, phone=None, **{name: "x"}), "locator.alias", None, W)
+    for name in ("externalid", "external_customer_id", "push_token"):
+        found = {c[0] for c in codes(event(key_value=None, email=None, phone=None, **{name: "x"}))}
+        assert "locator.alias" not in found and "locator.none" in found, name
+
+
+def test_contact_key_is_its_own_contact_field_not_the_contact_id():
+    for name in ("ContactKey", "Contact_key"):
+        body = event(key_value=None, email=None, phone=None, **{name: "42"})
+        has(body, "locator.contact_key", None, W)
+        has(body, "locator.none", "params")
+        assert "contactId" not in next(f.message for f in inspect_body(json.dumps(body)).findings
+                                       if f.code == "locator.contact_key")
+
+
+def test_forbidden_characters_and_the_length_limit_apply_to_contact_identifiers_in_params():
+    has(event(key_value="it\u2019s"), "key_value.forbidden_chars", "keyValue")
+    has(event(key_value=None, email="o\u2019brien@example.com"), "locator.forbidden_chars", "params[0].value")
+    has(event(key_value=None, externalCustomerId="c" * 301), "locator.too_long")
+    assert "locator.too_long" not in {c[0] for c in codes(event(key_value=None, externalCustomerId="c" * 300))}
+    report = inspect_body(json.dumps(event(key_value=None, email="a,b@example.com")))
+    assert report.as_dict()["verdict"]["validationOff"] == "rejected"
 
 
 def test_malformed_email_and_phone():
@@ -269,6 +300,34 @@ def test_currency_code():
     assert inspect_body(json.dumps(event("productViewed", currencyCode="UAH"))).valid
 
 
+def test_an_iso_currency_outside_the_documented_three_is_accepted_but():
+    for code in ("USD", "EUR", "UAH"):
+        assert inspect_body(json.dumps(event("productViewed", currencyCode=code))).findings == ()
+    report = inspect_body(json.dumps(event("productViewed", currencyCode="GBP")))
+    assert report.valid
+    assert [(f.code, str(f.tier)) for f in report.findings] == [("currency.unsupported", "accepted_but")]
+
+
+def test_cart_id_instead_of_recycle_state_id_is_explained_and_rejected_only_if_validated():
+    body = event("cartUpdated", recycleStateId=None, cartId="c-1")
+    report = inspect_body(json.dumps(body))
+    [missing] = [f for f in report.findings if f.code == "field.missing"]
+    assert "'cartId' instead" in missing.message and "mobile SDK" in missing.message
+    assert str(missing.tier) == "rejected_if_validated"
+    assert report.as_dict()["verdict"] == {"validationOff": "accepted", "validationOn": "rejected"}
+    plain = next(f for f in inspect_body(json.dumps(event("cartUpdated", recycleStateId=None))).findings
+                 if f.code == "field.missing")
+    assert "cartId" not in plain.message
+
+
+def test_a_numeric_discount_and_extra_category_keys_are_fine():
+    products = [{"productId": "1", "quantity": 1, "price": 10, "discount": 2.5}]
+    assert inspect_body(json.dumps(event("cartUpdated", products=products))).findings == ()
+    category = {"productCategoryId": "Mugs", "attributes": ["tea", "coffee"]}
+    assert inspect_body(json.dumps(event("productCategoryViewed", category=category))).findings == ()
+    has(event("cartUpdated", products=[{**products[0], "discount": True}]), "field.wrong_type")
+
+
 def test_param_name_case():
     has(event("searchRequest", search=None, Search="x"), "param.name_case", None, W)
 
@@ -282,7 +341,7 @@ def test_custom_events_get_envelope_and_locator_checks_only():
 def test_report_json_contract():
     report = inspect_body(json.dumps(event(key_value=None)))
     data = report.as_dict()
-    assert list(data) == ["valid", "eventTypeKey", "keyValue", "keyValueSource", "diagnostics"]
+    assert list(data) == ["valid", "eventTypeKey", "keyValue", "keyValueSource", "verdict", "diagnostics"]
     assert data["keyValueSource"] == "email" and data["valid"] is True
 
 

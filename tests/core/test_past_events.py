@@ -20,6 +20,7 @@ from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment, builtin
 from yespo_console.core.scenarios.past_events import (
     MAX_BATCH,
+    RESULT_STATUSES,
     PastEvent,
     PastEventsSender,
     batches,
@@ -163,6 +164,28 @@ async def test_partial_results_and_other_spellings() -> None:
     assert [(r.status, r.errors) for r in report.results] == [("ok", ()), ("error", ("bad key",)),
                                                                 ("unknown", ())]
     assert "has no result for this event" in report.results[2].detail
+
+
+def test_occurred_outside_the_documented_forms_gets_a_warning() -> None:
+    for good in ("2023-03-22", "2023-03-22T14:30"):
+        assert PastEvent(0, 1, event(0, occurred=good)).occurred_warning() is None
+    for bad in (WHEN, "2023-03-22T14:30:05", "22.03.2023", 1679495400000):
+        warning = PastEvent(0, 3, event(0, occurred=bad)).occurred_warning()
+        assert warning is not None and warning.startswith("line 3: occurred") and "YYYY-MM-DDTHH:mm" in warning
+
+
+@pytest.mark.asyncio
+async def test_the_documented_result_statuses_are_explained() -> None:
+    statuses = [code for code in RESULT_STATUSES if code != "ACCEPTED"]
+    payload = {"results": [{"status": "ACCEPTED"}, *({"status": code} for code in statuses)]}
+    http = sender("https://example.test/api/v2/event", transport=_answer(200, payload))
+    async with http:
+        report = await PastEventsSender(http).send(events(1 + len(statuses)))
+    assert [r.status for r in report.results] == ["ok"] + ["error"] * len(statuses)
+    assert report.results[0].detail == "stored" and report.exit_code() == 1
+    for result, code in zip(report.results[1:], statuses, strict=True):
+        assert result.errors == (f"{code}: {RESULT_STATUSES[code]}",)
+    assert "in the future" in report.results[1 + statuses.index("OCCURRED_TIME_IN_FUTURE")].detail
 
 
 @pytest.mark.asyncio

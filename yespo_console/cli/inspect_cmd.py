@@ -10,6 +10,7 @@ from typing import Any
 from yespo_console.cli.io import fail, read_input
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.findings import verdict_line
 from yespo_console.core.events.repair import repair
 
 
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             print(report.resolution.summary())
         counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         print(f"{'valid' if report.valid else 'invalid'}: {counts}")
+        print(f"verdict: {verdict_line(report.findings)}")
     return 0 if report.valid else 1
 
 

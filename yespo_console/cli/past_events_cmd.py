@@ -28,6 +28,7 @@ from yespo_console.core.http.secrets import Secret
 from yespo_console.core.http.sending import RetryPolicy, Timeouts
 from yespo_console.core.scenarios.past_events import (
     MAX_BATCH,
+    MAX_LISTED_PROBLEMS,
     BatchResult,
     EventResult,
     PastEvent,
@@ -108,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         return fail(str(exc))
     total = -(-len(events) // args.batch)
+    warnings = [warning for event in events if (warning := event.occurred_warning()) is not None]
+    for warning in warnings[:MAX_LISTED_PROBLEMS]:
+        print(f"yespo-console: warning: {warning}", file=sys.stderr)
+    if len(warnings) > MAX_LISTED_PROBLEMS:
+        print(f"yespo-console: warning: {len(warnings) - MAX_LISTED_PROBLEMS} more events with such an occurred",
+              file=sys.stderr)
     if env.production:
         print(f"yespo-console: warning: storing {len(events)} past event(s) in production ({past_url})",
               file=sys.stderr)

@@ -1,14 +1,25 @@
-"""The list of findings; activating one asks the window to focus its field."""
+"""The list of findings under a line with both verdicts; activating a finding asks the window to
+focus its field. Each row shows its tier; its tooltip, the hint and the rule's source."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from yespo_console.core.events.findings import Finding, Severity
+from yespo_console.core.events.findings import Finding, Severity, verdict, verdict_line
+from yespo_console.core.events.tiers import TIER_LABELS, Tier
 
-_COLORS = {Severity.ERROR: QColor("#d93025"), Severity.WARNING: QColor("#b06000")}
+_RED, _ORANGE, _GREEN = QColor("#d93025"), QColor("#b06000"), QColor("#1e8e3e")
+_COLORS = {Severity.ERROR: _RED, Severity.WARNING: _ORANGE}
+_SHORT_TIERS = {Tier.REJECTED: "rejected", Tier.REJECTED_IF_VALIDATED: "if validated",
+                Tier.ACCEPTED_BUT: "accepted, but", Tier.NOTE: "note"}
+
+
+def _tooltip(finding: Finding) -> str:
+    parts = [finding.message, f"Hint: {finding.hint}" if finding.hint else "",
+             f"Tier: {TIER_LABELS[finding.tier]}", f"Source: {finding.source}"]
+    return "\n\n".join(part for part in parts if part)
 
 
 class DiagnosticsView(QTreeWidget):
@@ -16,7 +27,7 @@ class DiagnosticsView(QTreeWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels(["", "where", "problem", "code"])
+        self.setHeaderLabels(["tier", "where", "problem", "code"])
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -25,23 +36,33 @@ class DiagnosticsView(QTreeWidget):
         self.itemClicked.connect(self._activated)
         self.itemActivated.connect(self._activated)
         self.findings: tuple[Finding, ...] | None = None  # None: nothing shown yet
+        self.verdict_text = ""
 
     def show_findings(self, findings: tuple[Finding, ...]) -> None:
         if findings == self.findings:
             return
         self.findings = findings
+        self.verdict_text = verdict_line(findings)
         self.clear()
-        if not findings:
-            item = QTreeWidgetItem(["✔", "", "No problems: Yespo should accept this event.", ""])
-            item.setForeground(0, QColor("#1e8e3e"))
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.addTopLevelItem(item)
-            return
+        head = QTreeWidgetItem([("✔ " if not findings else "") + self.verdict_text
+                                + ("" if findings else ": no problems found.")])
+        head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        clean = all(f.tier is Tier.NOTE for f in findings)
+        color = _RED if verdict(findings, validated=False) == "rejected" else _GREEN if clean else _ORANGE
+        head.setForeground(0, color)
+        bold = QFont(head.font(0))
+        bold.setBold(True)
+        head.setFont(0, bold)
+        self.addTopLevelItem(head)
+        head.setFirstColumnSpanned(True)
         for finding in findings:
             mark = "✖" if finding.severity is Severity.ERROR else "⚠"
-            item = QTreeWidgetItem([mark, finding.path, finding.message, finding.code])
+            item = QTreeWidgetItem([f"{mark} {_SHORT_TIERS[finding.tier]}", finding.path, finding.message,
+                                    finding.code])
             item.setForeground(0, _COLORS[finding.severity])
-            item.setToolTip(2, f"{finding.message}\n\nHint: {finding.hint}" if finding.hint else finding.message)
+            tooltip = _tooltip(finding)
+            for column in range(4):
+                item.setToolTip(column, tooltip)
             item.setData(0, Qt.ItemDataRole.UserRole, finding)
             self.addTopLevelItem(item)
         for column in (0, 1, 3):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.events.findings import Finding, Severity
+from yespo_console.core.events.findings import Finding
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
@@ -51,8 +51,7 @@ FAULTS: tuple[tuple[str, Faults], ...] = (
 
 
 def findings_of(event: SandboxEvent) -> tuple[Finding, ...]:
-    return tuple(Finding(Severity(d.get("severity", "error")), str(d.get("code", "")), str(d.get("path", "")),
-                         str(d.get("message", "")), str(d.get("hint", ""))) for d in event.diagnostics)
+    return tuple(Finding.from_dict(d) for d in event.diagnostics)
 
 
 def verdict(event: SandboxEvent) -> str:

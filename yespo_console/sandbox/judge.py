@@ -163,8 +163,7 @@ def judge_past_events(body: bytes) -> BatchJudgement:
                 extra.append(occurred)
         diagnostics.extend(_prefixed(report.findings, index))
         diagnostics.extend(
-            {"severity": "error", "code": "past_events.field", "path": f"events[{index}]", "message": m, "hint": ""}
-            for m in extra
+            Finding.of(Severity.ERROR, "past_events.field", f"events[{index}]", message).as_dict() for message in extra
         )
         messages = [line for text in errors for line in text.splitlines()] + extra
         if messages:

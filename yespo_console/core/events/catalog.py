@@ -43,6 +43,7 @@ class FieldSpec:
     allowed: tuple[Any, ...] | None = None
     pattern: str | None = None  # a regular expression the whole (string) value must match
     pattern_hint: str = ""  # the pattern in words, for messages and placeholders
+    numbers_ok: bool = False  # a string field that real senders fill with a number, which is fine
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class ParamSpec:
     extra_example: tuple[tuple[str, Any], ...] = ()  # extra properties in the example
     example_items: int = 1  # list params: items in the example
     empty_allowed: bool = False  # list params: an empty list is meaningful (a cleared cart)
+    sent_instead: str = ""  # a param a real sender puts where this one belongs (the mobile SDK's cartId)
 
     def nested_field(self, key: str) -> FieldSpec | None:
         for spec in self.fields:
@@ -107,22 +109,27 @@ LOCATORS: tuple[FieldSpec, ...] = (
 )
 LOCATOR_SPECS: dict[str, FieldSpec] = {spec.name: spec for spec in LOCATORS}
 
-# Names Yespo's segmentation maps case-insensitively, but which never feed keyValue.
+# The standard locator names, lower-cased: Yespo compares them case-insensitively, so `Email` is the email locator.
+LOCATOR_NAMES_LOWER: dict[str, str] = {name.lower(): name for name in LOCATOR_PRIORITY}
+
+# Exactly the other names event segmentation documents for the contact data, lower-cased (it compares them
+# case-insensitively); they are not in the locator order that feeds keyValue.
 LOCATOR_ALIASES: dict[str, str] = {
-    "contact_id": "contactId", "contactid": "contactId", "contactkey": "contactId", "contact_key": "contactId",
-    "externalid": "externalCustomerId", "external_customer_id": "externalCustomerId",
-    "externalcustomerid": "externalCustomerId",
-    "email": "email", "emailaddress": "email", "useremail": "email", "contactemail": "email",
-    "phone": "phone", "sms": "phone", "phonenumber": "phone",
-    "pushtoken": "pushToken", "push_token": "pushToken",
+    "contact_id": "contactId",
+    "emailaddress": "email", "useremail": "email", "contactemail": "email",
+    "sms": "phone", "phonenumber": "phone",
 }
+# ContactKey/Contact_key name an additional contact field called ContactKey, which is not the contact ID.
+CONTACT_KEY_NAMES: frozenset[str] = frozenset({"contactkey", "contact_key"})
 
 # Limits of the v2 envelope (docs/api-facts.md, "The v2 body").
 EVENT_TYPE_MAX = 100
 KEY_VALUE_MAX = 300
 PARAM_NAME_MAX = 100
 BODY_MAX_BYTES = 20 * 1024
-FORBIDDEN_KEY_CHARS = "<;'\\/|\"`^?!,>"
+# The currencies the documentation lists as supported; any other ISO 4217 code is accepted, with a warning.
+SUPPORTED_CURRENCIES: tuple[str, ...] = ("USD", "EUR", "UAH")
+FORBIDDEN_KEY_CHARS = "<;'\\/|\"`^?!,>\u2019"  # the last is the right single quotation mark ’
 
 _PRODUCT_ID = FieldSpec("productId", FieldType.STRING, "Product ID", "Product ID as in your product feed.",
                         "WS01-L-Green", required=True)
@@ -160,7 +167,8 @@ EVENTS: tuple[EventSpec, ...] = (
         params=(
             ParamSpec("category", Shape.OBJECT, "Category", "Category data.", required=True,
                       fields=(FieldSpec("productCategoryId", FieldType.STRING, "Category ID",
-                                        "Category ID as in your product feed.", "Mugs", required=True),)),
+                                        "Category ID as in your product feed.", "Mugs", required=True),),
+                      extra_properties=True),  # the mobile SDK adds attributes
         ),
     ),
     EventSpec(
@@ -178,13 +186,13 @@ EVENTS: tuple[EventSpec, ...] = (
                           FieldSpec("name", FieldType.STRING, "Name", "Product name.", "Green T-shirt"),
                           FieldSpec("category", FieldType.STRING, "Category", "Product category.", "T-shirts"),
                           FieldSpec("discount", FieldType.STRING, "Discount", "Discount applied to a single item.",
-                                    "5%"),
+                                    "5%", numbers_ok=True),  # the mobile SDK sends a number
                       ),
                       extra_properties=True, example_items=2),
             _CURRENCY,
             ParamSpec("recycleStateId", Shape.SCALAR, "Cart ID (recycleStateId)",
                       "A unique ID linking cart events and the purchase; random Latin letters and digits.",
-                      required=True,
+                      required=True, sent_instead="cartId",
                       field=FieldSpec("recycleStateId", FieldType.STRING, "Cart ID",
                                       "A unique ID linking cart events and the purchase.",
                                       "d59c6e6d-4123-4b0e-8c32-15f0656a8c60", required=True)),

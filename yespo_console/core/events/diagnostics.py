@@ -72,7 +72,7 @@ def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
     spots = find_unescaped_nested(text)
     for spot in spots:
         stray = f" It is also followed by stray {spot.stray!r}." if spot.stray else ""
-        yield Finding(Severity.ERROR, "body.unescaped_nested_json", f"line {spot.line}:{spot.column}",
+        yield Finding.of(Severity.ERROR, "body.unescaped_nested_json", f"line {spot.line}:{spot.column}",
                       "A nested JSON value is pasted inside a string without escaping its quotes (the "
                       f"documentation's examples do this), so the body is not JSON.{stray}",
                       "Use Repair (inspect --fix): it re-encodes the value with a JSON encoder.")
@@ -81,18 +81,19 @@ def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
     if isinstance(exc, json.JSONDecodeError):
         where = f"line {exc.lineno}:{exc.colno}"
         if re.search(r"(^|[\s,\[{])//", text) or "/*" in text:
-            yield Finding(Severity.ERROR, "body.comments", where, "The body contains comments; JSON has none.",
+            yield Finding.of(Severity.ERROR, "body.comments", where, "The body contains comments; JSON has none.",
                           "Remove the // and /* */ comments (the documentation's annotated examples need that).")
             return
         snippet = text[max(0, exc.pos - 20): exc.pos + 20].replace("\n", " ")
-        yield Finding(Severity.ERROR, "body.not_json", where, f"Not valid JSON: {exc.msg} near {snippet!r}.",
+        yield Finding.of(Severity.ERROR, "body.not_json", where, f"Not valid JSON: {exc.msg} near {snippet!r}.",
                       "Check quotes, commas and brackets around that spot; placeholders such as string or "
                       "Phone must be replaced by real values.")
     elif isinstance(exc, _DuplicateKey):
-        yield Finding(Severity.ERROR, "body.duplicate_key", ROOT, f"The key {exc.key!r} appears twice in one object.",
-                      "Keep one of them: parsers disagree on which one wins.")
+        yield Finding.of(Severity.ERROR, "body.duplicate_key", ROOT,
+                         f"The key {exc.key!r} appears twice in one object.",
+                         "Keep one of them: parsers disagree on which one wins.")
     else:
-        yield Finding(Severity.ERROR, "body.not_json", ROOT, f"Not valid JSON: {exc}.", "Send finite numbers only.")
+        yield Finding.of(Severity.ERROR, "body.not_json", ROOT, f"Not valid JSON: {exc}.", "Send finite numbers only.")
 
 
 def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report:
@@ -102,7 +103,7 @@ def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            finding = Finding(Severity.ERROR, "body.encoding", ROOT,
+            finding = Finding.of(Severity.ERROR, "body.encoding", ROOT,
                               f"The body is not UTF-8 (byte {exc.start} cannot be decoded).",
                               "Save or send the body as UTF-8 (Content-Type: application/json; charset=UTF-8).")
             return Report((finding,), size=size)
@@ -112,10 +113,10 @@ def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report
     leading: list[Finding] = []
     if text.startswith("\ufeff"):
         text = text[1:]
-        leading.append(Finding(Severity.WARNING, "body.bom", ROOT, "The body starts with a byte order mark.",
+        leading.append(Finding.of(Severity.WARNING, "body.bom", ROOT, "The body starts with a byte order mark.",
                                "Save it as UTF-8 without BOM: some parsers refuse it."))
     if not text.strip():
-        return Report((*leading, Finding(Severity.ERROR, "body.empty", ROOT, "The body is empty.",
+        return Report((*leading, Finding.of(Severity.ERROR, "body.empty", ROOT, "The body is empty.",
                                          "Paste or build an event first.")), size=size)
     try:
         body = loads_strict(text)

@@ -1,8 +1,9 @@
 """Which value becomes the event's keyValue, and why every other candidate lost.
 
 Without `keyValue`, Yespo takes it from the params in the order contactId, externalCustomerId,
-email, phone, pushToken, and rejects an event with none. An empty keyValue counts as absent; a
-locator whose value is empty, blank, "null" or JSON null is ignored (docs/api-facts.md).
+email, phone, pushToken, and rejects an event with none. Yespo compares these standard names
+case-insensitively (`Email` is the email locator). An empty keyValue counts as absent; a locator
+whose value is empty, blank, "null" or JSON null is ignored (docs/api-facts.md).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from yespo_console.core.events.catalog import LOCATOR_PRIORITY
+from yespo_console.core.events.catalog import LOCATOR_NAMES_LOWER, LOCATOR_PRIORITY
 
 KEY_VALUE = "keyValue"
 
@@ -116,11 +117,12 @@ _LOST_BECAUSE = {
 
 def resolve(key_value: Any, params: Iterable[tuple[int, str, Any]], *, key_value_present: bool = True) -> Resolution:
     """Rank keyValue and the locators. `params` holds (index, name, value) of every param item;
-    the first occurrence of a locator name counts, as a duplicate name is an error of its own."""
+    the first occurrence of a locator name in any case counts, as a duplicate name is an error of its own."""
     first: dict[str, tuple[int, Any]] = {}
     for index, name, value in params:
-        if name in LOCATOR_PRIORITY and name not in first:
-            first[name] = (index, value)
+        locator = LOCATOR_NAMES_LOWER.get(name.lower())
+        if locator is not None and locator not in first:
+            first[locator] = (index, value)
 
     candidates: list[Candidate] = []
     winner: str | None = None

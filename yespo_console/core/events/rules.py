@@ -17,13 +17,16 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from yespo_console.core.events.catalog import (
+    CONTACT_KEY_NAMES,
     EVENT_KEYS_LOWER,
     EVENT_TYPE_MAX,
     FORBIDDEN_KEY_CHARS,
     KEY_VALUE_MAX,
     LOCATOR_ALIASES,
+    LOCATOR_NAMES_LOWER,
     LOCATOR_PRIORITY,
     PARAM_NAME_MAX,
+    SUPPORTED_CURRENCIES,
     EventSpec,
     FieldSpec,
     FieldType,
@@ -33,6 +36,7 @@ from yespo_console.core.events.catalog import (
 from yespo_console.core.events.findings import ROOT, ApiVersion, Finding, Severity
 from yespo_console.core.events.locators import KEY_VALUE, Resolution, resolve_body
 from yespo_console.core.events.payload import NestedEncoding, dump_json
+from yespo_console.core.events.tiers import NESTED_FIELD_MISSING, Rule
 
 
 @cache
@@ -80,11 +84,11 @@ class EventChecks:
     encoding: NestedEncoding = "string"  # how the body carries nested values, for hints written its way
     findings: list[Finding] = field(default_factory=list)
 
-    def error(self, code: str, path: str, message: str, hint: str = "") -> None:
-        self.findings.append(Finding(Severity.ERROR, code, path, message, hint))
+    def error(self, code: str, path: str, message: str, hint: str = "", rule: Rule | None = None) -> None:
+        self.findings.append(Finding.of(Severity.ERROR, code, path, message, hint, rule))
 
     def warn(self, code: str, path: str, message: str, hint: str = "") -> None:
-        self.findings.append(Finding(Severity.WARNING, code, path, message, hint))
+        self.findings.append(Finding.of(Severity.WARNING, code, path, message, hint))
 
     # -- the envelope -------------------------------------------------------------------------
 
@@ -198,13 +202,24 @@ class EventChecks:
 
     def locators(self, body: dict[str, Any], items: list[tuple[int, str, Any]]) -> Resolution:
         resolution = resolve_body(body)
-        present = {name for _, name, _ in items}
+        present = {name.lower() for _, name, _ in items}
         for index, name, _ in items:
-            target = LOCATOR_ALIASES.get(name.lower())
-            if target and name != target and target not in present:
-                self.warn("locator.alias", f"params[{index}].name",
-                          f"{name!r} is not read as a locator for keyValue: names are case-sensitive and only "
-                          f"{', '.join(LOCATOR_PRIORITY)} count.", f"Rename it to {target!r}.")
+            lower, path = name.lower(), f"params[{index}].name"
+            locator = LOCATOR_NAMES_LOWER.get(lower)
+            target = LOCATOR_ALIASES.get(lower)
+            if locator is not None and name != locator:
+                self.warn("locator.case", path,
+                          f"{name!r} is read as the {locator} locator: Yespo compares standard names "
+                          "case-insensitively. Whether keyValue is taken from it in any case is not documented.",
+                          f"Write {locator!r} to be sure.")
+            elif lower in CONTACT_KEY_NAMES:
+                self.warn("locator.contact_key", path,
+                          f"{name!r} fills the additional contact field ContactKey; it is not the contact ID "
+                          "and does not feed keyValue.", "Send contactId for Yespo's contact ID.")
+            elif target is not None and target.lower() not in present:
+                self.warn("locator.alias", path,
+                          f"Event segmentation reads {name!r} as {target}, but only {', '.join(LOCATOR_PRIORITY)} "
+                          "feed keyValue.", f"Rename it to {target!r}, or also send {target!r}.")
         for candidate in resolution.candidates[1:]:
             if candidate.param_index is not None and not candidate.usable:
                 self.warn("locator.ignored", f"params[{candidate.param_index}].value",
@@ -226,6 +241,7 @@ class EventChecks:
             if candidate.param_index is None or not candidate.usable or candidate.value is None:
                 continue
             path = f"params[{candidate.param_index}].value"
+            self.key_text("locator", path, candidate.name, candidate.value, KEY_VALUE_MAX)
             if candidate.name == "email":
                 self.email(path, candidate.value)
             elif candidate.name == "phone":
@@ -266,7 +282,7 @@ class EventChecks:
             first.setdefault(name, (index, value))
         for param in spec.params:
             if param.name not in first:
-                self.absent_param(spec, param)
+                self.absent_param(spec, param, param.sent_instead in first)
                 continue
             index, value = first[param.name]
             path = f"params[{index}].value"
@@ -281,8 +297,15 @@ class EventChecks:
                 self.warn("param.name_case", f"params[{index}].name",
                           f"{name!r} is not {documented!r}: names are case-sensitive.", f"Rename it to {documented!r}.")
 
-    def absent_param(self, spec: EventSpec, param: ParamSpec) -> None:
+    def absent_param(self, spec: EventSpec, param: ParamSpec, stand_in_sent: bool) -> None:
         example = _example_item(param, self.encoding)
+        if stand_in_sent:  # the event type's structure still lacks the param: Validate parameters would refuse it
+            self.error("field.missing", "params",
+                       f"{spec.key} needs the param {param.name!r} ({param.help}) This body sends "
+                       f"{param.sent_instead!r} instead, as the mobile SDK does; no source says Yespo reads it as "
+                       f"{param.name!r}. Accepted unless Validate parameters is on for {spec.key}.",
+                       f"Also send {example}")
+            return
         if param.required and param.empty_allowed:
             self.warn("field.missing_list", "params",
                       f"{spec.key} has no {param.name!r}: Yespo may read it as an empty list.",
@@ -329,7 +352,7 @@ class EventChecks:
                 self.scalar(spec, obj[spec.name], f"{path}.{spec.name}", top_level=False)
             elif spec.required:  # the path names the missing key, so a form can focus that field
                 self.error("field.missing", f"{path}.{spec.name}", f"{param.name} needs {spec.name!r} ({spec.help})",
-                           f'Add "{spec.name}": {dump_json(spec.example)}.')
+                           f'Add "{spec.name}": {dump_json(spec.example)}.', NESTED_FIELD_MISSING)
         known = {spec.name.lower(): spec.name for spec in param.fields}
         for key, value in obj.items():
             if param.nested_field(key) is not None:
@@ -365,6 +388,8 @@ class EventChecks:
                            "Prices and quantities are zero or more.")
             return
         if not isinstance(value, str):
+            if _is_number(value) and spec.numbers_ok:
+                return
             if _is_number(value):
                 self.warn("field.not_string", path, f"{spec.name} is a number; the documentation expects a string.",
                           f'Quote it: "{_preview(value)}".')
@@ -386,9 +411,14 @@ class EventChecks:
                       "Include the scheme: https://example.com/page or myapp://screen.")
 
     def currency(self, value: str, path: str) -> None:
-        if value in currency_codes():
+        if value in SUPPORTED_CURRENCIES:
             return
-        if value.upper() in currency_codes():
+        if value in currency_codes():
+            self.warn("currency.unsupported", path, f"{value} is an ISO 4217 code, but the documentation lists only "
+                      f"{', '.join(SUPPORTED_CURRENCIES)} as supported; what Yespo does with prices in {value} "
+                      "(recommendations, reports) is not documented.",
+                      f"Send prices in one of {', '.join(SUPPORTED_CURRENCIES)} if the account allows it.")
+        elif value.upper() in currency_codes():
             self.warn("currency.case", path, f"{value!r} is written in lower case.", f"Write {value.upper()!r}.")
         else:
             self.error("currency.unknown", path, f"{_preview(value)!r} is not an ISO 4217 currency code.",

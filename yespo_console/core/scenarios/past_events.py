@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,8 @@ from yespo_console.core.textfiles import decode_text
 MAX_BATCH = 500
 PAST_EVENTS_RATE = 100.0  # requests per second, Yespo's documented limit for past_events
 MAX_LISTED_PROBLEMS = 20
+# The documented forms of `occurred` (D how-send-past-events.md): a date, or a date and a time to the minute.
+_OCCURRED_FORMS = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?")
 
 EventStatus = Literal["ok", "error", "unknown"]
 
@@ -79,6 +82,16 @@ class PastEvent:
     def occurred(self) -> str:
         value = self.event.get("occurred")
         return value if isinstance(value, str) else json.dumps(value)
+
+    def occurred_warning(self) -> str | None:
+        """Why `occurred` may be refused (INCORRECT_OCCURRED_DATE_FORMAT), or None in a documented form."""
+        value = self.event.get("occurred")
+        if isinstance(value, str) and _OCCURRED_FORMS.fullmatch(value):
+            return None
+        where = f"line {self.line}" if self.line is not None else f"event {self.index + 1}"
+        shown = value if isinstance(value, str) else json.dumps(value)
+        return (f"{where}: occurred {shown[:60]!r} is not in a documented form (YYYY-MM-DD or YYYY-MM-DDTHH:mm, "
+                "the contact's time zone); whether Yespo accepts it is not documented")
 
 
 def _line_at(text: str, position: int) -> int:
@@ -185,8 +198,8 @@ def parse_events(data: bytes | str, source: str = "<events>") -> list[PastEvent]
         if not isinstance(item, dict):
             problems.append(f"{where}: an event is a JSON object, not {type(item).__name__}")
         elif item.get("occurred") in (None, ""):
-            problems.append(f"{where}: no `occurred`: a past event needs the time it happened "
-                            "(e.g. 2025-06-01T12:00:00Z)")
+            problems.append(f"{where}: no `occurred`: a past event needs the time it happened, in the contact's "
+                            "time zone (YYYY-MM-DD or YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)")
         else:
             events.append(PastEvent(index, line, item))
     if problems:
@@ -297,7 +310,30 @@ def _messages(item: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
+# The per-event statuses Yespo documents (O EventsMigrationResult), in plain words; ACCEPTED is the one success.
+RESULT_STATUSES: dict[str, str] = {
+    "ACCEPTED": "stored",
+    "OCCURRED_DATE_IS_REQUIRED": "occurred is missing: send when the event happened, YYYY-MM-DD or YYYY-MM-DDTHH:mm.",
+    "INCORRECT_OCCURRED_DATE_FORMAT": "occurred is not in a documented form: write YYYY-MM-DD or YYYY-MM-DDTHH:mm "
+                                      "(the contact's time zone).",
+    "OCCURRED_TIME_TOO_DEPTH": "occurred lies further in the past than Yespo stores (the limit is not documented).",
+    "OCCURRED_TIME_IN_FUTURE": "occurred lies in the future: past events must have happened already.",
+    "EVENT_SEGMENTATION_DISABLED": "event segmentation is off for this event type: switch it on before importing "
+                                   "its past events.",
+    "SERVER_ERROR": "Yespo failed to store it (a server error): send it again later.",
+}
+
+
+def _documented_status(item: dict[str, Any]) -> str | None:
+    status = item.get("status")
+    code = status.strip().upper() if isinstance(status, str) else ""
+    return code if code in RESULT_STATUSES else None
+
+
 def _item_status(item: dict[str, Any]) -> EventStatus | None:
+    documented = _documented_status(item)
+    if documented is not None:
+        return "ok" if documented == "ACCEPTED" else "error"
     status = item.get("status")
     if isinstance(status, str):
         lowered = status.strip().lower()
@@ -365,7 +401,9 @@ def judge_reply(batch: Sequence[PastEvent], number: int, sent: SendResult) -> tu
         elif state_of == "ok":
             results.append(result(event, "ok", "stored"))
         else:
-            reasons = _messages(item)
+            documented = _documented_status(item)
+            explained = (f"{documented}: {RESULT_STATUSES[documented]}",) if documented else ()
+            reasons = explained + _messages(item)
             results.append(result(event, "error", "; ".join(reasons) or "rejected (no reason given)", reasons))
     complete = all(r.status != "unknown" for r in results)
     good, bad = sum(r.status == "ok" for r in results), sum(r.status == "error" for r in results)

@@ -1,0 +1,67 @@
+"""Real-world bodies (shapes from docs/api-facts.md's sources, written here): each with the tiers and the two
+verdicts the inspector must give. Validate parameters off is Yespo's default; "on" is the event type's switch."""
+
+import json
+
+import pytest
+
+from yespo_console.core.events.diagnostics import inspect_body, inspect_event
+
+CUSTOMER = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+# D reference/yespo.io/events/abandonedcart-event-example.md: numbers at the top level, no keyValue.
+ABANDONED_CART = {"eventTypeKey": "AbandonedCart", "params": [
+    {"name": "externalCustomerId", "value": CUSTOMER}, {"name": "cartId", "value": "cart-20240611-01"},
+    {"name": "totalValue", "value": 250.75}, {"name": "currency", "value": "USD"}, {"name": "itemCount", "value": 3}]}
+
+# The mobile SDK's cartUpdated: cartId instead of recycleStateId, a numeric discount, currencyCode.
+SDK_CART = {"eventTypeKey": "cartUpdated", "keyValue": CUSTOMER, "params": [
+    {"name": "externalCustomerId", "value": CUSTOMER},
+    {"name": "products", "value": [{"productId": "sku-1", "quantity": 2, "price": 19.99, "discount": 1.5,
+                                    "name": "Mug", "category": "Kitchen"}]},
+    {"name": "cartId", "value": "0f7c2a"}, {"name": "currencyCode", "value": "UAH"}]}
+
+# A shop module's cartUpdated on v1: an escaped products string whose quantities and prices are strings.
+SHOP_CART_V1 = {"eventTypeKey": "cartUpdated", "keyValue": "buyer@example.com", "params": [
+    {"name": "email", "value": "buyer@example.com"},
+    {"name": "products", "value": json.dumps([{"productId": "42", "quantity": "1", "price": "249.00"}])},
+    {"name": "recycleStateId", "value": "6650a1f2c3d4e"}]}
+
+# A shop plugin's custom event on v2 with a real (unescaped) JSON array in a param.
+PLUGIN_CUSTOM = {"eventTypeKey": "abandoned_cart", "keyValue": "buyer@example.com", "params": [
+    {"name": "email", "value": "buyer@example.com"},
+    {"name": "json", "value": [{"id": "42", "name": "Mug", "price": "249.00", "quantity": "1"}]}]}
+
+# D how-use-v1event-api-resource.md: EmailAddress, and a keyValue that is another address.
+PASSWORD_RECOVERY = {"eventTypeKey": "password_recovery", "keyValue": "client@example.com", "params": [
+    {"name": "EmailAddress", "value": "support-copy@example.com"}, {"name": "link", "value": "https://x.test/r/1"}]}
+
+# D how-send-past-events.md: one past orderCreated, occurred in the documented form, items as an array.
+PAST_ORDER = {"eventTypeKey": "orderCreated", "keyValue": "buyer@example.com", "occurred": "2023-03-22T14:30",
+              "params": [{"name": "externalOrderId", "value": "A-1001"}, {"name": "totalCost", "value": "498.00"},
+                         {"name": "items", "value": [{"externalItemId": "42", "quantity": 2, "cost": 249}]}]}
+
+
+@pytest.mark.parametrize(("body", "version", "tiers", "off", "on"), [
+    (ABANDONED_CART, "v2", {}, "accepted", "accepted"),
+    (SDK_CART, "v2", {"field.missing": "rejected_if_validated"}, "accepted", "rejected"),
+    (SHOP_CART_V1, "v1", {"field.numeric_string": "accepted_but"}, "accepted", "accepted"),
+    (PLUGIN_CUSTOM, "v2", {}, "accepted", "accepted"),
+    (PASSWORD_RECOVERY, "v2", {"locator.alias": "accepted_but"}, "accepted", "accepted"),
+], ids=["AbandonedCart", "sdk-cartUpdated", "shop-cartUpdated-v1", "plugin-custom", "password_recovery"])
+def test_real_world_bodies(body, version, tiers, off, on):
+    report = inspect_body(json.dumps(body), api_version=version)
+    assert {f.code: str(f.tier) for f in report.findings} == tiers
+    assert report.as_dict()["verdict"] == {"validationOff": off, "validationOn": on}
+
+
+def test_the_sdk_cart_names_cart_id_and_the_v2_custom_array_is_not_an_error_on_v1_only():
+    [missing] = [f for f in inspect_body(json.dumps(SDK_CART)).findings if f.code == "field.missing"]
+    assert "'cartId' instead" in missing.message
+    on_v1 = inspect_body(json.dumps(PLUGIN_CUSTOM), api_version="v1")
+    assert [(f.code, str(f.tier)) for f in on_v1.findings] == [("param.value_not_string", "rejected")]
+
+
+def test_a_past_order_item_is_judged_like_an_event():
+    report = inspect_event(PAST_ORDER)
+    assert report.findings == () and report.as_dict()["verdict"]["validationOff"] == "accepted"
