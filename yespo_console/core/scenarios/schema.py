@@ -61,15 +61,16 @@ def wait_seconds(value: Any) -> float:
     """Seconds from 2, 2.5, "500ms", "2s", "1.5m" or "1h"."""
     if isinstance(value, bool):
         raise ValueError("a wait is a number of seconds or a text like 500ms, 2s, 1.5m")
+    not_a_duration = ValueError(f"{value!r} is not a duration: use a number of seconds or 500ms, 2s, 1.5m, 1h")
     if isinstance(value, int | float):
         seconds = float(value)
-    else:
+    elif isinstance(value, str):
         try:
-            seconds = parse_duration(value, bare_unit="s").total_seconds() if isinstance(value, str) else -1.0
+            seconds = parse_duration(value, bare_unit="s").total_seconds()
         except ValueError:
-            seconds = -1.0
-        if seconds < 0:
-            raise ValueError(f"{value!r} is not a duration: use a number of seconds or 500ms, 2s, 1.5m, 1h")
+            raise not_a_duration from None
+    else:
+        raise not_a_duration
     if not 0 <= seconds <= MAX_WAIT_S:
         raise ValueError(f"a wait must be between 0 and {MAX_WAIT_S:g} seconds")
     return seconds
