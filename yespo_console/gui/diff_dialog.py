@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import http
-import json
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -30,6 +29,7 @@ from yespo_console.core.history import Exchange
 from yespo_console.core.http.masking import mask_headers, mask_url
 from yespo_console.gui.highlighter import is_dark
 from yespo_console.gui.history_model import format_duration
+from yespo_console.gui.jsontext import pretty_json
 from yespo_console.gui.preview import CodeView
 
 MAX_LINES = 5_000  # per side: difflib is quadratic at worst, and nobody reads a longer diff line by line
@@ -51,9 +51,8 @@ def body_lines(body: bytes) -> list[str]:
     a pretty body with the same content are equal), anything else as its text."""
     if not body:
         return ["(empty body)"]
-    try:
-        text = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    text = pretty_json(body)
+    if text is None:
         text = body.decode("utf-8", errors="replace")
     return _capped(text.splitlines() or [""])
 

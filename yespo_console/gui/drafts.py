@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings
 
 from yespo_console.core.errors import InputError, validation_message
 from yespo_console.core.events.payload import Draft
+from yespo_console.gui.jsontext import parse_json
 
 DRAFTS_KEY = "drafts/saved"
 CURRENT_KEY = "drafts/current"
@@ -22,10 +23,7 @@ CURRENT_KEY = "drafts/current"
 
 def _json_value(settings: QSettings, key: str) -> Any:
     """The JSON stored under KEY, or None when there is none or it does not parse."""
-    try:
-        return json.loads(str(settings.value(key, "")))
-    except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
-        return None
+    return parse_json(str(settings.value(key, "")))
 
 
 class DraftStore:

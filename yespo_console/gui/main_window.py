@@ -4,7 +4,6 @@ History, Sandbox inbox and Scenarios docks), and keeps the environment choice an
 
 from __future__ import annotations
 
-import json
 import sys
 from functools import partial
 from typing import TYPE_CHECKING
@@ -44,6 +43,7 @@ from yespo_console.gui.environments_dialog import EnvironmentsDialog
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.inbox import InboxDock
+from yespo_console.gui.jsontext import parse_json
 from yespo_console.gui.ladder import LocatorLadder
 from yespo_console.gui.preview import CodeView, PayloadPanel
 from yespo_console.gui.raw_binding import RawBinding
@@ -418,10 +418,7 @@ class MainWindow(QMainWindow):
         if index >= 0:
             self.env_combo.setCurrentIndex(index)
         text = exchange.request_body.decode("utf-8", "replace")
-        try:
-            body = json.loads(text)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser: raw mode shows it
-            body = None
+        body = parse_json(text)  # None: not JSON, or nested too deep for the parser; raw mode shows it
         if isinstance(body, dict):
             encoding = detect_nested_encoding(body)
             if encoding is not None:

@@ -3,14 +3,13 @@ headers and the highlighted body."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QWidget
 
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.gui.jsontext import pretty_json
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView
 
@@ -71,8 +70,6 @@ class ResponsePane(QTabWidget):
         self.summary.setText("".join(lines))
         self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in result.result.headers))
         text = result.body_text
-        # Shown as it came when it is not JSON, or is nested too deep for the parser (a hostile server).
-        with contextlib.suppress(ValueError, RecursionError):
-            text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-        self.body.setPlainText(text)
+        pretty = pretty_json(text)  # None: shown as it came
+        self.body.setPlainText(text if pretty is None else pretty)
         self.setTabText(2, f"Body ({len(result.result.body):,} B)")
