@@ -144,6 +144,14 @@ _CURRENCY = ParamSpec(
                     "USD", pattern=r"[A-Z]{3}", pattern_hint="three capital letters (ISO 4217)"),
 )
 
+
+def _product(description: str) -> ParamSpec:
+    """The `product` param of productViewed and productAddedToWishlist: one product with extra properties."""
+    return ParamSpec("product", Shape.OBJECT, "Product", description, required=True,
+                     fields=(_PRODUCT_ID, _PRICE, _IN_STOCK), extra_properties=True,
+                     extra_example=(("someProductProperty", ["green"]),))
+
+
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         "pageViewed", "Page viewed", "A contact views any page or opens a mobile deep link.",
@@ -156,9 +164,7 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         "productViewed", "Product viewed", "A contact views a product card; feeds recommendations.",
         params=(
-            ParamSpec("product", Shape.OBJECT, "Product", "Product data.", required=True,
-                      fields=(_PRODUCT_ID, _PRICE, _IN_STOCK), extra_properties=True,
-                      extra_example=(("someProductProperty", ["green"]),)),
+            _product("Product data."),
             _CURRENCY,
         ),
     ),
@@ -215,9 +221,7 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         "productAddedToWishlist", "Added to wishlist", "A contact added a product to the wishlist (favorites).",
         params=(
-            ParamSpec("product", Shape.OBJECT, "Product", "The product added to the wishlist.", required=True,
-                      fields=(_PRODUCT_ID, _PRICE, _IN_STOCK), extra_properties=True,
-                      extra_example=(("someProductProperty", ["green"]),)),
+            _product("The product added to the wishlist."),
             _CURRENCY,
         ),
         example_locators=("phone",),
