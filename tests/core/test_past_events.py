@@ -86,6 +86,8 @@ def test_reading_ndjson_arrays_and_wrapped_lists_with_lines() -> None:
     (f'[\n{json.dumps(event(0))}\n{json.dumps(event(1))}]', "e.json:3: expected ',' or ']'"),
     ('{"events": 3}', 'e.json: "events" must be a list'),
     (f'[{json.dumps(event(0))}]\n\n]', "e.json:3: unexpected text after the list"),
+    (f'{json.dumps(event(0))}\n{{"occurred": "2023-03-22", "keyValue": "a\\ud800"}}\n',
+     "e.json:2: holds a lone surrogate"),
 ])
 def test_bad_files_say_where(text: str, message: str) -> None:
     with pytest.raises(InputError) as caught:

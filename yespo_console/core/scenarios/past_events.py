@@ -200,6 +200,8 @@ def parse_events(data: bytes | str, source: str = "<events>") -> list[PastEvent]
         elif item.get("occurred") in (None, ""):
             problems.append(f"{where}: no `occurred`: a past event needs the time it happened, in the contact's "
                             "time zone (YYYY-MM-DD or YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)")
+        elif (unsendable := _unsendable(item)) is not None:
+            problems.append(f"{where}: {unsendable}")
         else:
             events.append(PastEvent(index, line, item))
     if problems:
@@ -207,6 +209,17 @@ def parse_events(data: bytes | str, source: str = "<events>") -> list[PastEvent]
         listed = problems[:MAX_LISTED_PROBLEMS] + ([f"… and {more} more"] if more > 0 else [])
         raise InputError("\n".join(listed))
     return events
+
+
+def _unsendable(item: dict[str, Any]) -> str | None:
+    """Why an event parsed from JSON cannot become the UTF-8 body of a request, or None."""
+    try:
+        dump_json(item).encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (such as \\ud800), which is not UTF-8 text: Yespo reads UTF-8 only"
+    except RecursionError:
+        return "nested too deeply to be sent"
+    return None
 
 
 def batches(events: Sequence[PastEvent], size: int = MAX_BATCH) -> list[Sequence[PastEvent]]:
