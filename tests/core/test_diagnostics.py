@@ -399,3 +399,10 @@ def test_missing_param_hint_is_written_in_the_bodys_own_nesting():
     as_object = event("productViewed", product=None, currencyCode=None)
     as_object["params"].append({"name": "extra", "value": {"a": 1}})
     assert '"value":{"productId"' in hint(as_object)
+
+
+def test_a_body_nested_too_deeply_is_named_with_a_fitting_hint() -> None:
+    report = inspect_body("[" * 100_000)
+    (finding,) = report.findings
+    assert finding.code == "body.not_json" and finding.message == "Not valid JSON: nested too deeply."
+    assert finding.hint == "Nest objects and lists far less deeply." and finding.tier == "rejected"

@@ -120,9 +120,10 @@ def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report
                                          "Paste or build an event first.")), size=size)
     try:
         body = loads_strict(text)
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, RecursionError):
-            exc = ValueError("nested too deeply")
+    except ValueError as exc:
         return Report((*leading, *_text_findings(text, exc)), size=size)
+    except RecursionError:
+        return Report((*leading, Finding.of(Severity.ERROR, "body.not_json", ROOT, "Not valid JSON: nested too deeply.",
+                                            "Nest objects and lists far less deeply.")), size=size)
     report = inspect_event(body, api_version=api_version, size=size)
     return Report((*leading, *report.findings), report.body, report.resolution, size)
