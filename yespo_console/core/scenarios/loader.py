@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from yespo_console.core.documents import DocumentError, PathKey, Problem, line_at, load_document, path_text
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.scenarios.plan import FlatStep, count_steps, flat_plan
-from yespo_console.core.scenarios.problems import PathKey, Problem, ScenarioError, line_at, path_text
+from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.schema import MAX_STEPS, Scenario, validation_problems
 from yespo_console.core.scenarios.templating import (
     OPEN,
@@ -37,122 +37,6 @@ from yespo_console.core.scenarios.templating import (
 from yespo_console.core.textfiles import NotUtf8Error, decode_text, read_file
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-_MAX_NODES = 1_000_000  # YAML aliases can expand a small file enormously ("billion laughs")
-
-
-# -- YAML with line marks --------------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit dates: `2025-06-01` stays text, as it would in JSON."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-class _Builder:
-    """Plain Python data from a YAML node tree, noting the line of every key and item."""
-
-    def __init__(self, loader: _Loader) -> None:
-        self.loader = loader
-        self.marks: dict[PathKey, int] = {}
-        self.problems: list[Problem] = []
-        self.nodes = 0
-
-    def build(self, node: yaml.Node, path: PathKey, stack: tuple[int, ...] = ()) -> Any:
-        self.nodes += 1
-        if self.nodes > _MAX_NODES:
-            raise _TooBig
-        if id(node) in stack:
-            self.problems.append(Problem(node.start_mark.line + 1, path_text(path), "an alias refers to itself"))
-            return None
-        stack = (*stack, id(node))
-        if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)  # resolves `<<: *defaults` merges
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                line = key_node.start_mark.line + 1
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.problems.append(Problem(line, path_text(path), "a key must be plain text"))
-                    continue
-                key = key_node.value  # keys are text, as in JSON: `200:` or `yes:` stay as written
-                if key in result:
-                    self.problems.append(Problem(line, path_text((*path, key)),
-                                                 f"{key!r} appears twice (line {self.marks[(*path, key)]} and here)"))
-                    continue
-                self.marks[(*path, key)] = line
-                result[key] = self.build(value_node, (*path, key), stack)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                self.marks[(*path, index)] = item.start_mark.line + 1
-                items.append(self.build(item, (*path, index), stack))
-            return items
-        return self.loader.construct_object(node, deep=True)
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _yaml_error(source: str, exc: yaml.YAMLError) -> ScenarioError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    message = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
-    if mark is not None:
-        message += f" at column {mark.column + 1}"
-    return ScenarioError(source, [Problem(line, "(file)", message)])
-
-
-def load_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
-    """The document and the line of each key and item; ScenarioError when it is not YAML."""
-    try:
-        loader = _Loader(text)  # the reader refuses control characters here already
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-        raise ScenarioError(source, [Problem(line, "(file)", f"not valid YAML: the control character U+{code:04X} is "
-                                             "not allowed in a YAML file")]) from None
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioError(source, [Problem(1, "(file)", "the file is empty")])
-        builder = _Builder(loader)
-        data = builder.build(node, ())
-    except yaml.YAMLError as exc:
-        raise _yaml_error(source, exc) from None
-    except _TooBig:
-        raise ScenarioError(source, [Problem(None, "(file)", "its aliases expand to too much data")]) from None
-    except RecursionError:
-        raise ScenarioError(source, [Problem(None, "(file)", "it is nested too deeply")]) from None
-    finally:
-        loader.dispose()
-    if builder.problems:
-        raise ScenarioError(source, builder.problems)
-    return data, builder.marks
-
-
-def _load_document(text: str, source: str, *, is_json: bool) -> tuple[Any, dict[PathKey, int]]:
-    if not is_json:
-        return load_yaml(text, source)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(source, [Problem(exc.lineno, "(file)", f"not valid JSON: {exc.msg} at column "
-                                             f"{exc.colno}")]) from None
-    except RecursionError:
-        raise ScenarioError(source, [Problem(None, "(file)", "it is nested too deeply")]) from None
-    try:
-        marked, marks = load_yaml(text, source)  # JSON is (almost always) YAML: that gives the lines
-    except ScenarioError:
-        return data, {}
-    return (marked, marks) if marked == data else (data, {})
 
 
 # -- a loaded scenario -----------------------------------------------------------------------------
@@ -276,7 +160,10 @@ def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | No
                    is_json: bool = False) -> LoadedScenario:
     """A scenario from its text; ScenarioError listing every problem with its line."""
     base = base_dir or Path.cwd()
-    data, marks = _load_document(text, source, is_json=is_json)
+    try:
+        data, marks = load_document(text, source, is_json=is_json)
+    except DocumentError as exc:
+        raise ScenarioError(source, exc.problems) from None
     if not isinstance(data, dict):
         raise ScenarioError(source, [Problem(1, "(file)", "a scenario is a mapping with name, steps and optional "
                                              "description, environment, data, variables")])

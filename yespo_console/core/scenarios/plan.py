@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from yespo_console.core.scenarios.problems import PathKey, line_at
+from yespo_console.core.documents import PathKey, line_at
 from yespo_console.core.scenarios.schema import (
     MAX_STEPS,
     BodyStep,

@@ -43,12 +43,12 @@ from pydantic import (
     model_validator,
 )
 
+from yespo_console.core.documents import PathKey, Problem, line_at, path_text
 from yespo_console.core.durations import parse_duration
 from yespo_console.core.errors import validation_error_text
 from yespo_console.core.events.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
 from yespo_console.core.events.payload import NestedEncoding
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.problems import PathKey, Problem, line_at, path_text
 from yespo_console.core.scenarios.templating import OPEN, RESERVED_NAMES, is_variable_name
 
 MAX_STEPS = 100_000  # per contact, after repeats are expanded
