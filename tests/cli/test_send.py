@@ -67,6 +67,7 @@ def test_send_json_output(
 def test_invalid_is_sent_anyway_and_exits_1(
     sandbox_thread: Sandbox, tmp_path: Path, invalid_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    sandbox_thread.account = sandbox_thread.account.changed({"validate": "all"})
     assert run(tmp_path, str(invalid_file), "--url", sandbox_thread.event_url) == 1
     out = capsys.readouterr().out
     assert "Rejected" in out and "The event should have the following params" in out

@@ -3,14 +3,16 @@ import re
 from yespo_console.core.events.catalog import (
     CUSTOM,
     EVENTS,
-    EVENTS_BY_KEY,
     LOCATOR_PRIORITY,
     LOCATORS,
+    ORDER_EVENTS,
     EventSpec,
     FieldSpec,
     Shape,
-    event_spec,
 )
+from yespo_console.core.events.profiles import BUILTIN
+
+EVENTS_BY_KEY = BUILTIN.by_key
 
 DOCUMENTED = ["pageViewed", "productViewed", "productCategoryViewed", "cartUpdated", "productImpressions",
               "productAddedToWishlist", "searchRequest"]
@@ -51,7 +53,7 @@ def test_required_fields_follow_the_documentation():
 
 
 def test_every_field_has_help_an_example_and_a_label():
-    for spec in EVENTS:
+    for spec in (*EVENTS, *ORDER_EVENTS):
         for path, field in field_paths(spec):
             assert field.help and field.label, path
             assert field.example is not None, path
@@ -64,6 +66,18 @@ def test_every_field_has_help_an_example_and_a_label():
 def test_shapes_and_unknown_types():
     assert EVENTS_BY_KEY["cartUpdated"].param("products").shape is Shape.LIST
     assert EVENTS_BY_KEY["productViewed"].param("product").shape is Shape.OBJECT
-    assert event_spec("somethingElse") is CUSTOM
-    assert event_spec(None) is CUSTOM
+    assert BUILTIN.spec("somethingElse") is CUSTOM
+    assert BUILTIN.spec(None) is CUSTOM
     assert not CUSTOM.documented and CUSTOM.params == ()
+
+
+def test_the_built_in_profile_has_the_documented_order_events():
+    assert [spec.key for spec in ORDER_EVENTS] == ["orderCreated", "orderUpdated", "orderDelivered", "orderCancelled"]
+    assert BUILTIN.keys == (*DOCUMENTED, "orderCreated", "orderUpdated", "orderDelivered", "orderCancelled")
+    created = BUILTIN.spec("orderCreated")
+    assert [p.name for p in created.params if p.required] == ["externalOrderId", "totalCost", "status", "date",
+                                                                 "items"]
+    assert created.param("status").field.allowed == (
+        "INITIALIZED", "IN_PROGRESS", "DELIVERED", "CANCELLED", "ABANDONED_SHOPPING_CART")
+    assert [f.name for f in created.param("items").fields if f.required] == [
+        "externalItemId", "name", "quantity", "cost", "url", "imageUrl"]

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from yespo_console.core.events.diagnostics import inspect_body, inspect_event
+from yespo_console.core.profiles.folder import find_profile
 
 CUSTOMER = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
@@ -63,5 +64,29 @@ def test_the_sdk_cart_names_cart_id_and_the_v2_custom_array_is_not_an_error_on_v
 
 
 def test_a_past_order_item_is_judged_like_an_event():
+    """orderCreated is a documented order event: what this item leaves out is refused only with Validate
+    parameters on (status, date), or breaks reports (items without name, url, image)."""
     report = inspect_event(PAST_ORDER)
-    assert report.findings == () and report.as_dict()["verdict"]["validationOff"] == "accepted"
+    assert {(f.code, f.path, str(f.tier)) for f in report.findings} == {
+        ("field.missing", "params", "rejected_if_validated"),
+        ("field.missing", "params[2].value[0].name", "accepted_but"),
+        ("field.missing", "params[2].value[0].url", "accepted_but"),
+        ("field.missing", "params[2].value[0].imageUrl", "accepted_but"),
+    }
+    assert sorted(f.message.split("'")[1] for f in report.findings if f.path == "params") == ["date", "status"]
+    assert report.as_dict()["verdict"] == {"validationOff": "accepted", "validationOn": "rejected"}
+
+
+def test_the_abandoned_cart_example_against_its_profile():
+    """The official AbandonedCart example, judged against the bundled profile that describes its type."""
+    profile = find_profile("abandoned-cart")
+    report = inspect_body(json.dumps(ABANDONED_CART), profile=profile)
+    assert report.findings == () and report.key_value_source == "externalCustomerId"
+    strict = profile.with_validation(["AbandonedCart"])
+    without_cart = {**ABANDONED_CART, "params": [p for p in ABANDONED_CART["params"] if p["name"] != "cartId"]}
+    report = inspect_body(json.dumps(without_cart), profile=strict)
+    assert [(f.code, str(f.tier)) for f in report.findings] == [("field.missing", "rejected_if_validated")]
+    assert report.as_dict()["verdict"] == {"validationOff": "accepted", "validationOn": "rejected"}
+    text = json.dumps({**ABANDONED_CART, "params": [*ABANDONED_CART["params"][:2],
+                                                   {"name": "totalValue", "value": "250,75"}]})
+    assert [f.code for f in inspect_body(text, profile=profile).findings] == ["field.wrong_type"]

@@ -333,9 +333,9 @@ def test_param_name_case():
 
 
 def test_custom_events_get_envelope_and_locator_checks_only():
-    body = event("orderCreated", key_value=None)
+    body = event("loyaltyPointsAdded", key_value=None)
     assert inspect_body(json.dumps(body)).valid
-    has(event("orderCreated", key_value=None, email=None), "locator.none")
+    has(event("loyaltyPointsAdded", key_value=None, email=None), "locator.none")
 
 
 def test_report_json_contract():

@@ -132,7 +132,7 @@ async def test_1201_events_go_in_three_requests_with_per_event_results(
     assert report.count("ok") == 1199 and report.count("error") == 2 and report.exit_code() == 1
     bad = [r for r in report.results if r.status == "error"]
     assert [(r.index, r.line, r.batch) for r in bad] == [(700, 701, 2), (1200, 1201, 3)]
-    assert "keyValue is required" in bad[0].detail and "not a date-time" in bad[1].detail
+    assert "keyValue is required" in bad[0].detail and "INCORRECT_OCCURRED_DATE_FORMAT" in bad[1].detail
     assert [r.index for r in report.results] == list(range(1201))
 
 

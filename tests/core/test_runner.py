@@ -28,6 +28,7 @@ from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.core.scenarios.results import ContactDone, StepResult, save_results
 from yespo_console.core.scenarios.runner import Runner, burst_for
 from yespo_console.sandbox import Sandbox
+from yespo_console.sandbox.settings import AccountSettings
 
 pytestmark = pytest.mark.asyncio
 KEY = "runner-test-key-123"
@@ -97,6 +98,7 @@ async def test_expectations_fail_when_the_sandbox_fails(sandbox: Sandbox, histor
 
 
 async def test_an_expected_rejection_holds(sandbox: Sandbox) -> None:  # noqa: F811
+    sandbox.account = AccountSettings(validate="all")  # a missing required param is refused only then
     loaded = parse_scenario("name: R\nsteps:\n  - event: pageViewed\n    locators: {email: a@b.co}\n"
                             "  - expect: {status: 400, contains: page}\n  - event: pageViewed\n"
                             "    locators: {email: a@b.co}\n")

@@ -41,7 +41,7 @@ steps:
         keyValue: "{{email}}"
         locators: {email: "{{email}}"}
         values: {search: "try {{iteration}}", isFound: 0}
-  - event: orderCreated
+  - event: orderConfirmed
     locators: {email: "{{email}}"}
     params: [{name: externalOrderId, value: "{{random_int 1 9}}"}, {name: when, value: 2025-06-01}]
   - expect: {status: [400, 2xx], outcome: accepted, contains: ok}
@@ -70,7 +70,7 @@ def test_the_plan_expands_repeats_and_marks_implicit_expectations() -> None:
         (3, "wait", "wait 0.25 s", 13, 1, False),
         (4, "event", "searchRequest", 16, 1, True),
         (5, "event", "searchRequest", 16, 2, True),
-        (6, "event", "orderCreated", 20, 1, False),
+        (6, "event", "orderConfirmed", 20, 1, False),
         (7, "expect", "expect status 400 or 2xx, outcome accepted, answer contains 'ok'", 23, 1, False),
     ]
     assert loaded.event_steps == 4 and loaded.needs == {}
@@ -93,7 +93,7 @@ def test_rendering_keeps_one_cart_per_contact_and_numbers_as_numbers() -> None:
     assert [b["params"][1]["value"] for b in searches] == ["try 1", "try 2"]
     assert searches[0]["keyValue"] == "bo@example.com"
     order_body = json.loads(loaded.render_event(order, ctx))
-    assert order_body["eventTypeKey"] == "orderCreated"
+    assert order_body["eventTypeKey"] == "orderConfirmed"
     assert order_body["params"][2] == {"name": "when", "value": "2025-06-01"}  # YAML dates stay text
     for step in (first, search1, order):
         assert inspect_body(loaded.render_event(step, ctx)).valid
@@ -181,7 +181,7 @@ BAD_CASES = [
     ("name: X\nsteps:\n  - event: cartUpdated\n    values:\n      product: {}\n",
      (4, "steps[0].values", "cartUpdated has no param 'product' (did you mean 'products'?)")),
     ("name: X\nsteps:\n  - event: myEvent\n    values: {a: 1}\n",
-     (4, "steps[0].values", "not a documented event")),
+     (4, "steps[0].values", "not an event type of the profile")),
     ("name: X\nsteps:\n  - evnt: pageViewed\n",
      (3, "steps[0]", "a step is one of: event, body, wait, repeat, expect")),
     ("name: X\nsteps:\n  - event: pageViewed\n    keyvalue: a\n",

@@ -96,6 +96,7 @@ async def test_accepted_and_recorded_in_both_places(sandbox: Sandbox, tmp_path: 
 
 @pytest.mark.asyncio
 async def test_rejected_400_with_the_sandboxs_reason(sandbox: Sandbox) -> None:
+    sandbox.account = sandbox.account.changed({"validate": "all"})
     async with EventClient(sandbox_env(sandbox), secret="k") as client:
         result = await client.send(body(MISSING_PAGE_EVENT))
     assert result.outcome is Outcome.REJECTED and result.status == 400
@@ -364,6 +365,7 @@ CURL_BODY = body()
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_plain_curl_is_recorded_and_judged(sandbox_thread: Sandbox, tmp_path: Path) -> None:
+    sandbox_thread.account = sandbox_thread.account.changed({"validate": "all"})
     good = tmp_path / "good.json"
     good.write_bytes(CURL_BODY)
     out = subprocess.run(

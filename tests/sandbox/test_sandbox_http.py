@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -57,28 +58,73 @@ async def test_valid_event_is_accepted_recorded_and_announced(sandbox: Sandbox) 
 
 
 @pytest.mark.asyncio
-async def test_missing_param_is_400_in_yespos_words(sandbox: Sandbox) -> None:
+async def test_a_missing_param_is_accepted_until_validate_parameters_is_on(sandbox: Sandbox) -> None:
     response = await post(sandbox, body(MISSING_PAGE_EVENT))
-    assert response.status_code == 400
+    assert response.status_code == 200 and response.json()["downstreamProblems"] == 1
+    assert response.headers["x-sandbox-findings"] == "1" and response.headers["x-sandbox-validation"] == "off"
+    async with httpx.AsyncClient(trust_env=False) as client:
+        settings = await client.put(f"{sandbox.base_url}/_sandbox/settings", json={"validate": ["pageViewed"]})
+    assert settings.status_code == 200 and settings.json()["validate"] == ["pageViewed"]
+    response = await post(sandbox, body(MISSING_PAGE_EVENT))
+    assert response.status_code == 400 and response.headers["x-sandbox-validation"] == "on"
     assert response.headers["content-type"].startswith("text/plain")
-    expected = 'The event should have the following params: [{"name":"page","required":true}]'
-    assert response.text.splitlines()[0] == expected
-    [event] = sandbox.events()
-    assert event.valid is False and event.errors[0]["code"].startswith("field.missing")
+    assert response.text == 'The event should have the following params: [{"name":"page","required":true}]'
+    accepted, rejected = sandbox.events()[1], sandbox.events()[0]
+    assert accepted.status == 200 and rejected.status == 400
+    assert rejected.valid is False and rejected.errors[0]["code"].startswith("field.missing")
 
 
 @pytest.mark.asyncio
-async def test_other_errors_are_one_line_each(sandbox: Sandbox) -> None:
+async def test_validate_all_lists_the_whole_structure_in_yespos_words(sandbox: Sandbox) -> None:
+    sandbox.account = sandbox.account.changed({"validate": "all"})
+    cart = {"eventTypeKey": "cartUpdated", "keyValue": "ann@example.com",
+            "params": [{"name": "products", "value": []}]}
+    response = await post(sandbox, body(cart))
+    assert response.status_code == 400
+    assert response.text == ('The event should have the following params: [{"name":"products","required":true},'
+                             '{"name":"currencyCode","required":false},{"name":"recycleStateId","required":true}]')
+    custom = {"eventTypeKey": "loyaltyPointsAdded", "keyValue": "ann@example.com", "params": []}
+    assert (await post(sandbox, body(custom))).status_code == 200  # a type the account does not describe
+
+
+@pytest.mark.asyncio
+async def test_what_yespo_accepts_is_200_with_the_problems_counted(sandbox: Sandbox) -> None:
+    sandbox.account = sandbox.account.changed({"validate": "all"})
     bad = {
         "eventTypeKey": "productViewed",
         "keyValue": "ann@example.com",
-        "params": [{"name": "product", "value": {"price": "abc"}}],
+        "params": [{"name": "product", "value": {"productId": "A", "price": "abc"}},
+                   {"name": "currencyCode", "value": "GBP"}, {"name": "email", "value": "not-an-email"}],
+    }
+    response = await post(sandbox, body(bad))
+    assert response.status_code == 200 and response.headers["x-sandbox-findings"] == "3"
+    [event] = sandbox.events()
+    assert {d["code"] for d in event.diagnostics} >= {"field.wrong_type", "currency.unsupported", "email.invalid"}
+
+
+@pytest.mark.asyncio
+async def test_what_yespo_always_rejects_is_400_one_line_each(sandbox: Sandbox) -> None:
+    bad = {
+        "eventTypeKey": "pageViewed",
+        "keyValue": "ann’s key",
+        "params": [{"name": "a", "value": "1"}, {"name": "a", "value": "2"}],
     }
     response = await post(sandbox, body(bad))
     assert response.status_code == 400
     lines = response.text.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("params[0].value.productId: ") and lines[1].startswith("params[0].value.price: ")
+    assert lines[0].startswith("keyValue: ") and "’" in lines[0] and lines[1].startswith("params[1].name: ")
+
+
+@pytest.mark.asyncio
+async def test_settings_endpoint_refuses_what_it_cannot_use(sandbox: Sandbox) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        url = f"{sandbox.base_url}/_sandbox/settings"
+        for wrong in ({"validate": 3}, {"validate": ""}, {"colour": "red"}, {"pastEventsMaxAgeDays": 0}, [1]):
+            response = await client.put(url, json=wrong)
+            assert response.status_code == 400 and response.text.startswith(("Invalid settings", "Send a JSON")), wrong
+        current = (await client.get(url)).json()
+    assert current["validate"] == [] and current["profile"] == "Built-in" and "orderCreated" in current["eventTypes"]
 
 
 @pytest.mark.asyncio
@@ -158,14 +204,15 @@ async def test_content_type(sandbox: Sandbox) -> None:
 
 @pytest.mark.asyncio
 async def test_past_events(sandbox: Sandbox) -> None:
-    good = {**VALID_EVENT, "occurred": "2025-06-01T12:00:00Z"}
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    good = {**VALID_EVENT, "occurred": yesterday}
     no_key = {k: v for k, v in good.items() if k != "keyValue"}
     no_time = {k: v for k, v in VALID_EVENT.items()}
     response = await post(sandbox, body({"events": [good, no_key, no_time, "x"]}), path="/api/v2/past_events")
     assert response.status_code == 200
     answer = response.json()
     assert answer["successCount"] == 1 and answer["errorCount"] == 3
-    assert [r["status"] for r in answer["results"]] == ["OK", "ERROR", "ERROR", "ERROR"]
+    assert [r["status"] for r in answer["results"]] == ["ACCEPTED", "ERROR", "OCCURRED_DATE_IS_REQUIRED", "ERROR"]
     assert any("keyValue is required" in e for e in answer["results"][1]["errors"])
     assert any("occurred" in e for e in answer["results"][2]["errors"])
     [event] = sandbox.events()
@@ -357,3 +404,23 @@ def test_any_body_gets_an_answer_never_a_crash(sandbox_thread: Sandbox, sync_cli
         assert response.text.strip()
     past = sync_client.post(sandbox_thread.past_events_url, content=data)
     assert past.status_code in (200, 400)
+
+
+@pytest.mark.asyncio
+async def test_past_events_get_the_documented_statuses(sandbox: Sandbox) -> None:
+    now = datetime.now(UTC)
+    sandbox.account = sandbox.account.changed({"segmentationOff": ["searchRequest"], "pastEventsMaxAgeDays": 30})
+    search = {"eventTypeKey": "searchRequest", "keyValue": "a@b.co",
+              "params": [{"name": "search", "value": "mug"}, {"name": "email", "value": "a@b.co"}]}
+    cases = {
+        (now - timedelta(days=2)).strftime("%Y-%m-%d"): "ACCEPTED",
+        "2023-03-22T14:30": "OCCURRED_TIME_TOO_DEPTH",
+        (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"): "OCCURRED_TIME_IN_FUTURE",
+        "22.03.2023": "INCORRECT_OCCURRED_DATE_FORMAT",
+        "2023-02-30": "INCORRECT_OCCURRED_DATE_FORMAT",
+    }
+    events = [{**VALID_EVENT, "occurred": when} for when in cases]
+    events.append({**search, "occurred": (now - timedelta(days=1)).strftime("%Y-%m-%d")})
+    response = await post(sandbox, body({"events": events}), path="/api/v2/past_events")
+    statuses = [r["status"] for r in response.json()["results"]]
+    assert statuses == [*cases.values(), "EVENT_SEGMENTATION_DISABLED"]

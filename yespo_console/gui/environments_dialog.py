@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from yespo_console.core.errors import InputError, SecretStoreError
 from yespo_console.core.http.environments import AuthMode, Environment, EnvironmentStore
 from yespo_console.core.http.secrets import SecretStore
+from yespo_console.core.profiles.folder import BUILTIN_NAME, profile_names
 
 
 class EnvironmentsDialog(QDialog):
@@ -50,6 +51,11 @@ class EnvironmentsDialog(QDialog):
         self.nested.addItem("JSON objects (v2 only)", "object")
         self.production = QCheckBox("production: real contacts, show a red banner", self)
         self.confirm = QCheckBox("ask for confirmation before each send", self)
+        self.profile = QComboBox(self)
+        self.profile.setEditable(True)
+        self.profile.setToolTip("The account's event types: built-in, a profile in the profiles folder, or a file "
+                                "path (see docs/profiles.md)")
+        self.profile.addItems(profile_names(self.environments.path.parent))
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(0.5, 600)
         self.timeout.setSuffix(" s")
@@ -68,6 +74,7 @@ class EnvironmentsDialog(QDialog):
         form.addRow("Nested values", self.nested)
         form.addRow("", self.production)
         form.addRow("", self.confirm)
+        form.addRow("Profile", self.profile)
         form.addRow("Timeout", self.timeout)
         form.addRow("API key / token", self.secret)
         form.addRow("", self.secret_status)
@@ -112,6 +119,7 @@ class EnvironmentsDialog(QDialog):
         self.production.setChecked(env.production)
         self.confirm.setChecked(env.needs_confirmation)
         self.timeout.setValue(env.timeout_s)
+        self.profile.setCurrentText(env.profile or BUILTIN_NAME)
         self.secret.clear()
         self._show_secret_status(env)
 
@@ -142,6 +150,8 @@ class EnvironmentsDialog(QDialog):
             "auth": self.auth.currentData(), "username": self.username.text(), "nested": self.nested.currentData(),
             "production": self.production.isChecked(), "confirm_before_send": self.confirm.isChecked(),
             "timeout_s": self.timeout.value(),
+            "profile": None if self.profile.currentText().strip() in ("", BUILTIN_NAME) else
+            self.profile.currentText().strip(),
         }
         # Validated, not model_copy(update=...), which would let a bad URL through.
         return Environment.model_validate({**(base.model_dump() if base is not None else {}), **fields})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -17,8 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.events.catalog import LOCATORS, EventSpec, ParamSpec, Shape, event_spec
+from yespo_console.core.events.catalog import LOCATORS, EventSpec, ParamSpec, Shape, is_locator
 from yespo_console.core.events.payload import Draft, ExtraParam
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.gui.field_editors import ERROR_STYLE, WARNING_STYLE, FieldEditor, make_editor
 from yespo_console.gui.tables import KeyValueTable, ProductTable
 
@@ -90,6 +92,7 @@ class EventForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec: EventSpec | None = None
+        self.profile: Profile = BUILTIN  # the account's event types; the window sets it per environment
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(6, 6, 6, 6)
         self._content: QWidget | None = None
@@ -111,7 +114,7 @@ class EventForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.focusable = {}
 
-        title = QLabel(f"<b>{spec.title}</b> — {spec.description}", content)
+        title = QLabel(f"<b>{html.escape(spec.title)}</b> — {html.escape(spec.description)}", content)
         title.setWordWrap(True)
         layout.addWidget(title)
         header = QFormLayout()
@@ -152,7 +155,8 @@ class EventForm(QWidget):
         self.scalar_editors: dict[str, FieldEditor] = {}
         self.object_editors: dict[str, ObjectEditor] = {}
         self.list_editors: dict[str, tuple[QCheckBox, ProductTable]] = {}
-        scalars = [p for p in spec.params if p.shape is Shape.SCALAR]
+        # A locator the event type lists among its params (AbandonedCart's externalCustomerId) is edited above.
+        scalars = [p for p in spec.params if p.shape is Shape.SCALAR and not is_locator(p.name)]
         if scalars:
             box = QGroupBox("Event data", content)
             form = QFormLayout(box)
@@ -227,7 +231,7 @@ class EventForm(QWidget):
         )
 
     def set_draft(self, draft: Draft) -> None:
-        spec = event_spec(draft.event_type)
+        spec = self.profile.spec(draft.event_type)
         if spec is not self.spec:
             self._build(spec)
         blockers = [QSignalBlocker(w) for w in (self.event_type_edit, self.key_value_edit, self.key_value_check)]

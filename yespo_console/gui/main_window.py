@@ -5,6 +5,7 @@ History, Sandbox inbox and Scenarios docks), and keeps the environment choice an
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,12 @@ from PySide6.QtWidgets import (
 
 from yespo_console import APP_NAME, __version__
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.catalog import CUSTOM, EVENTS
+from yespo_console.core.events.catalog import CUSTOM
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.events.fieldpaths import form_key
 from yespo_console.core.events.findings import Finding, Report
 from yespo_console.core.events.payload import Draft, NestedEncoding, detect_nested_encoding, draft_from_object
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.history import Exchange, curl_command, httpx_snippet
 from yespo_console.core.http.environments import Environment
 from yespo_console.gui.diagnostics_view import DiagnosticsView
@@ -78,10 +80,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.events = QListWidget(self)
         self.events.setAccessibleName("Event types and saved drafts")
-        for spec in (*EVENTS, CUSTOM):
-            item = QListWidgetItem(spec.title if spec is not CUSTOM else "Custom event", self.events)
-            item.setData(Qt.ItemDataRole.UserRole, ("type", spec.key))
-            item.setToolTip(f"{spec.key}: {spec.description}")
+        self._list_event_types(BUILTIN)
         self.events.currentItemChanged.connect(self._event_chosen)
         self.events_dock = QDockWidget("Events", self)
         self.events_dock.setObjectName("eventsDock")
@@ -267,6 +266,12 @@ class MainWindow(QMainWindow):
     def _environment_changed(self) -> None:
         env = self.environment
         self.settings.setValue("environment", env.name)
+        profile, problem = self.session.profile(env)
+        self.set_profile(profile)
+        if env.is_sandbox and self.session.sandbox is not None:  # the sandbox stands in for this account
+            self.session.sandbox.account = replace(self.session.sandbox.account, profile=profile)
+        if problem:
+            self.statusBar().showMessage(problem, 10000)
         if env.production:
             confirm = " — you will be asked to confirm each send" if env.needs_confirmation else ""
             self.banner.setText(f"PRODUCTION: {env.url}{confirm}")
@@ -301,7 +306,7 @@ class MainWindow(QMainWindow):
         self.diagnostics.show_findings(report.findings)
         self.form.clear_marks()
         for finding in reversed(report.findings):  # errors win over warnings on the same field
-            key = form_key(report.body, finding.path)
+            key = form_key(report.body, finding.path, self.form.profile)
             if key is not None:
                 self.form.mark(key, str(finding.severity), finding.message)
         errors = len(report.errors)
@@ -309,7 +314,7 @@ class MainWindow(QMainWindow):
 
     def focus_finding(self, finding: Finding) -> None:
         report = self.binding.report
-        key = form_key(report.body if report else None, finding.path)
+        key = form_key(report.body if report else None, finding.path, self.form.profile)
         if key is None or not self.form.focus_key(key):
             self.statusBar().showMessage(f"{finding.path}: {finding.hint or finding.message}", 8000)
 
@@ -320,7 +325,7 @@ class MainWindow(QMainWindow):
             return
         kind, value = item.data(Qt.ItemDataRole.UserRole)
         if kind == "type":
-            self.set_draft(example_draft(value))
+            self.set_draft(example_draft(value, self.form.profile))
             return
         try:
             self.set_draft(self.drafts.load(value))
@@ -329,7 +334,7 @@ class MainWindow(QMainWindow):
 
     def set_draft(self, draft: Draft) -> None:
         self.binding.show_draft(draft)
-        self._select_event_type(draft.spec.key)
+        self._select_event_type(self.form.profile.spec(draft.event_type).key)
 
     def _select_event_type(self, key: str) -> None:
         current = self.events.currentItem()
@@ -342,7 +347,30 @@ class MainWindow(QMainWindow):
                 self.events.blockSignals(False)
 
     def load_example(self) -> None:
-        self.set_draft(example_draft(self.form.spec.key if self.form.spec else "pageViewed"))
+        key = self.form.spec.key if self.form.spec else "pageViewed"
+        self.set_draft(example_draft(key, self.form.profile))
+
+    def _list_event_types(self, profile: Profile) -> None:
+        """The profile's event types, then the custom one, above the saved drafts."""
+        for row in reversed(range(self.events.count())):
+            if self.events.item(row).data(Qt.ItemDataRole.UserRole)[0] == "type":
+                self.events.takeItem(row)
+        for row, spec in enumerate((*profile.events, CUSTOM)):
+            item = QListWidgetItem(spec.title if spec is not CUSTOM else "Custom event")
+            item.setData(Qt.ItemDataRole.UserRole, ("type", spec.key))
+            item.setToolTip(f"{spec.key}: {spec.description}")
+            self.events.insertItem(row, item)
+
+    def set_profile(self, profile: Profile) -> None:
+        """Use an account's event types: the list, the form, the preview and the diagnostics follow it."""
+        if profile is self.form.profile:
+            return
+        draft = self.form.draft()
+        self.form.profile = profile
+        self.events.blockSignals(True)
+        self._list_event_types(profile)
+        self.events.blockSignals(False)
+        self.set_draft(draft)
 
     def _list_saved_drafts(self) -> None:
         for row in reversed(range(self.events.count())):
@@ -423,7 +451,7 @@ class MainWindow(QMainWindow):
             encoding = detect_nested_encoding(body)
             if encoding is not None:
                 self.binding.set_nested(encoding)
-            self.set_draft(draft_from_object(body))
+            self.set_draft(draft_from_object(body, self.form.profile))
         else:
             self.binding.show_raw(text)
         self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history.", 5000)
@@ -440,7 +468,7 @@ class MainWindow(QMainWindow):
         self._list_saved_drafts()
         draft = self.drafts.load_current() or example_draft("pageViewed")
         self.form.set_draft(draft)
-        self._select_event_type(draft.spec.key)
+        self._select_event_type(self.form.profile.spec(draft.event_type).key)
 
     def save_state(self) -> None:
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())

@@ -75,7 +75,8 @@ class RawBinding(QObject):
         """The exact bytes a send would post now."""
         if self.payload.raw_mode:
             return self.payload.raw.exact_text().encode("utf-8")
-        return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked())
+        return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked(),
+                          profile=self.form.profile)
 
     def show_draft(self, draft: Draft) -> None:
         """Into the form, with the preview (not raw mode) showing what it builds."""
@@ -113,7 +114,7 @@ class RawBinding(QObject):
         body = self.current_body()
         if not self.payload.raw_mode:
             self.payload.show_wire(body)
-        self._show_report(inspect_body(body, api_version=self.api_version()))
+        self._show_report(inspect_body(body, api_version=self.api_version(), profile=self.form.profile))
 
     def _show_report(self, report: Report) -> None:
         self.report = report
@@ -128,13 +129,13 @@ class RawBinding(QObject):
             self.refresh()
 
     def _raw_edited(self, text: str) -> None:
-        report = inspect_body(text, api_version=self.api_version())
+        report = inspect_body(text, api_version=self.api_version(), profile=self.form.profile)
         self.payload.show_repair(repair(text) if report.body is None else None)
         if report.body is not None:
             # The form follows the raw text, without the form writing back into it.
             self._following_raw = True
             try:
-                self.form.set_draft(draft_from_object(report.body))
+                self.form.set_draft(draft_from_object(report.body, self.form.profile))
                 encoding = detect_nested_encoding(report.body)
                 if encoding is not None:
                     with QSignalBlocker(self.nested_combo):

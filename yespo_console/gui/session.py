@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yespo_console.core.errors import StoreError
+from yespo_console.core.errors import InputError, StoreError
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
 from yespo_console.core.http.secrets import Secret, SecretStore
@@ -74,6 +75,17 @@ class Session:
         if env.is_sandbox and self.sandbox is not None and self.sandbox.running:
             return env.with_url(self.sandbox.event_url)  # the embedded one listens on a port of its own
         return env
+
+    def profile(self, env: Environment) -> tuple[Profile, str]:
+        """The environment's account profile, and why the built-in one stands in for it ("" when it does not)."""
+        if env.profile is None:
+            return BUILTIN, ""
+        from yespo_console.core.profiles.folder import find_profile  # YAML and the schema: only when used
+
+        try:
+            return find_profile(env.profile, self.home), ""
+        except InputError as exc:
+            return BUILTIN, f"Profile {env.profile!r} not used: {exc}"
 
     def secret(self, env: Environment) -> Secret | None:
         return self.secrets.get(env)

@@ -6,13 +6,19 @@ Endpoints (Yespo's):
     POST /api/v2/past_events  {"events": [...]}: at most 500, each with occurred, eventTypeKey, keyValue
 
 Answers: no Authorization → 401; with an API key configured, a wrong key → 401 (otherwise any Basic
-or Bearer credentials pass). An invalid body → 400 with a plain-text body in Yespo's style (see
-`judge.rejection_text`). A valid event → 200 with a small JSON object:
-`{"status": "accepted", "id": <record id>, "eventTypeKey": ..., "keyValue": ..., "keyValueSource": ...,
-"warnings": <count>}` (Yespo's own success body is not documented; clients should rely on the 2xx
-status only). past_events → 200 with `{"results": [{"index", "status": "OK"|"ERROR", "errors"}],
-"successCount", "errorCount"}`, or 400 for a malformed request. A Content-Type that is not JSON
-→ 415. A body over 1 MiB → 413. The faults (`faults.Faults`) apply to these endpoints only.
+or Bearer credentials pass). The body is judged as Yespo would for the account in `Sandbox.account` (a profile
+and its Validate parameters switches, `judge.judge_event`): what Yespo always rejects → 400 with one plain line
+per reason; a missing required param when the event type has Validate parameters on → 400 with Yespo's
+`The event should have the following params: [...]` (the type's whole structure); anything else → 200 with
+a small JSON object `{"status": "accepted", "id": <record id>, "eventTypeKey", "keyValue", "keyValueSource",
+"warnings", "downstreamProblems"}` (Yespo's own success body is not documented; clients should rely on the
+2xx status only). Every event answer carries `X-Sandbox-Findings` (the problems Yespo accepts but that break
+something downstream) and `X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index",
+"status", "errors"}], "successCount", "errorCount"}` (status: the documented ACCEPTED,
+OCCURRED_DATE_IS_REQUIRED, INCORRECT_OCCURRED_DATE_FORMAT, OCCURRED_TIME_TOO_DEPTH, OCCURRED_TIME_IN_FUTURE,
+EVENT_SEGMENTATION_DISABLED, or the sandbox's own ERROR for an event Yespo rejects), or 400 for a malformed
+request. A Content-Type that is not JSON → 415. A body over 1 MiB → 413. The faults (`faults.Faults`) apply
+to these endpoints only.
 
 Control endpoints (no auth; loopback only):
     GET    /_sandbox/health              {"service": "yespo-console-sandbox", ...}
@@ -21,6 +27,9 @@ Control endpoints (no auth; loopback only):
     DELETE /_sandbox/events              {"deleted": n}
     GET    /_sandbox/faults              the fault settings
     PUT    /_sandbox/faults              change some of them (JSON object); DELETE resets them
+    GET    /_sandbox/settings            the account: profile, event types, Validate parameters switches
+    PUT    /_sandbox/settings            {"validate": "none"|"all"|[types], "pastEventsMaxAgeDays": n,
+                                          "segmentationOff": [types]}
 
 Every answer goes through the `Sandbox`'s Python API (its faults, key, records and listeners), so the
 two never disagree.
@@ -42,11 +51,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from yespo_console import __version__
-from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.http.masking import mask_headers
 from yespo_console.core.http.streams import read_capped
 from yespo_console.sandbox.faults import Faults
-from yespo_console.sandbox.judge import Endpoint, check_auth, judge_past_events, rejection_text
+from yespo_console.sandbox.judge import Endpoint, check_auth, judge_event, judge_past_events
 from yespo_console.sandbox.store import NewEvent
 
 if TYPE_CHECKING:
@@ -147,6 +155,7 @@ class Endpoints:
             Route("/_sandbox/events", self._events, methods=["GET", "DELETE"]),
             Route("/_sandbox/events/{event_id:int}", self._one_event, methods=["GET"]),
             Route("/_sandbox/faults", self._faults_endpoint, methods=["GET", "PUT", "DELETE"]),
+            Route("/_sandbox/settings", self._settings_endpoint, methods=["GET", "PUT"]),
             Route("/", self._index, methods=["GET"]),
         ]
         return Starlette(routes=routes, exception_handlers={404: self._not_found})
@@ -214,6 +223,20 @@ class Endpoints:
                 return PlainTextResponse(f"Invalid fault settings: {exc}", status_code=400)
         return JSONResponse(self._sandbox.faults.model_dump())
 
+    async def _settings_endpoint(self, request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                changes = json.loads(await request.body())
+            except (ValueError, ClientDisconnect):
+                changes = None
+            if not isinstance(changes, dict):
+                return PlainTextResponse('Send a JSON object such as {"validate": "all"}.', status_code=400)
+            try:
+                self._sandbox.account = self._sandbox.account.changed(changes)
+            except ValueError as exc:
+                return PlainTextResponse(f"Invalid settings: {exc}", status_code=400)
+        return JSONResponse(self._sandbox.account.as_dict())
+
     # -- the API endpoints -----------------------------------------------------------------------
 
     async def _pause(self, seconds: float) -> None:
@@ -256,25 +279,31 @@ class Endpoints:
             record.notes += (f"The body is over {MAX_BODY_BYTES:,} bytes; only the start is kept.",)
             return self._answer(record, started, 413, f"The body is larger than {MAX_BODY_BYTES:,} bytes.")
         accepted: dict[str, Any] | None = None
+        account = self._sandbox.account
+        verdict_headers: dict[str, str] = {}
         if endpoint == "v2/past_events":
-            batch = judge_past_events(body)
+            batch = judge_past_events(body, profile=account.effective, max_age_days=account.past_events_max_age_days,
+                                      segmentation_off=account.segmentation_off)
             record.valid, record.diagnostics, record.event_count = batch.valid, batch.diagnostics, batch.event_count
             judged_status = batch.status
             judged_text = batch.response if isinstance(batch.response, str) else json.dumps(batch.response)
         else:
-            report = inspect_body(body, api_version="v1" if endpoint == "v1/event" else "v2")
+            judged = judge_event(body, api_version="v1" if endpoint == "v1/event" else "v2", profile=account.effective)
+            report = judged.report
             record.valid = report.valid
             record.diagnostics = tuple(f.as_dict() for f in report.findings)
             record.event_type, record.key_value = report.event_type, report.key_value
             record.key_value_source = report.key_value_source
-            judged_status = 200 if report.valid else 400
-            judged_text = "" if report.valid else rejection_text(report)
-            if report.valid:
+            judged_status, judged_text = judged.status, judged.text
+            verdict_headers = {"X-Sandbox-Findings": str(judged.downstream),
+                               "X-Sandbox-Validation": "on" if judged.validated else "off"}
+            if judged.status == 200:
                 accepted = {
                     "eventTypeKey": report.event_type,
                     "keyValue": report.key_value,
                     "keyValueSource": report.key_value_source,
                     "warnings": len(report.warnings),
+                    "downstreamProblems": judged.downstream,
                 }
 
         if not auth.ok:
@@ -299,8 +328,10 @@ class Endpoints:
             def respond(event_id: int) -> str:
                 return json.dumps({"status": "accepted", "id": event_id, **fields}, ensure_ascii=False)
 
-            return self._answer(record, started, 200, "", respond=respond, json_body=True)
-        return self._answer(record, started, judged_status, judged_text, json_body=judged_status == 200)
+            return self._answer(record, started, 200, "", respond=respond, json_body=True,
+                                extra_headers=verdict_headers)
+        return self._answer(record, started, judged_status, judged_text, json_body=judged_status == 200,
+                            extra_headers=verdict_headers)
 
     def _answer(
         self,

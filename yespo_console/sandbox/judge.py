@@ -15,16 +15,16 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from yespo_console.core.events.catalog import event_spec
-from yespo_console.core.events.diagnostics import inspect_event, loads_strict
-from yespo_console.core.events.findings import Finding, Report, Severity
+from yespo_console.core.events.catalog import EventSpec
+from yespo_console.core.events.diagnostics import inspect_body, inspect_event, loads_strict
+from yespo_console.core.events.findings import ApiVersion, Finding, Report, Severity, verdict
+from yespo_console.core.events.profiles import BUILTIN, Profile
+from yespo_console.core.events.tiers import Tier
 
 MAX_PAST_EVENTS = 500
-
-_PARAM_NAME_RE = re.compile(r"""needs the param (['"])(.+?)\1""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,35 +62,43 @@ def check_auth(header: str | None, api_key: str | None) -> AuthCheck:
     return AuthCheck(False, f"unsupported authorization scheme {scheme!r} (use Basic or Bearer)")
 
 
-def missing_param_name(finding: Finding, event_type: str | None) -> str | None:
-    """The param a top-level `field.missing` finding names, or None for any other finding."""
-    if finding.severity is not Severity.ERROR or not finding.code.startswith("field.missing"):
-        return None
-    if finding.path != "params":  # a nested field (params[2].value.price) is not a missing param
-        return None
-    spec = event_spec(event_type)
-    for param in spec.params:
-        if repr(param.name) in finding.message or f'"{param.name}"' in finding.message:
-            return param.name
-    match = _PARAM_NAME_RE.search(finding.message)
-    return match.group(2) if match else None
+def structure_text(spec: EventSpec) -> str:
+    """Yespo's 400 text for an event type with Validate parameters on: its whole configured structure."""
+    listed = json.dumps([{"name": param.name, "required": param.required} for param in spec.params],
+                        separators=(",", ":"))
+    return f"The event should have the following params: {listed}"
 
 
-def rejection_text(report: Report) -> str:
-    """The plain-text 400 body for an invalid event."""
-    missing: list[str] = []
-    lines: list[str] = []
-    for finding in report.errors:
-        name = missing_param_name(finding, report.event_type)
-        if name is not None:
-            if name not in missing:
-                missing.append(name)
-        else:
-            lines.append(f"{finding.path}: {finding.message}")
-    if missing:
-        listed = json.dumps([{"name": name, "required": True} for name in missing], separators=(",", ":"))
-        lines.insert(0, f"The event should have the following params: {listed}")
-    return "\n".join(lines)
+@dataclass(frozen=True, slots=True)
+class EventJudgement:
+    """What the sandbox answers for one event, for an account described by `profile`."""
+
+    report: Report
+    validated: bool  # Validate parameters is on for this event type
+    status: int  # 200 or 400
+    text: str  # the 400 body
+
+    @property
+    def downstream(self) -> int:
+        """Findings Yespo accepts but that break something downstream: a required param missing while Validate
+        parameters is off counts too (a trigger or a message that reads it gets nothing)."""
+        missing_ok = () if self.validated else (Tier.REJECTED_IF_VALIDATED,)
+        return sum(f.tier in (Tier.ACCEPTED_BUT, *missing_ok) for f in self.report.findings)
+
+
+def judge_event(body: bytes, *, api_version: ApiVersion, profile: Profile = BUILTIN) -> EventJudgement:
+    """400 for what Yespo rejects whatever the settings, and, when the event type has Validate parameters on,
+    for a missing required param (with Yespo's text listing the whole structure); 200 for the rest."""
+    report = inspect_body(body, api_version=api_version, profile=profile)
+    validated = profile.validates(report.event_type)
+    if verdict(report.findings, validated=validated) == "accepted":
+        return EventJudgement(report, validated, 200, "")
+    rejected = [f for f in report.findings if f.tier is Tier.REJECTED]
+    if rejected:  # Yespo's wording for these is not documented: the sandbox explains them its way
+        text = "\n".join(f"{finding.path}: {finding.message}" for finding in rejected)
+    else:
+        text = structure_text(profile.spec(report.event_type))
+    return EventJudgement(report, validated, 400, text)
 
 
 def _prefixed(findings: tuple[Finding, ...], index: int) -> list[dict[str, Any]]:
@@ -112,23 +120,38 @@ class BatchJudgement:
     valid: bool | None
 
 
-def _occurred_error(value: Any) -> str | None:
-    if value is None:
-        return "occurred is required: the time the event happened (e.g. 2025-06-01T12:00:00Z)."
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return None  # epoch milliseconds
-    if not isinstance(value, str) or not value.strip():
-        return "occurred must be a date-time text such as 2025-06-01T12:00:00Z, or epoch milliseconds."
+# The forms the documentation gives for `occurred` (the contact's time zone); seconds and a zone suffix are
+# not documented, so the sandbox takes them (the inspector warns about them).
+_OCCURRED = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?")
+# Contacts live in every time zone: a time up to this far ahead of UTC now is not yet in the future for some.
+_ZONE_SLACK = timedelta(hours=14)
+
+
+def occurred_status(value: Any, *, max_age_days: int, now: datetime | None = None) -> tuple[str, str]:
+    """The documented per-event status for an `occurred` value (O EventsMigrationResult), with the reason."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "OCCURRED_DATE_IS_REQUIRED", "occurred is required: when the event happened, YYYY-MM-DDTHH:mm."
+    if not isinstance(value, str) or not _OCCURRED.fullmatch(value.strip()):
+        return "INCORRECT_OCCURRED_DATE_FORMAT", f"occurred {value!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:mm."
     try:
-        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        return f"occurred {value!r} is not a date-time such as 2025-06-01T12:00:00Z."
-    return None
+        return "INCORRECT_OCCURRED_DATE_FORMAT", f"occurred {value!r} is not a real date."
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if when > now + _ZONE_SLACK:
+        return "OCCURRED_TIME_IN_FUTURE", f"occurred {value!r} lies in the future."
+    if when < now - timedelta(days=max_age_days):
+        return "OCCURRED_TIME_TOO_DEPTH", (f"occurred {value!r} is more than {max_age_days} days back: the sandbox's "
+                                           "limit (a setting: Yespo's own limit is not documented).")
+    return "ACCEPTED", ""
 
 
-def judge_past_events(body: bytes) -> BatchJudgement:
+def judge_past_events(body: bytes, *, profile: Profile = BUILTIN, max_age_days: int = 730,
+                      segmentation_off: frozenset[str] = frozenset()) -> BatchJudgement:
     """POST /api/v2/past_events: {"events": [...]}, at most 500, each with occurred, eventTypeKey and
-    keyValue; each judged like a v2 event. 200 with per-event results, or 400 for the whole request."""
+    keyValue, and judged like a v2 event. 200 with a documented status per event (plus the sandbox's `index`
+    and `errors`, which Yespo does not document), or 400 for the whole request."""
     try:
         document = loads_strict(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -150,27 +173,23 @@ def judge_past_events(body: bytes) -> BatchJudgement:
         )
     results: list[dict[str, Any]] = []
     diagnostics: list[dict[str, Any]] = []
-    success = 0
+    now = datetime.now(UTC)
     for index, item in enumerate(events):
-        report = inspect_event(item, api_version="v2")
-        errors = [rejection_text(report)] if report.errors else []
-        extra: list[str] = []
-        if isinstance(item, dict):
-            if not isinstance(item.get("keyValue"), str) or not item["keyValue"].strip():
-                extra.append("keyValue is required in past_events.")
-            occurred = _occurred_error(item.get("occurred"))
-            if occurred:
-                extra.append(occurred)
+        report = inspect_event(item, api_version="v2", profile=profile)
         diagnostics.extend(_prefixed(report.findings, index))
-        diagnostics.extend(
-            Finding.of(Severity.ERROR, "past_events.field", f"events[{index}]", message).as_dict() for message in extra
-        )
-        messages = [line for text in errors for line in text.splitlines()] + extra
-        if messages:
-            results.append({"index": index, "status": "ERROR", "errors": messages})
-        else:
-            success += 1
-            results.append({"index": index, "status": "OK", "errors": []})
+        rejected = [f"{f.path}: {f.message}" for f in report.findings if f.tier is Tier.REJECTED]
+        if isinstance(item, dict) and (not isinstance(item.get("keyValue"), str) or not item["keyValue"].strip()):
+            rejected.append("keyValue is required in past_events.")
+            diagnostics.append(Finding.of(Severity.ERROR, "past_events.field", f"events[{index}]",
+                                          "keyValue is required in past_events.").as_dict())
+        if rejected:  # no documented status names an invalid event: the sandbox's own
+            results.append({"index": index, "status": "ERROR", "errors": rejected})
+            continue
+        status, reason = occurred_status(item.get("occurred"), max_age_days=max_age_days, now=now)
+        if status == "ACCEPTED" and report.event_type in segmentation_off:
+            status, reason = "EVENT_SEGMENTATION_DISABLED", f"event segmentation is off for {report.event_type}."
+        results.append({"index": index, "status": status, "errors": [reason] if reason else []})
+    success = sum(result["status"] == "ACCEPTED" for result in results)
     response = {"results": results, "successCount": success, "errorCount": len(events) - success}
     return BatchJudgement(200, response, tuple(diagnostics), len(events), success == len(events))
 

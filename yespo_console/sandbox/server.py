@@ -24,6 +24,7 @@ import uvicorn
 from yespo_console import __version__
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
+from yespo_console.sandbox.settings import AccountSettings
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Sandbox:
         data_dir: str | os.PathLike[str] | None = None,
         store: SandboxStore | None = None,
         faults: Faults | None = None,
+        account: AccountSettings | None = None,
         seed: int | None = None,
         graceful_shutdown_s: float = 1.0,
     ) -> None:
@@ -60,6 +62,7 @@ class Sandbox:
         except (OSError, RuntimeError) as exc:
             raise SandboxError(str(exc)) from exc
         self._faults = faults or Faults()
+        self.account = account or AccountSettings()
         self._listeners: list[Listener] = []
         self._graceful_shutdown_s = graceful_shutdown_s
         self._server: uvicorn.Server | None = None

@@ -242,6 +242,60 @@ EVENTS: tuple[EventSpec, ...] = (
     ),
 )
 
+_ORDER_DATE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"
+_ORDER_STATUSES = ("INITIALIZED", "IN_PROGRESS", "DELIVERED", "CANCELLED", "ABANDONED_SHOPPING_CART")
+
+
+def _order_event(key: str, title: str, description: str, status: str) -> EventSpec:
+    """The order events documented for v1 (docs/api-facts.md, "Orders"): one order with its items."""
+    text = FieldType.STRING
+    return EventSpec(
+        key, title, description,
+        params=(
+            ParamSpec("externalOrderId", Shape.SCALAR, "Order ID", "The order's ID in your system.", required=True,
+                      field=FieldSpec("externalOrderId", text, "Order ID", "The order's ID in your system.",
+                                      "ORD-1001", required=True)),
+            ParamSpec("totalCost", Shape.SCALAR, "Total cost", "The order's total, a number.", required=True,
+                      field=FieldSpec("totalCost", FieldType.NUMBER, "Total cost", "The order's total, a number.",
+                                      91.0, required=True)),
+            ParamSpec("status", Shape.SCALAR, "Status", "The order's status.", required=True,
+                      field=FieldSpec("status", text, "Status", "One of " + ", ".join(_ORDER_STATUSES) + ".",
+                                      status, required=True, allowed=_ORDER_STATUSES)),
+            ParamSpec("date", Shape.SCALAR, "Date", "When the order was placed: YYYY-MM-DDTHH:mm:ss.", required=True,
+                      field=FieldSpec("date", text, "Date", "YYYY-MM-DDTHH:mm:ss, e.g. 2025-06-01T12:00:00.",
+                                      "2025-06-01T12:00:00", required=True, pattern=_ORDER_DATE,
+                                      pattern_hint="YYYY-MM-DDTHH:mm:ss")),
+            ParamSpec("currency", Shape.SCALAR, "Currency", "ISO 4217 code; the account's default if not set.",
+                      field=FieldSpec("currency", FieldType.CURRENCY, "Currency", "ISO 4217 code such as USD.",
+                                      "USD", pattern=r"[A-Z]{3}", pattern_hint="three capital letters (ISO 4217)")),
+            ParamSpec("items", Shape.LIST, "Items", "The products of the order.", required=True,
+                      fields=(
+                          FieldSpec("externalItemId", text, "Item ID", "Product ID as in your feed.", "WS01-L-Green",
+                                    required=True),
+                          FieldSpec("name", text, "Name", "Product name.", "Green T-shirt", required=True),
+                          FieldSpec("category", text, "Category", "Product category.", "T-shirts"),
+                          FieldSpec("quantity", FieldType.NUMBER, "Quantity", "How many were ordered.", 2,
+                                    required=True),
+                          FieldSpec("cost", FieldType.NUMBER, "Cost", "Price of one item, a number.", 45.5,
+                                    required=True),
+                          FieldSpec("url", FieldType.URL, "URL", "The product's page.",
+                                    "https://example.com/p/ws01", required=True),
+                          FieldSpec("imageUrl", FieldType.URL, "Image URL", "The product's picture.",
+                                    "https://example.com/i/ws01.jpg", required=True),
+                          FieldSpec("description", text, "Description", "A short description.", "Cotton, green"),
+                      )),
+        ),
+    )
+
+
+# Documented for v1 as generic events (D sending-orders-via-api.md; the how-use-v1event page).
+ORDER_EVENTS: tuple[EventSpec, ...] = (
+    _order_event("orderCreated", "Order created", "A contact placed an order.", "INITIALIZED"),
+    _order_event("orderUpdated", "Order updated", "An order changed (status, items or total).", "IN_PROGRESS"),
+    _order_event("orderDelivered", "Order delivered", "An order reached the contact.", "DELIVERED"),
+    _order_event("orderCancelled", "Order cancelled", "An order was cancelled.", "CANCELLED"),
+)
+
 CUSTOM = EventSpec(
     CUSTOM_EVENT, "Custom event",
     "Any other event type key. An unknown key creates a new event type in Yespo. Only the envelope and the "
@@ -249,16 +303,10 @@ CUSTOM = EventSpec(
     example_locators=("email",),
 )
 
-EVENTS_BY_KEY: dict[str, EventSpec] = {spec.key: spec for spec in EVENTS}
-# Every event type core.events.examples has an example for. Here rather than there: the command line lists these
-# choices without loading the payload models.
-EXAMPLE_KEYS: tuple[str, ...] = (*EVENTS_BY_KEY, CUSTOM_EVENT)
-EVENT_KEYS_LOWER: dict[str, str] = {key.lower(): key for key in EVENTS_BY_KEY}
-
-
-def event_spec(event_type: str | None) -> EventSpec:
-    """The spec of a documented event type; the custom spec for anything else."""
-    return EVENTS_BY_KEY.get(event_type or "", CUSTOM)
+# The event types of the built-in profile (core.events.profiles), which every profile starts from. Here rather than
+# there: the command line lists these choices without loading the payload models.
+BUILTIN_EVENT_KEYS: tuple[str, ...] = tuple(spec.key for spec in (*EVENTS, *ORDER_EVENTS))
+EXAMPLE_KEYS: tuple[str, ...] = (*BUILTIN_EVENT_KEYS, CUSTOM_EVENT)
 
 
 def is_locator(name: str) -> bool:

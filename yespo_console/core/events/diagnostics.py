@@ -13,16 +13,20 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from yespo_console.core.events.catalog import BODY_MAX_BYTES, event_spec
+from yespo_console.core.events.catalog import BODY_MAX_BYTES
 from yespo_console.core.events.findings import ROOT, ApiVersion, Finding, Report, Severity
 from yespo_console.core.events.payload import detect_nested_encoding
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.events.repair import find_unescaped_nested
 from yespo_console.core.events.rules import EventChecks, type_name
 
 
-def inspect_event(obj: object, *, api_version: ApiVersion = "v2", size: int | None = None) -> Report:
-    """Inspect an already parsed event (one body, or one item of a past_events batch)."""
-    inspector = EventChecks(api_version, detect_nested_encoding(obj) or "string" if isinstance(obj, dict) else "string")
+def inspect_event(obj: object, *, api_version: ApiVersion = "v2", size: int | None = None,
+                  profile: Profile = BUILTIN) -> Report:
+    """Inspect an already parsed event (one body, or one item of a past_events batch) against the profile's
+    event types."""
+    encoding = detect_nested_encoding(obj) or "string" if isinstance(obj, dict) else "string"
+    inspector = EventChecks(api_version, profile, encoding)
     if not isinstance(obj, dict):
         inspector.error("body.not_object", ROOT, f"The body is {type_name(obj)}; it must be a JSON object.",
                         'Send {"eventTypeKey": ..., "params": [...]}.')
@@ -38,7 +42,7 @@ def inspect_event(obj: object, *, api_version: ApiVersion = "v2", size: int | No
     items = inspector.params(obj)
     resolution = inspector.locators(obj, items)
     event_type = obj.get("eventTypeKey")
-    spec = event_spec(event_type if isinstance(event_type, str) else None)
+    spec = profile.spec(event_type if isinstance(event_type, str) else None)
     if spec.documented:
         inspector.event_data(spec, items)
     return Report(tuple(inspector.findings), obj, resolution, size)
@@ -96,7 +100,7 @@ def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
         yield Finding.of(Severity.ERROR, "body.not_json", ROOT, f"Not valid JSON: {exc}.", "Send finite numbers only.")
 
 
-def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report:
+def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2", profile: Profile = BUILTIN) -> Report:
     """Inspect wire text (or bytes) exactly as it would be sent."""
     if isinstance(data, bytes):
         size = len(data)
@@ -125,5 +129,5 @@ def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report
     except RecursionError:
         return Report((*leading, Finding.of(Severity.ERROR, "body.not_json", ROOT, "Not valid JSON: nested too deeply.",
                                             "Nest objects and lists far less deeply.")), size=size)
-    report = inspect_event(body, api_version=api_version, size=size)
+    report = inspect_event(body, api_version=api_version, size=size, profile=profile)
     return Report((*leading, *report.findings), report.body, report.resolution, size)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from yespo_console.core.events.catalog import event_spec
 from yespo_console.core.events.payload import item_slots
+from yespo_console.core.events.profiles import BUILTIN, Profile
 
 _PARAM_PATH = re.compile(r"params\[(\d+)\](.*)")
 _REST = re.compile(r"\.value(?:\[(\d+)\])?(?:\.(.+))?")
 
 
-def form_key(body: dict[str, Any] | None, path: str) -> str | None:
+def form_key(body: dict[str, Any] | None, path: str, profile: Profile = BUILTIN) -> str | None:
     """The form key for `path` in `body`, or None when the path points at no form field."""
     if path in ("eventTypeKey", "keyValue"):
         return path
@@ -28,7 +28,7 @@ def form_key(body: dict[str, Any] | None, path: str) -> str | None:
     index, rest = int(match.group(1)), match.group(2)
     if not isinstance(params, list) or index >= len(params):
         return None
-    spec = event_spec(body.get("eventTypeKey") if isinstance(body.get("eventTypeKey"), str) else None)
+    spec = profile.spec(body.get("eventTypeKey") if isinstance(body.get("eventTypeKey"), str) else None)
     slot = item_slots(spec, params)[index]
     if slot.startswith("extra["):
         return slot

@@ -8,7 +8,7 @@ whose value is empty, blank, "null" or JSON null is ignored (docs/api-facts.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -115,14 +115,22 @@ _LOST_BECAUSE = {
 }
 
 
-def resolve(key_value: Any, params: Iterable[tuple[int, str, Any]], *, key_value_present: bool = True) -> Resolution:
+def resolve(key_value: Any, params: Iterable[tuple[int, str, Any]], *, key_value_present: bool = True,
+            mapped: Mapping[str, str] | None = None) -> Resolution:
     """Rank keyValue and the locators. `params` holds (index, name, value) of every param item;
-    the first occurrence of a locator name in any case counts, as a duplicate name is an error of its own."""
+    the first occurrence of a locator name in any case counts, as a duplicate name is an error of its own.
+    `mapped` (lower-cased param name → locator) holds the custom params an account maps to a locator; a
+    standard name sent as well wins over a mapped one."""
     first: dict[str, tuple[int, Any]] = {}
+    stand_ins: dict[str, tuple[int, Any]] = {}
     for index, name, value in params:
         locator = LOCATOR_NAMES_LOWER.get(name.lower())
         if locator is not None and locator not in first:
             first[locator] = (index, value)
+        elif mapped and (target := mapped.get(name.lower())) is not None and target not in stand_ins:
+            stand_ins[target] = (index, value)
+    for locator, found in stand_ins.items():
+        first.setdefault(locator, found)
 
     candidates: list[Candidate] = []
     winner: str | None = None
@@ -154,11 +162,11 @@ def resolve(key_value: Any, params: Iterable[tuple[int, str, Any]], *, key_value
     return Resolution(tuple(candidates))
 
 
-def resolve_body(body: dict[str, Any]) -> Resolution:
+def resolve_body(body: dict[str, Any], mapped: Mapping[str, str] | None = None) -> Resolution:
     """Resolution over a parsed body; tolerant of any shape (the diagnostics report the shape)."""
     raw = body.get("params")
     items: list[tuple[int, str, Any]] = []
     for index, item in enumerate(raw if isinstance(raw, list) else ()):
         if isinstance(item, dict) and isinstance(item.get("name"), str) and "value" in item:
             items.append((index, item["name"], item["value"]))
-    return resolve(body.get("keyValue"), items, key_value_present="keyValue" in body)
+    return resolve(body.get("keyValue"), items, key_value_present="keyValue" in body, mapped=mapped)

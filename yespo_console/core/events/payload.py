@@ -23,9 +23,9 @@ from yespo_console.core.events.catalog import (
     FieldType,
     ParamSpec,
     Shape,
-    event_spec,
     is_locator,
 )
+from yespo_console.core.events.profiles import BUILTIN, Profile
 
 NestedEncoding = Literal["string", "object"]
 NESTED_ENCODINGS: tuple[NestedEncoding, ...] = ("string", "object")
@@ -48,10 +48,6 @@ class Draft(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
     extra_params: list[ExtraParam] = Field(default_factory=list)
     extra_fields: dict[str, Any] = Field(default_factory=dict)  # top-level keys other than the three
-
-    @property
-    def spec(self) -> EventSpec:
-        return event_spec(self.event_type)
 
 
 def _compact(value: Any) -> str:
@@ -82,15 +78,15 @@ def _encode_value(param: ParamSpec | None, value: Any, nested: NestedEncoding) -
     return value if value is None or isinstance(value, bool) else _compact(value)
 
 
-def body_object(draft: Draft, *, nested: NestedEncoding = "string") -> dict[str, Any]:
-    """The body as a JSON-ready dict, keys in wire order."""
-    spec = draft.spec
+def body_object(draft: Draft, *, nested: NestedEncoding = "string", profile: Profile = BUILTIN) -> dict[str, Any]:
+    """The body as a JSON-ready dict, keys in wire order (the profile's params in their order)."""
+    spec = profile.spec(draft.event_type)
     params: list[dict[str, Any]] = []
     for name in LOCATOR_PRIORITY:
         if name in draft.locators:
             params.append({"name": name, "value": _encode_value(None, draft.locators[name], nested)})
     for param in spec.params:
-        if param.name in draft.values:
+        if param.name in draft.values and not is_locator(param.name):  # a locator param travels as a locator
             params.append({"name": param.name, "value": _encode_value(param, draft.values[param.name], nested)})
     for extra in draft.extra_params:
         params.append({"name": extra.name, "value": _encode_value(None, extra.value, nested)})
@@ -109,9 +105,10 @@ def dump_json(value: Any, *, pretty: bool = False) -> str:
     return _compact(value)
 
 
-def build_body(draft: Draft, *, nested: NestedEncoding = "string", pretty: bool = False) -> bytes:
+def build_body(draft: Draft, *, nested: NestedEncoding = "string", pretty: bool = False,
+               profile: Profile = BUILTIN) -> bytes:
     """The exact bytes that go on the wire."""
-    return dump_json(body_object(draft, nested=nested), pretty=pretty).encode("utf-8")
+    return dump_json(body_object(draft, nested=nested, profile=profile), pretty=pretty).encode("utf-8")
 
 
 def _decode_nested(param: ParamSpec, value: Any) -> Any:
@@ -160,7 +157,7 @@ def item_slots(spec: EventSpec, items: list[Any]) -> list[str]:
     return slots
 
 
-def draft_from_object(body: dict[str, Any]) -> Draft:
+def draft_from_object(body: dict[str, Any], profile: Profile = BUILTIN) -> Draft:
     """A draft from a parsed body. Anything that does not fit a form slot (a duplicate name, an item
     that is not a name/value pair) lands in `extra_params` or `extra_fields`, so nothing is dropped."""
     event_type = body.get("eventTypeKey")
@@ -174,7 +171,7 @@ def draft_from_object(body: dict[str, Any]) -> Draft:
             key in ("eventTypeKey", "keyValue") and isinstance(value, str))
         if not consumed:
             draft.extra_fields[key] = value
-    spec = draft.spec
+    spec = profile.spec(draft.event_type)
     for item, slot in zip(items, item_slots(spec, items), strict=True):
         if slot.startswith("extra["):
             is_dict = isinstance(item, dict)
@@ -190,12 +187,12 @@ def draft_from_object(body: dict[str, Any]) -> Draft:
     return draft
 
 
-def parse_body(data: str | bytes) -> Draft:
+def parse_body(data: str | bytes, profile: Profile = BUILTIN) -> Draft:
     """A draft from wire text. Raises ValueError when the text is not a JSON object."""
     body = json.loads(data)
     if not isinstance(body, dict):
         raise ValueError("the body is not a JSON object")
-    return draft_from_object(body)
+    return draft_from_object(body, profile)
 
 
 def detect_nested_encoding(body: dict[str, Any]) -> NestedEncoding | None:

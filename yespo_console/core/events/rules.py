@@ -18,7 +18,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from yespo_console.core.events.catalog import (
     CONTACT_KEY_NAMES,
-    EVENT_KEYS_LOWER,
     EVENT_TYPE_MAX,
     FORBIDDEN_KEY_CHARS,
     KEY_VALUE_MAX,
@@ -36,6 +35,7 @@ from yespo_console.core.events.catalog import (
 from yespo_console.core.events.findings import ROOT, ApiVersion, Finding, Severity
 from yespo_console.core.events.locators import KEY_VALUE, Resolution, resolve_body
 from yespo_console.core.events.payload import NestedEncoding, dump_json
+from yespo_console.core.events.profiles import Profile
 from yespo_console.core.events.tiers import NESTED_FIELD_MISSING, Rule
 
 
@@ -81,6 +81,7 @@ class EventChecks:
     """The findings of one event, one method per part of the body."""
 
     api_version: ApiVersion
+    profile: Profile
     encoding: NestedEncoding = "string"  # how the body carries nested values, for hints written its way
     findings: list[Finding] = field(default_factory=list)
 
@@ -120,10 +121,10 @@ class EventChecks:
                        "Name the event type, for example pageViewed.")
             return
         self.key_text("event_type", "eventTypeKey", "eventTypeKey", value, EVENT_TYPE_MAX)
-        documented = EVENT_KEYS_LOWER.get(value.lower())
+        documented = self.profile.keys_lower.get(value.lower())
         if documented and documented != value:
             self.warn("event_type.case_mismatch", "eventTypeKey",
-                      f"{value!r} differs from the documented {documented!r} only by case: Yespo would create a "
+                      f"{value!r} differs from the known type {documented!r} only by case: Yespo would create a "
                       "new event type instead.", f"Write {documented!r}.")
 
     def key_value(self, body: dict[str, Any]) -> None:
@@ -201,7 +202,7 @@ class EventChecks:
     # -- locators -----------------------------------------------------------------------------
 
     def locators(self, body: dict[str, Any], items: list[tuple[int, str, Any]]) -> Resolution:
-        resolution = resolve_body(body)
+        resolution = resolve_body(body, self.profile.locator_params)
         present = {name.lower() for _, name, _ in items}
         for index, name, _ in items:
             lower, path = name.lower(), f"params[{index}].name"
@@ -411,18 +412,21 @@ class EventChecks:
                       "Include the scheme: https://example.com/page or myapp://screen.")
 
     def currency(self, value: str, path: str) -> None:
-        if value in SUPPORTED_CURRENCIES:
+        supported = self.profile.currencies
+        listed = ", ".join(supported)
+        if value in supported:
             return
+        by = "the documentation lists" if self.profile.currencies == SUPPORTED_CURRENCIES else \
+            f"the profile {self.profile.name!r} lists"
         if value in currency_codes():
-            self.warn("currency.unsupported", path, f"{value} is an ISO 4217 code, but the documentation lists only "
-                      f"{', '.join(SUPPORTED_CURRENCIES)} as supported; what Yespo does with prices in {value} "
-                      "(recommendations, reports) is not documented.",
-                      f"Send prices in one of {', '.join(SUPPORTED_CURRENCIES)} if the account allows it.")
+            self.warn("currency.unsupported", path, f"{value} is an ISO 4217 code, but {by} only {listed} as "
+                      f"supported; what Yespo does with prices in {value} (recommendations, reports) is not "
+                      "documented.", f"Send prices in one of {listed} if the account allows it.")
         elif value.upper() in currency_codes():
             self.warn("currency.case", path, f"{value!r} is written in lower case.", f"Write {value.upper()!r}.")
         else:
             self.error("currency.unknown", path, f"{_preview(value)!r} is not an ISO 4217 currency code.",
-                       "Use a three-letter code such as USD, EUR or UAH, or leave it out for the default.")
+                       f"Use a three-letter code such as {listed}, or leave it out for the default.")
 
 
 def _example_object(param: ParamSpec) -> dict[str, Any]:

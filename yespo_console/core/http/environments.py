@@ -116,6 +116,7 @@ class Environment(BaseModel):
     connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
     timeout_s: float = Field(default=30.0, gt=0, le=3600)  # whole exchange, per attempt
     verify_tls: bool = True
+    profile: str | None = None  # the account's event types: a profile name or file (core.profiles.folder)
 
     @field_validator("name")
     @classmethod

@@ -46,8 +46,9 @@ from pydantic import (
 from yespo_console.core.documents import PathKey, Problem, line_at, path_text
 from yespo_console.core.durations import parse_duration
 from yespo_console.core.errors import validation_error_text
-from yespo_console.core.events.catalog import EVENTS_BY_KEY, LOCATOR_PRIORITY
+from yespo_console.core.events.catalog import LOCATOR_PRIORITY
 from yespo_console.core.events.payload import NestedEncoding
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.scenarios.templating import OPEN, RESERVED_NAMES, is_variable_name
 
@@ -120,10 +121,12 @@ class EventStep(_Model):
         event = info.data.get("event")
         if not value or not isinstance(event, str):
             return value
-        spec = EVENTS_BY_KEY.get(event)
+        context = info.context if isinstance(info.context, dict) else {}
+        profile: Profile = context.get("profile", BUILTIN)
+        spec = profile.by_key.get(event)
         if spec is None:
-            raise ValueError(f"{event!r} is not a documented event, so it has no catalog `values`: put its "
-                             "params under `params` as name/value pairs")
+            raise ValueError(f"{event!r} is not an event type of the profile {profile.name!r}, so it has no "
+                             "catalog `values`: put its params under `params` as name/value pairs")
         known = [param.name for param in spec.params]
         for name in value:
             if name not in known:
