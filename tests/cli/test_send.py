@@ -61,7 +61,8 @@ def test_send_json_output(
     assert result["outcome"] == "accepted" and result["status"] == 200 and result["durationMs"] > 0
     assert result["diagnostics"]["valid"] is True and result["historyId"] == 1
     assert json.loads(result["response"]["body"])["status"] == "accepted"
-    assert result["explanation"]["title"].startswith("Accepted (200)")
+    assert result["explanation"]["title"].startswith("Accepted by the sandbox (")
+    assert result["explanation"]["title"].endswith("— Yespo would accept it too.")
 
 
 def test_invalid_is_sent_anyway_and_exits_1(
@@ -206,7 +207,7 @@ def test_default_sandbox_env_starts_a_temporary_one(
     assert run(tmp_path, str(event_file)) == 0
     captured = capsys.readouterr()
     assert "a temporary one was started" in captured.err and "yespo-console sandbox" in captured.err
-    assert "Accepted (200) by the sandbox" in captured.out
+    assert "Accepted by the sandbox (Sandbox (local)) — Yespo would accept it too." in captured.out
     records = SandboxStore.open(tmp_path)
     assert [e.body for e in records.list()] == [body()]
     records.close()
@@ -220,3 +221,14 @@ def test_a_broken_key_in_the_variable_is_reported(
     assert run(tmp_path, str(event_file), "--env", "yespo") == 2
     err = capsys.readouterr().err
     assert "$YESPO_API_KEY" in err and "control characters" in err and "second-line" not in err
+
+
+def test_an_accepted_event_with_problems_says_so(
+    sandbox_thread: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "cart.json"
+    body.write_text(json.dumps({"eventTypeKey": "productViewed", "keyValue": "a@b.co", "params": [
+        {"name": "product", "value": {"productId": "A", "price": "abc"}}, {"name": "currencyCode", "value": "GBP"}]}))
+    assert run(tmp_path, str(body), "--url", sandbox_thread.event_url) == 0
+    out = capsys.readouterr().out
+    assert "Accepted by the sandbox (" in out and "— Yespo would accept it too; 2 problems downstream." in out

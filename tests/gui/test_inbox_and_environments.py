@@ -21,14 +21,30 @@ def test_inbox_lists_events_from_another_program_with_diagnostics(window, sessio
               "headers={'Content-Type': 'application/json'}); print(r.status_code)")
     process = subprocess.Popen([sys.executable, "-c", script, url, body], stdout=subprocess.PIPE, text=True)
     qtbot.waitUntil(lambda: process.poll() is not None, timeout=20_000)  # the sandbox answers on this loop
-    assert process.stdout.read().strip() == "400"
+    assert process.stdout.read().strip() == "200"  # Validate parameters is off: Yespo takes it too
     qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 1)
     event = window.inbox.model.events[0]
-    assert event.event_type == "pageViewed" and event.status == 400
-    assert window.inbox.model.data(window.inbox.model.index(0, 6)) == "1 error"
+    assert event.event_type == "pageViewed" and event.status == 200
+    assert window.inbox.model.data(window.inbox.model.index(0, 6)) == "accepted · 1 problem downstream"
     window.inbox.table.selectRow(0)
     assert "pageViewed" in window.inbox.body_view.toPlainText()
     assert [f.code for f in window.inbox.findings.findings] == ["field.missing"]
+
+
+def test_the_inbox_switches_validate_parameters(window, session, qtbot):
+    choice = window.inbox.validation
+    assert choice.isEnabled() and choice.currentData() is None
+    choice.setCurrentIndex(choice.findData("all"))
+    assert session.sandbox.account.validate == "all" and session.sandbox.account.effective.validates("searchRequest")
+    draft = example_draft("searchRequest")
+    draft.values.clear()
+    window.set_draft(draft)
+    with qtbot.waitSignal(window.send_finished, timeout=10_000) as blocker:
+        window.send_action.trigger()
+    assert blocker.args[0].status == 400
+    assert window.inbox.model.data(window.inbox.model.index(0, 6)) == "rejected (400)"
+    choice.setCurrentIndex(choice.findData("none"))
+    assert not session.sandbox.account.effective.validated
 
 
 def test_inbox_fault_preset_changes_the_answer(window, session, qtbot):

@@ -33,13 +33,16 @@ def test_accepted_event_is_shown_and_kept(window, session, qtbot):
 
 
 def test_invalid_event_is_rejected_with_the_reason(window, session, qtbot):
-    window.set_draft(example_draft("pageViewed"))
-    window.form.focusable["page.location"].clear()
+    session.sandbox.account = session.sandbox.account.changed({"validate": "all"})
+    draft = example_draft("searchRequest")
+    draft.values.clear()  # no search param at all: Validate parameters checks params, not their fields
+    window.set_draft(draft)
     qtbot.waitUntil(lambda: any(f.code == "field.missing" for f in window.diagnostics.findings))
     result = send(window, qtbot)
     assert result.status == 400 and result.outcome is Outcome.REJECTED
     assert "Rejected" in summary(window) and "HTTP 400" in summary(window)
-    assert "location" in window.response.body.toPlainText()
+    assert ('following params: [{"name":"search","required":true},{"name":"isFound","required":false}]'
+            in window.response.body.toPlainText())
     assert session.history.count(HistoryFilter(outcome=Outcome.REJECTED)) == 1
 
 

@@ -6,7 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from yespo_console.core.events.catalog import EXAMPLE_KEYS
+from yespo_console.cli.io import fail
+from yespo_console.cli.profiles import add_profile_option, chosen_profile
+from yespo_console.core.errors import InputError
+from yespo_console.core.events.catalog import CUSTOM_EVENT, EXAMPLE_KEYS
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.events.payload import build_body
 
@@ -14,17 +17,25 @@ from yespo_console.core.events.payload import build_body
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "example", help="print a valid example body for an event type",
-        description="Print a valid example body: " + ", ".join(EXAMPLE_KEYS) + ".",
+        description="Print a valid example body: " + ", ".join(EXAMPLE_KEYS) + ", or a type of the --profile.",
     )
-    parser.add_argument("event", choices=EXAMPLE_KEYS, metavar="EVENT", help=" | ".join(EXAMPLE_KEYS))
+    parser.add_argument("event", metavar="EVENT", help=" | ".join(EXAMPLE_KEYS) + " | a type of the --profile")
     parser.add_argument("--nested", choices=("string", "object"), default="string",
                         help="nested values as escaped JSON strings (default, as the docs show) or as objects")
     parser.add_argument("--pretty", action="store_true", help="indent the JSON")
+    add_profile_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    body = build_body(example_draft(args.event), nested=args.nested, pretty=args.pretty)
+    try:
+        profile = chosen_profile(args)
+    except InputError as exc:
+        return fail(str(exc))
+    if args.event != CUSTOM_EVENT and args.event not in profile.by_key:
+        return fail(f"unknown event type {args.event!r}; choose one of {', '.join((*profile.keys, CUSTOM_EVENT))}")
+    draft = example_draft(args.event, profile)
+    body = build_body(draft, nested=args.nested, pretty=args.pretty, profile=profile)
     sys.stdout.buffer.write(body + b"\n")
     sys.stdout.flush()
     return 0

@@ -8,9 +8,10 @@ import sys
 from typing import Any
 
 from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
-from yespo_console.core.events.findings import verdict_line
+from yespo_console.core.events.findings import verdict, verdict_line
 from yespo_console.core.events.repair import repair
 
 
@@ -28,19 +29,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--nested", choices=("string", "object"), default="string",
                         help="with --fix: write repaired nested values as escaped strings (default) or objects")
     parser.add_argument("--v1", action="store_true", help="judge by the v1 rules (every value a string)")
+    add_profile_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         data = read_input(args.file)
+        profile = chosen_profile(args)
     except InputError as exc:
         return fail(str(exc))
     if args.fix:
         return _fix(data, args.nested)
-    report = inspect_body(data, api_version="v1" if args.v1 else "v2")
+    report = inspect_body(data, api_version="v1" if args.v1 else "v2", profile=profile)
+    validated = profile.validates(report.event_type)
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        account = {"name": profile.name, "validateParameters": validated}
+        print(json.dumps({**report.as_dict(), "profile": account}, ensure_ascii=False))
     else:
         for finding in report.findings:
             print(finding.line())
@@ -49,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         print(f"{'valid' if report.valid else 'invalid'}: {counts}")
         print(f"verdict: {verdict_line(report.findings)}")
+        if validated:
+            print(f"profile {profile.name!r}: Validate parameters is on for {report.event_type}, so Yespo "
+                  f"{'rejects' if verdict(report.findings, validated=True) == 'rejected' else 'accepts'} this event")
     return 0 if report.valid else 1
 
 

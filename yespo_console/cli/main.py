@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "gui": "yespo_console.cli.gui_cmd",
     "run": "yespo_console.cli.run_cmd",
     "past-events": "yespo_console.cli.past_events_cmd",
+    "profile": "yespo_console.cli.profile_cmd",
 }
 DEFAULT_COMMAND = "gui"
 _OPTIONS_WITH_VALUE = frozenset({"--data-dir"})

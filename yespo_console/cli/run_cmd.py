@@ -19,6 +19,7 @@ from typing import Any
 
 from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
 from yespo_console.cli.io import fail
+from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
@@ -118,6 +119,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--wait-scale", type=wait_scale_arg, default=1.0, metavar="F",
                         help="multiply every wait by F (0 skips the waits for a quick check of the events; default 1)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed the random values, for a repeatable run")
+    add_profile_option(parser)
     parser.add_argument("--dry-run", action="store_true",
                         help="render every event and judge it locally; send nothing (exit 1 if one is invalid)")
     parser.add_argument("--no-history", action="store_true", help="do not record the exchanges in the history")
@@ -213,7 +215,7 @@ async def execute(
 
 
 def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, list[Contact], str]:
-    loaded = load_scenario(resolve_scenario(args.file))
+    loaded = load_scenario(resolve_scenario(args.file), chosen_profile(args))
     given = parse_assignments(args.var)
     data_path = args.data or loaded.data_path
     rows = load_contacts(data_path) if data_path is not None else ()
@@ -242,7 +244,7 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
                                      "kind": step.kind, "line": step.line}
             if step.kind == "event":
                 body = contact.render(step)
-                report = inspect_body(body, api_version=env.api_version)
+                report = inspect_body(body, api_version=env.api_version, profile=loaded.profile)
                 invalid += 0 if report.valid else 1
                 entry.update(body=body.decode("utf-8", "replace"), diagnostics=report.as_dict())
                 if not as_json:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from yespo_console.cli.argtypes import whole_number
 from yespo_console.cli.io import fail
+from yespo_console.cli.profiles import add_profile_option, chosen_profile
+from yespo_console.core.errors import InputError
 from yespo_console.core.http.environments import SANDBOX_DEFAULT_PORT
 
 if TYPE_CHECKING:
@@ -38,7 +40,10 @@ def register(subparsers: Any) -> None:
         "sandbox",
         help="run a local Yespo-compatible endpoint that records and judges what it receives",
         description="Serve POST /api/v2/event, /api/v1/event and /api/v2/past_events on 127.0.0.1, judge "
-        "each body with the same diagnostics as `inspect`, record it (GET /_sandbox/events), and "
+        "each body as Yespo would for the account the --profile describes (the same diagnostics as `inspect`: "
+        "400 for what Yespo always rejects, and for a missing required param only where Validate parameters "
+        "is on; 200 with X-Sandbox-Findings for the rest; changeable at runtime with PUT /_sandbox/settings), "
+        "record it (GET /_sandbox/events), and "
         "optionally misbehave on purpose (latency, forced status, failures, dropped connections; "
         "changeable at runtime with PUT /_sandbox/faults). Exit 0 when stopped, 2 on bad arguments or "
         "when it cannot listen.",
@@ -82,6 +87,13 @@ def register(subparsers: Any) -> None:
         help="share of requests answered with bytes that are not HTTP",
     )
     parser.add_argument("--seed", type=int, help="seed the random faults (repeatable runs)")
+    add_profile_option(parser)
+    parser.add_argument(
+        "--validate",
+        metavar="none|all|TYPE,…",
+        help="which event types have Validate parameters on (a missing required param is then a 400 listing the "
+        "type's structure, as Yespo answers); default: as the profile says, off in the built-in one",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not print a line per received event")
     parser.add_argument("--json", action="store_true", help="print each received event as one JSON line")
     parser.set_defaults(func=run)
@@ -101,6 +113,7 @@ def _event_line(event: SandboxEvent) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from yespo_console.sandbox import Faults, Sandbox, SandboxError
+    from yespo_console.sandbox.settings import AccountSettings
 
     try:
         faults = Faults(
@@ -115,8 +128,18 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(f"invalid fault settings: {exc}")
     try:
+        account = AccountSettings(chosen_profile(args))
+        if args.validate is not None:
+            account = account.changed({"validate": args.validate})
+    except (InputError, ValueError) as exc:
+        return fail(f"--profile/--validate: {exc}")
+    for unknown in account.unknown_types():
+        print(f"yespo-console: --validate names {unknown!r}, which the profile does not describe: it has no "
+              "structure to check", file=sys.stderr)
+    try:
         sandbox = Sandbox(
-            host=args.host, port=args.port, api_key=args.api_key, data_dir=args.data_dir, faults=faults, seed=args.seed
+            host=args.host, port=args.port, api_key=args.api_key, data_dir=args.data_dir, faults=faults,
+            account=account, seed=args.seed,
         )
     except SandboxError as exc:
         return fail(str(exc))

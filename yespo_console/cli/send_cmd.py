@@ -15,11 +15,13 @@ from typing import Any
 
 from yespo_console.cli.argtypes import MAX_RETRIES
 from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import Report
 from yespo_console.core.events.payload import build_body, parse_body
+from yespo_console.core.events.profiles import Profile
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import (
     SANDBOX,
@@ -60,6 +62,7 @@ def register(subparsers: Any) -> None:
         help="re-encode nested values as escaped strings or as JSON objects before sending",
     )
     parser.add_argument("--strict", action="store_true", help="do not send a body with errors (exit 4)")
+    add_profile_option(parser)
     parser.add_argument("--dry-run", action="store_true", help="show what would be sent, send nothing")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-history", action="store_true", help="do not record the exchange in the history")
@@ -105,12 +108,12 @@ def _environment(args: argparse.Namespace) -> Environment:
     return env
 
 
-def _reencode(data: bytes, nested: str) -> bytes:
+def _reencode(data: bytes, nested: str, profile: Profile) -> bytes:
     try:
-        draft = parse_body(data)
+        draft = parse_body(data, profile)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"--nested needs a body that is a JSON object ({exc}); send it without --nested") from exc
-    return build_body(draft, nested="object" if nested == "object" else "string")
+    return build_body(draft, nested="object" if nested == "object" else "string", profile=profile)
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -210,11 +213,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = read_input(args.file)
         env = _environment(args)
+        profile = chosen_profile(args)
         if args.nested:
-            data = _reencode(data, args.nested)
+            data = _reencode(data, args.nested, profile)
     except InputError as exc:
         return fail(str(exc))
-    report = inspect_body(data, api_version=env.api_version)
+    report = inspect_body(data, api_version=env.api_version, profile=profile)
     if args.strict and not report.valid:
         if args.json:
             print(json.dumps({"sent": False, "reason": "strict", "diagnostics": report.as_dict()}, ensure_ascii=False))

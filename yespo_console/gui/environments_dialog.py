@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.errors import InputError, SecretStoreError
+from yespo_console.core.events.profiles import BUILTIN_NAME
 from yespo_console.core.http.environments import AuthMode, Environment, EnvironmentStore
 from yespo_console.core.http.secrets import SecretStore
-from yespo_console.core.profiles.folder import BUILTIN_NAME, profile_names
 
 
 class EnvironmentsDialog(QDialog):
@@ -55,6 +55,8 @@ class EnvironmentsDialog(QDialog):
         self.profile.setEditable(True)
         self.profile.setToolTip("The account's event types: built-in, a profile in the profiles folder, or a file "
                                 "path (see docs/profiles.md)")
+        from yespo_console.core.profiles.folder import profile_names  # YAML loads when the dialog opens, not before
+
         self.profile.addItems(profile_names(self.environments.path.parent))
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(0.5, 600)

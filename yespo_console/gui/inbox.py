@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.events.findings import Finding
+from yespo_console.core.events.tiers import Tier
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
@@ -50,6 +52,13 @@ FAULTS: tuple[tuple[str, Faults], ...] = (
 )
 
 
+VALIDATION_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("Validate: as profile", None),
+    ("Validate: off", "none"),
+    ("Validate: all types", "all"),
+)
+
+
 def findings_of(event: SandboxEvent) -> tuple[Finding, ...]:
     return tuple(Finding.from_dict(d) for d in event.diagnostics)
 
@@ -61,8 +70,11 @@ def verdict(event: SandboxEvent) -> str:
         return f"fault: {event.fault}"
     if event.valid is None:
         return event.auth or "not judged"
-    errors = len(event.errors)
-    return "valid" if event.valid else f"{errors} error{'s' if errors != 1 else ''}"
+    if event.status >= 400:
+        return f"rejected ({event.status})"
+    # Accepted: a missing required param counts as a problem too, since Validate parameters was off for it.
+    problems = sum(f.tier in (Tier.ACCEPTED_BUT, Tier.REJECTED_IF_VALIDATED) for f in findings_of(event))
+    return f"accepted · {problems} problem{'s' if problems != 1 else ''} downstream" if problems else "accepted"
 
 
 class InboxModel(RowsModel["SandboxEvent"]):
@@ -135,6 +147,13 @@ class InboxDock(QDockWidget):
             self.faults.addItem(label, faults)
         self.faults.currentIndexChanged.connect(self._faults_chosen)
         bar.addWidget(self.faults)
+        self.validation = QComboBox(body)
+        self.validation.setToolTip("Validate parameters, Yespo's per-event-type setting: with it on, an event that "
+                                   "lacks a required param is refused with 400 listing the type's structure")
+        for label, choice in VALIDATION_CHOICES:
+            self.validation.addItem(label, choice)
+        self.validation.currentIndexChanged.connect(self._validation_chosen)
+        bar.addWidget(self.validation)
         copy = QPushButton("Copy URL", body)
         copy.setToolTip("Copy the event URL, to point another program at the sandbox")
         copy.clicked.connect(self.copy_url)
@@ -167,6 +186,7 @@ class InboxDock(QDockWidget):
         self.event_received.connect(self._add, Qt.ConnectionType.QueuedConnection)
         self.address.setText("Starting the embedded sandbox…")
         self.faults.setEnabled(False)
+        self.validation.setEnabled(False)
 
     def attach(self, sandbox: Sandbox | None, error: str = "") -> None:
         """Show what `sandbox` receives from now on (it starts after the window, to open it sooner)."""
@@ -176,6 +196,8 @@ class InboxDock(QDockWidget):
             self.address.setText(f"The embedded sandbox is not running: {error or 'not started'}")
             return
         self.faults.setEnabled(True)
+        self.validation.setEnabled(True)
+        self.validation.setCurrentIndex(max(0, self.validation.findData(sandbox.account.validate)))
         self.address.setText(f"Listening at <b>{sandbox.event_url}</b> — any program may post here")
         self.model.set_events(sandbox.events(limit=MAX_ROWS))
         # The sandbox calls listeners on its loop; a queued signal brings each event to the GUI thread.
@@ -200,6 +222,10 @@ class InboxDock(QDockWidget):
     def _faults_chosen(self) -> None:
         if self.sandbox is not None:
             self.sandbox.set_faults(self.faults.currentData())
+
+    def _validation_chosen(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.account = replace(self.sandbox.account, validate=self.validation.currentData())
 
     def copy_url(self) -> None:
         if self.sandbox is not None:

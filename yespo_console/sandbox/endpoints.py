@@ -52,6 +52,7 @@ from starlette.routing import Route
 
 from yespo_console import __version__
 from yespo_console.core.http.masking import mask_headers
+from yespo_console.core.http.sending import SANDBOX_FINDINGS
 from yespo_console.core.http.streams import read_capped
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_event, judge_past_events
@@ -295,7 +296,7 @@ class Endpoints:
             record.event_type, record.key_value = report.event_type, report.key_value
             record.key_value_source = report.key_value_source
             judged_status, judged_text = judged.status, judged.text
-            verdict_headers = {"X-Sandbox-Findings": str(judged.downstream),
+            verdict_headers = {SANDBOX_FINDINGS: str(judged.downstream),
                                "X-Sandbox-Validation": "on" if judged.validated else "off"}
             if judged.status == 200:
                 accepted = {

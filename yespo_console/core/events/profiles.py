@@ -66,3 +66,4 @@ class Profile:
 
 
 BUILTIN = Profile("Built-in", (*EVENTS, *ORDER_EVENTS))
+BUILTIN_NAME = "built-in"  # how a profile choice (an environment, --profile) names it

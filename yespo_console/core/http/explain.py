@@ -19,7 +19,7 @@ import httpx
 from yespo_console.core.http.environments import AuthMode, Environment
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.secrets import Secret
-from yespo_console.core.http.sending import Explanation, Timeouts, header_value, parse_retry_after
+from yespo_console.core.http.sending import SANDBOX_FINDINGS, Explanation, Timeouts, header_value, parse_retry_after
 
 
 def _body_hint(body: bytes, limit: int = 200) -> str:
@@ -75,6 +75,16 @@ def explain_status(
     said_text = f' The server said: "{said}"' if said else ""
     sandbox = environment is not None and environment.is_sandbox
     if 200 <= status < 300:
+        problems = header_value(headers, SANDBOX_FINDINGS)
+        if problems is not None and problems.strip().isdigit():  # only a console sandbox says this
+            count = int(problems)
+            downstream = f"; {count} problem{'s' if count != 1 else ''} downstream" if count else ""
+            return Explanation(
+                f"Accepted by the sandbox{where} — Yespo would accept it too{downstream}.",
+                "It is recorded in the sandbox inbox; nothing reached Yespo."
+                + (" See the diagnostics for what will not work as meant (a trigger's condition, segmentation, "
+                   "recommendations)." if count else ""),
+            )
         if sandbox:
             return Explanation(
                 f"Accepted ({status}) by the sandbox{where}.",

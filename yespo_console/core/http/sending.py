@@ -122,6 +122,11 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+# The header a console sandbox adds to every event answer: how many findings Yespo accepts but that break
+# something downstream (sandbox.endpoints).
+SANDBOX_FINDINGS = "X-Sandbox-Findings"
+
+
 def header_value(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
     lowered = name.lower()
     for key, value in headers:

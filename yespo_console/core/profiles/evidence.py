@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.catalog import LOCATOR_NAMES_LOWER, EventSpec, FieldSpec, FieldType, ParamSpec, Shape
+from yespo_console.core.events.catalog import (
+    LOCATOR_ALIASES,
+    LOCATOR_NAMES_LOWER,
+    EventSpec,
+    FieldSpec,
+    FieldType,
+    ParamSpec,
+    Shape,
+)
 from yespo_console.core.events.rules import currency_codes
 
 STRUCTURE_PREFIX = "The event should have the following params:"
@@ -41,10 +49,18 @@ def structure_from_rejection(text: str, event_type: str) -> EventSpec:
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"item {index + 1} of the params list has no name")
         required = item.get("required") is True
-        params.append(_scalar(name, required, FieldType.STRING, "text",
+        kind, example = _LOCATOR_TYPES.get(LOCATOR_ALIASES.get(name.lower()) or
+                                           LOCATOR_NAMES_LOWER.get(name.lower(), ""), (FieldType.STRING, "text"))
+        params.append(_scalar(name, required, kind, example,
                               "From Yespo's 400 answer: the type is not given there, so check it."))
     return EventSpec(event_type, event_type, "Built from Yespo's 400 answer (Validate parameters).",
                      params=tuple(params), example_locators=_locators(p.name for p in params))
+
+
+# A param named like a contact field (EmailAddress is the email) gets that field's type and example.
+_LOCATOR_TYPES: dict[str, tuple[FieldType, Any]] = {
+    "email": (FieldType.EMAIL, "example@email.com"), "phone": (FieldType.PHONE, "380501234567"),
+}
 
 
 def _scalar(name: str, required: bool, kind: FieldType, example: Any, help_text: str) -> ParamSpec:

@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.profiles import BUILTIN, Profile
+from yespo_console.core.events.profiles import BUILTIN, BUILTIN_NAME, Profile
 from yespo_console.core.paths import data_dir, resources_dir
 from yespo_console.core.profiles.files import load_profile
 
 SUFFIXES = (".yaml", ".yml", ".json")
-BUILTIN_NAME = "built-in"
 
 
 def profiles_dir(override: str | os.PathLike[str] | None = None) -> Path:

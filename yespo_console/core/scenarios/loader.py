@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from yespo_console.core.documents import DocumentError, PathKey, Problem, line_at, load_document, path_text
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.scenarios.plan import FlatStep, count_steps, flat_plan
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.schema import MAX_STEPS, Scenario, validation_problems
@@ -59,6 +60,7 @@ class LoadedScenario:
     steps: tuple[FlatStep, ...]
     bodies: dict[str, bytes] = field(default_factory=dict)  # body files by the name the scenario gives
     needs: dict[str, Use] = field(default_factory=dict)  # variables it reads but does not define: first use
+    profile: Profile = BUILTIN  # the account's event types its `values` and bodies follow
 
     @property
     def name(self) -> str:
@@ -121,7 +123,7 @@ class LoadedScenario:
                 extra_params=[ExtraParam(name=text_of(render_text(p.name, ctx)), value=render_value(p.value, ctx))
                               for p in event.params],
             )
-            return build_body(draft, nested=event.nested or nested)
+            return build_body(draft, nested=event.nested or nested, profile=self.profile)
         except TemplateError as exc:
             raise InputError(f"{where}: step {step.label}: {exc}") from None
         except ValueError as exc:  # NaN or infinity in a value: not JSON
@@ -157,7 +159,7 @@ def _template_problems(value: Any, path: PathKey, marks: Mapping[PathKey, int], 
 
 
 def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None,
-                   is_json: bool = False) -> LoadedScenario:
+                   is_json: bool = False, profile: Profile = BUILTIN) -> LoadedScenario:
     """A scenario from its text; ScenarioError listing every problem with its line."""
     base = base_dir or Path.cwd()
     try:
@@ -187,7 +189,7 @@ def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | No
             defined.add(name)
     problems += _template_problems(data.get("steps"), ("steps",), marks, needs, defined)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"profile": profile})
     except ValidationError as exc:
         raise ScenarioError(source, problems + validation_problems(exc, marks)) from None
 
@@ -213,7 +215,7 @@ def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | No
                 bodies[step.body_file] = body
     if problems:
         raise ScenarioError(source, problems)
-    return LoadedScenario(scenario, source, base, marks, tuple(steps), bodies, needs)
+    return LoadedScenario(scenario, source, base, marks, tuple(steps), bodies, needs, profile)
 
 
 def _read_body(step: FlatStep, base: Path, marks: Mapping[PathKey, int], needs: dict[str, Use],
@@ -242,7 +244,7 @@ def _read_body(step: FlatStep, base: Path, marks: Mapping[PathKey, int], needs: 
     return data, [Problem(line, path_text(where), p.message) for p in problems]
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
+def load_scenario(path: str | Path, profile: Profile = BUILTIN) -> LoadedScenario:
     """A scenario file (YAML, or JSON for a .json name). ScenarioError / InputError with lines."""
     file = Path(path)
     source = str(path)
@@ -254,4 +256,4 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     except NotUtf8Error as exc:
         raise ScenarioError(source, [Problem(exc.line, "(file)", "not UTF-8 text")]) from None
     return parse_scenario(text, source=source, base_dir=file.resolve().parent,
-                          is_json=file.suffix.lower() == ".json")
+                          is_json=file.suffix.lower() == ".json", profile=profile)
