@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli.helpers import cli
+from tests.cli.helpers import cli, start_sandbox_process
 from tests.sandbox.helpers import VALID_EVENT, body
 
 
-def _start_sandbox_process(data: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "yespo_console", "--data-dir", str(data), "sandbox", "--port", "0", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("Yespo sandbox listening on "), first + (process.stderr.read() if process.poll() else "")
-    return process, first.split()[-1]
-
-
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
-    process, base = _start_sandbox_process(
+    process, base = start_sandbox_process(
         tmp_path, "--api-key", "cli-key-123", "--status", "503", "--retry-after", "4"
     )
     try:
@@ -61,7 +43,7 @@ def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
 
 
 def test_sandbox_command_json_lines(tmp_path: Path) -> None:
-    process, base = _start_sandbox_process(tmp_path, "--json")
+    process, base = start_sandbox_process(tmp_path, "--json")
     try:
         httpx.post(base + "/api/v2/event", content=body(), auth=("", "k"), trust_env=False)
     finally:

@@ -19,6 +19,7 @@ import yaml
 
 from yespo_console.core.errors import InputError
 
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _MAX_NODES = 1_000_000  # YAML aliases can expand a small file enormously ("billion laughs")
 
 PathKey = tuple[str | int, ...]
@@ -91,6 +92,10 @@ class _Builder:
             self.problems.append(Problem(node.start_mark.line + 1, path_text(path), "an alias refers to itself"))
             return None
         stack = (*stack, id(node))
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:  # `!!python/…` and the like
+            self.problems.append(Problem(node.start_mark.line + 1, path_text(path),
+                                         f"the tag {node.tag!r} is not allowed: plain data only"))
+            return None
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolves `<<: *defaults` merges
             result: dict[Any, Any] = {}

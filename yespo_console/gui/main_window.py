@@ -270,8 +270,6 @@ class MainWindow(QMainWindow):
         self.set_profile(profile)
         if env.is_sandbox and self.session.sandbox is not None:  # the sandbox stands in for this account
             self.session.sandbox.account = replace(self.session.sandbox.account, profile=profile)
-        if problem:
-            self.statusBar().showMessage(problem, 10000)
         if env.production:
             confirm = " — you will be asked to confirm each send" if env.needs_confirmation else ""
             self.banner.setText(f"PRODUCTION: {env.url}{confirm}")
@@ -285,7 +283,8 @@ class MainWindow(QMainWindow):
                 sandbox_note = f"Sandbox listening at {self.session.sandbox.base_url}"
             elif self.session.sandbox_error:
                 sandbox_note = f"Embedded sandbox not running: {self.session.sandbox_error}"
-        self.statusBar().showMessage(f"{env.label or env.name}: {env.url}  {sandbox_note}".strip())
+        status = f"{env.label or env.name}: {env.url}  {sandbox_note}".strip()
+        self.statusBar().showMessage(f"{problem}  ·  {status}" if problem else status)
         self.binding.schedule_refresh()
 
     # -- the body and its diagnostics -----------------------------------------------------------

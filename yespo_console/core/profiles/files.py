@@ -84,7 +84,8 @@ class ParamModel(FieldModel):
         nested = tuple(item.spec() for item in self.fields)
         return ParamSpec(self.name, self.shape, self.name, self.description or f"The {self.name} param.",
                          required=self.required, field=self.spec() if self.shape is Shape.SCALAR else None,
-                         fields=nested, extra_properties=self.extra_properties or not nested)
+                         fields=nested,
+                         extra_properties=self.extra_properties or (self.shape is not Shape.SCALAR and not nested))
 
 
 class EventTypeModel(_Strict):
@@ -195,6 +196,8 @@ def _field_document(spec: FieldSpec) -> dict[str, Any]:
     if spec.required:
         out["required"] = True
     out["example"] = spec.example
+    if spec.help:
+        out["description"] = spec.help
     if spec.allowed is not None:
         out["allowed"] = list(spec.allowed)
     return out
@@ -209,6 +212,7 @@ def event_type_document(spec: EventSpec, *, validate: bool = False) -> dict[str,
             entry["required"] = param.required
         else:
             entry = {"name": param.name, "shape": str(param.shape), "required": param.required,
+                     "description": param.help, "extraProperties": param.extra_properties,
                      "fields": [_field_document(field) for field in param.fields]}
         params.append(entry)
     return {"key": spec.key, "title": spec.title, "description": spec.description,
