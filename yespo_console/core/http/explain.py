@@ -20,6 +20,7 @@ from yespo_console.core.http.environments import AuthMode, Environment
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.secrets import Secret
 from yespo_console.core.http.sending import Explanation, Timeouts, header_value, parse_retry_after
+from yespo_console.core.http.tls import TLSSetupError
 
 
 def _body_hint(body: bytes, limit: int = 200) -> str:
@@ -293,13 +294,18 @@ def classify_error(
     if explanation is not None:
         return Outcome.TIMEOUT, explanation
 
+    if isinstance(exc, TLSSetupError):
+        return Outcome.TLS_ERROR, Explanation(str(exc), "Nothing was sent.")
     if failure.has(ssl.SSLError | ssl.CertificateError) or failure.says("[ssl"):
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError | ssl.CertificateError)), str(exc))
         if failure.says("certificate_verify_failed", "certificate verify failed"):
+            bundle = environment.ca_bundle if environment is not None else None
+            trusted = "this computer's trust store" + (f" or the CA bundle {bundle!r}" if bundle else "")
             detail = (
-                "The server's certificate is not trusted (self-signed, expired, or for another name). "
-                "Check the URL and your clock; a company proxy that intercepts TLS needs its "
-                "certificate installed."
+                f"The server's certificate is not trusted by {trusted} (self-signed, expired, or for another "
+                "name). Check the URL and your clock. Behind a company proxy that inspects TLS, install the "
+                "company's CA certificate in the operating system (Yespo Console trusts what the system "
+                "trusts), or name it as the environment's CA bundle."
             )
         elif failure.says("wrong_version_number", "record layer failure"):
             detail = "The server does not speak TLS on this port: should the URL start with http:// ?"
