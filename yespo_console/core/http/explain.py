@@ -81,9 +81,16 @@ def explain_status(
                 f"Accepted ({status}) by the sandbox{where}.",
                 "It is recorded in the sandbox inbox; nothing reached Yespo.",
             )
+        if environment is None or environment.production:
+            return Explanation(
+                f"Accepted ({status}){where}.",
+                "Yespo took the event. Whether a contact was found shows in Yespo under Automation → Event history.",
+            )
+        host = httpx.URL(environment.url).host
         return Explanation(
-            f"Accepted ({status}){where}.",
-            "Yespo took the event. Whether a contact was found shows in Yespo under Automation → Event history.",
+            f"Accepted ({status}) by {host}{where}.",
+            f"{host} is neither a Yespo host nor a Yespo Console sandbox: whether the event reaches Yespo is up "
+            "to that server.",
         )
     if status == 400:
         extra = ""

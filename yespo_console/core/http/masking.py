@@ -241,16 +241,6 @@ def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]],
     return masked
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace each known secret (in every encoding) in free text with the mask."""
-    return Masker(secrets).text(text)
-
-
-def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
-    """`scrub` for raw bytes (a response body that echoes the key), which need not be valid UTF-8."""
-    return Masker(secrets).bytes(data)
-
-
 # -- URLs ------------------------------------------------------------------------------------------
 
 _SECRET_QUERY_NAMES = frozenset({"apikey", "api_key", "api-key", "key", "token", "access_token", "password",

@@ -15,9 +15,9 @@ environment of kind remote for its URL).
 
 Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked, and
 `masker_for` builds the `Masker` that masks a secret (in every encoding) wherever a request, a server's
-answer or an error message holds it; `scrub_secret` is its shortcut for one text. A secret
-goes into the `Authorization` header built by `authorization_header`, once `check_header_secret` has
-made sure it can (no line break, plain ASCII for a token).
+answer or an error message holds it. A secret goes into the `Authorization` header built by
+`authorization_header`, once `check_header_secret` has made sure it can (no line break, plain ASCII
+for a token).
 """
 
 from __future__ import annotations
@@ -128,11 +128,6 @@ def masker_for(secret: Secret | None, environment: Environment | None = None) ->
         users.append(environment.username)
         secrets.append(url_password(environment.url))
     return Masker(secrets, users)
-
-
-def scrub_secret(text: str, secret: Secret | None) -> str:
-    """`text` with the secret (in every encoding) masked, for showing server answers and errors."""
-    return masker_for(secret).text(text)
 
 
 def _keyring() -> ModuleType:
