@@ -146,3 +146,17 @@ def test_values_are_masked_deep_and_secret_forms_cover_any_user() -> None:
     token = _basic("a-user-no-list-names").encode()
     assert any(form in token for form in forms)  # one of the base64 cores
     assert url_password("http://u:p%40ss-word@h/") == "p@ss-word" and url_password("http://h/") is None
+
+
+def test_an_escaped_or_url_encoded_token_is_masked_whole() -> None:
+    masker = Masker([KEY])
+    token = _basic("shop")
+    assert masker.text(f'"{_json_escaped(token)}"') == f'"{MASK}"'
+    assert masker.text('"' + token.replace("/", "\\/") + '"') == f'"{MASK}"'
+    assert masker.text(f"a={_url_encoded(token)}&b") == f"a={MASK}&b"
+
+
+def test_a_key_in_a_header_name_is_found_whatever_its_case() -> None:
+    name = "X-K-" + base64.urlsafe_b64encode(KEY.encode()).decode().rstrip("=")
+    [(masked, _)] = mask_headers([(name.lower(), "1")], Masker([KEY]))
+    assert masked == MASK

@@ -36,7 +36,11 @@ SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie",
 MIN_VALUE_LENGTH = 8
 #: Secrets shorter than this are not masked by value (see the module doc).
 MIN_WORD_LENGTH = 4
-_B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+# One character of a base64 token, as it is, URL-encoded or JSON-escaped (the longer forms first).
+_B64_UNIT = re.compile(
+    rb"\\u00(?:3[0-9]|4[1-9a-fA-F]|5[0-9aAfF]|6[1-9a-fA-F]|7[0-9aA]|2[bBdDfF])|%2[bBfF]|\\/|[A-Za-z0-9+/_-]"
+)
+_UNIT_LENGTHS = (6, 3, 2, 1)
 _PADDING = re.compile(rb"(?:=|%3[dD]|\\u003[dD])")
 _WORD_EDGE = "A-Za-z0-9_+/=-"
 _BASIC = re.compile(r"(?i)\b(basic)(\s+)([A-Za-z0-9+/_-]{4,}(?:=|%3D){0,2})(?=$|[\s,;])")
@@ -148,6 +152,8 @@ class Masker:
         pattern = "|".join(branches)
         self._text = re.compile(pattern) if pattern else None
         self._bytes = re.compile(pattern.encode("utf-8")) if pattern else None
+        # Header names arrive lower-cased (HTTP/2, httpx): a key in one is found whatever its case.
+        self._folded = re.compile(pattern.encode("utf-8"), re.IGNORECASE) if pattern else None
 
     def __bool__(self) -> bool:
         return self._text is not None
@@ -162,22 +168,13 @@ class Masker:
 
     def bytes(self, data: bytes) -> bytes:
         """`text` for raw bytes (a body, which need not be valid UTF-8)."""
-        if self._bytes is None or not data:
-            return data
-        pieces: list[bytes] = []
-        done = 0
-        for match in self._bytes.finditer(data):
-            start, end = match.span()
-            if match.lastgroup == "b64":
-                start, end = _whole_token(data, start, end)
-            if end <= done:
-                continue
-            pieces += [data[done:max(start, done)], MASK.encode()]
-            done = end
-        if not pieces:
-            return data
-        pieces.append(data[done:])
-        return b"".join(pieces)
+        return _masked(self._bytes, data) if self._bytes is not None and data else data
+
+    def header_name(self, name: str) -> str:
+        """`text` for a header name, whatever the case of the secret in it."""
+        if self._folded is None or not name:
+            return name
+        return _masked(self._folded, name.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
 
     def value(self, value: Any) -> Any:
         """A JSON-like value (diagnostics, a dict of findings) with every string in it masked."""
@@ -197,12 +194,32 @@ class Masker:
         return self.text(value)
 
 
+def _masked(pattern: re.Pattern[bytes], data: bytes) -> bytes:
+    pieces: list[bytes] = []
+    done = 0
+    for match in pattern.finditer(data):
+        start, end = match.span()
+        if match.lastgroup == "b64":
+            start, end = _whole_token(data, start, end)
+        if end <= done:
+            continue
+        pieces += [data[done:max(start, done)], MASK.encode()]
+        done = end
+    if not pieces:
+        return data
+    pieces.append(data[done:])
+    return b"".join(pieces)
+
+
 def _whole_token(data: bytes, start: int, end: int) -> tuple[int, int]:
-    """The whole base64 token around a core found at [start, end), with its padding."""
-    while start > 0 and data[start - 1] in _B64_ALPHABET:
-        start -= 1
-    while end < len(data) and data[end] in _B64_ALPHABET:
-        end += 1
+    """The whole base64 token around a core found at [start, end), with its padding, through escapes."""
+    while start > 0:
+        step = next((n for n in _UNIT_LENGTHS if n <= start and _B64_UNIT.fullmatch(data, start - n, start)), 0)
+        if not step:
+            break
+        start -= step
+    while (unit := _B64_UNIT.match(data, end)) is not None:
+        end = unit.end()
     for _ in range(2):
         padding = _PADDING.match(data, end)
         if padding is None:
@@ -237,7 +254,7 @@ def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]],
             value = MASK
         else:
             value = masker.header_value(value)
-        masked.append((masker.text(name), value))
+        masked.append((masker.header_name(name), value))
     return masked
 
 
