@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from yespo_console.core.errors import InputError, YespoConsoleError, validation_message
 from yespo_console.core.events.payload import NestedEncoding
-from yespo_console.core.http.masking import mask_url
+from yespo_console.core.http.masking import mask_url, url_password
 from yespo_console.core.paths import data_dir
 
 ENVIRONMENTS_FILE = "environments.json"
@@ -301,7 +301,13 @@ class EnvironmentStore:
     # -- writing -------------------------------------------------------------------------------
 
     def save(self, env: Environment) -> None:
-        """Add or replace an environment (a built-in one is stored as an edit) and write the file."""
+        """Add or replace an environment (a built-in one is stored as an edit) and write the file. A URL
+        with a password is refused: the file holds no secrets."""
+        if url_password(env.url) is not None:
+            raise InputError(
+                f"The URL of environment {env.name!r} holds a password, which is not stored: put the key in the "
+                "OS keyring (or $YESPO_API_KEY) and remove it from the URL."
+            )
         builtin_env = next((b for b in BUILTIN_ENVIRONMENTS if b.name == env.name), None)
         if builtin_env is not None:
             if env.kind != builtin_env.kind:
