@@ -8,7 +8,6 @@ import io
 import json
 import socket
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,6 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.cli.helpers import cli
+from tests.local_http import serving
 from tests.sandbox.helpers import MISSING_PAGE_EVENT, body, free_port
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.environments import Environment, EnvironmentStore
@@ -271,13 +271,8 @@ class _Stranger(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def stranger_url() -> Iterator[str]:
     _Stranger.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stranger)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v2/event"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_Stranger) as address:
+        yield f"http://{address}/api/v2/event"
 
 
 def test_a_stranger_on_the_sandbox_port_stops_the_send(

@@ -7,7 +7,6 @@ import datetime
 import http.server
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
+from tests.local_http import serving
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.outcome import Outcome
@@ -76,17 +76,6 @@ class _Accepting(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _serve(server: http.server.HTTPServer) -> Iterator[str]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
 @pytest.fixture
 def ca(tmp_path: Path) -> tuple[Path, Path, Path]:
     return _certificates(tmp_path)
@@ -95,18 +84,16 @@ def ca(tmp_path: Path) -> tuple[Path, Path, Path]:
 @pytest.fixture
 def https_url(ca: tuple[Path, Path, Path]) -> Iterator[str]:
     _Accepting.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Accepting)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(ca[1], ca[2])
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    for address in _serve(server):
+    with serving(_Accepting, context) as address:
         yield f"https://{address}/api/v2/event"
 
 
 @pytest.fixture
 def proxy() -> Iterator[str]:
     _Accepting.seen = []
-    for address in _serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Accepting)):
+    with serving(_Accepting) as address:
         yield f"http://{address}"
 
 

@@ -15,7 +15,6 @@ import http.server
 import logging
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from tests.gui.test_inbox_and_environments import MemoryKeyring
+from tests.local_http import serving
 from tests.reliability.helpers import event_body, leak_forms, leaks_in, plain
 from yespo_console.cli.main import main as cli_main
 from yespo_console.core.events.examples import example_draft
@@ -346,13 +346,8 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def echo_url() -> Iterator[str]:
     _Echo.keys = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v2/event"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_Echo) as address:
+        yield f"http://{address}/api/v2/event"
 
 
 def _canary() -> str:
