@@ -150,21 +150,20 @@ class Masker:
         if words:
             branches.append(f"(?<![{_WORD_EDGE}])(?:" + "|".join(words) + f")(?![{_WORD_EDGE}])")
         pattern = "|".join(branches)
-        self._text = re.compile(pattern) if pattern else None
         self._bytes = re.compile(pattern.encode("utf-8")) if pattern else None
         # Header names arrive lower-cased (HTTP/2, httpx): a key in one is found whatever its case.
         self._folded = re.compile(pattern.encode("utf-8"), re.IGNORECASE) if pattern else None
 
     def __bool__(self) -> bool:
-        return self._text is not None
+        return self._bytes is not None
 
     def text(self, text: str) -> str:
         """`text` with every secret, in every encoding, replaced by the mask."""
-        if self._text is None or not text:
+        if self._bytes is None or not text:
             return text
-        if self._text.search(text) is None:
-            return text
-        return self.bytes(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
+        data = text.encode("utf-8", "surrogatepass")
+        masked = _masked(self._bytes, data)
+        return text if masked is data else masked.decode("utf-8", "surrogatepass")
 
     def bytes(self, data: bytes) -> bytes:
         """`text` for raw bytes (a body, which need not be valid UTF-8)."""
