@@ -9,6 +9,8 @@ import re
 from urllib.parse import quote, unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from yespo_console.core.http.masking import (
     MASK,
@@ -160,3 +162,15 @@ def test_a_key_in_a_header_name_is_found_whatever_its_case() -> None:
     name = "X-K-" + base64.urlsafe_b64encode(KEY.encode()).decode().rstrip("=")
     [(masked, _)] = mask_headers([(name.lower(), "1")], Masker([KEY]))
     assert masked == MASK
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=st.text(), after=st.text(), which=st.integers(min_value=0), noise=st.binary(max_size=300))
+def test_any_surroundings(before: str, after: str, which: int, noise: bytes) -> None:
+    """Whatever text is around it (lone surrogates, base64 characters, escapes), an encoded key is masked,
+    text without one is untouched, and any bytes go through without an error."""
+    masker = Masker([KEY])
+    forms = _encodings(KEY)
+    assert masker.text(before + after) == before + after
+    assert not _leaks(KEY, masker.text(before + forms[which % len(forms)] + after))
+    assert masker.bytes(noise) == noise
