@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import io
 import json
+import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
 from tests.cli.helpers import cli
+from tests.local_http import serving
 from tests.sandbox.helpers import MISSING_PAGE_EVENT, body, free_port
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.environments import Environment, EnvironmentStore
@@ -232,3 +238,89 @@ def test_an_accepted_event_with_problems_says_so(
     assert run(tmp_path, str(body), "--url", sandbox_thread.event_url) == 0
     out = capsys.readouterr().out
     assert "Accepted by the sandbox (" in out and "— Yespo would accept it too; 2 problems downstream." in out
+
+
+# -- a real key goes only where it belongs -----------------------------------------------------------
+
+CANARY = "canary-0f3b9a1c7d2e4f60-not-for-the-sandbox"
+
+
+def test_the_sandbox_environment_never_gets_the_real_key(
+    sandbox_thread: Sandbox, tmp_path: Path, event_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("YESPO_API_KEY", CANARY)
+    monkeypatch.setenv("YESPO_TOKEN", CANARY)
+    store = EnvironmentStore.open(tmp_path)
+    store.save(store.get("sandbox").with_url(sandbox_thread.event_url))
+    sandbox_thread.api_key = CANARY  # accepts only the real key: a 401 proves it was not sent
+    for args in ((), ("--auth", "bearer"), ("--url", sandbox_thread.event_url)):
+        assert run(tmp_path, str(event_file), *args) == 1, args
+        out = capsys.readouterr().out
+        assert "Not authorised (401)" in out and "the sandbox default key 'sandbox'" in out, out
+    sandbox_thread.api_key = "sandbox"  # the placeholder is what is sent
+    assert run(tmp_path, str(event_file)) == 0
+
+
+class _Stranger(http.server.BaseHTTPRequestHandler):
+    """Something on the sandbox's port that is not a console sandbox: answers everything with 200."""
+
+    seen: ClassVar[list[tuple[str, str, str | None]]] = []
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        type(self).seen.append((self.command, self.path, self.headers.get("Authorization")))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def stranger_url() -> Iterator[str]:
+    _Stranger.seen = []
+    with serving(_Stranger) as address:
+        yield f"http://{address}/api/v2/event"
+
+
+def test_a_stranger_on_the_sandbox_port_stops_the_send(
+    stranger_url: str, tmp_path: Path, event_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("YESPO_API_KEY", CANARY)
+    store = EnvironmentStore.open(tmp_path)
+    store.save(store.get("sandbox").with_url(stranger_url))
+    assert run(tmp_path, str(event_file)) == 2
+    captured = capsys.readouterr()
+    assert "is not a Yespo Console sandbox" in captured.err and "nothing was sent" in captured.err
+    assert captured.out == ""
+    assert _Stranger.seen == [("GET", "/_sandbox/health", None)]  # asked who it is; sent nothing
+    assert not (tmp_path / "history.sqlite3").exists() or history_rows(tmp_path) == []
+
+
+def test_a_loopback_url_that_is_no_sandbox_is_told_truthfully(
+    stranger_url: str, tmp_path: Path, event_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("YESPO_API_KEY", CANARY)
+    assert run(tmp_path, str(event_file), "--url", stranger_url) == 0
+    out = capsys.readouterr().out
+    assert "Accepted (200) by 127.0.0.1" in out and "neither a Yespo host nor a Yespo Console sandbox" in out
+    assert "by the sandbox" not in out and "nothing reached Yespo" not in out and "Yespo took" not in out
+    (_, _, _), (method, _, auth) = _Stranger.seen
+    assert method == "POST" and auth == "Basic " + base64.b64encode(b":sandbox").decode()
+
+
+def test_a_silent_listener_on_the_sandbox_port_stops_the_send(
+    tmp_path: Path, event_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # takes connections, never answers
+        store = EnvironmentStore.open(tmp_path)
+        store.save(store.get("sandbox").with_url(f"http://127.0.0.1:{listener.getsockname()[1]}/api/v2/event"))
+        assert run(tmp_path, str(event_file)) == 2
+    assert "does not answer" in capsys.readouterr().err

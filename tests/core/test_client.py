@@ -439,6 +439,30 @@ def test_prepare_shows_what_would_be_sent_masked() -> None:
     assert request.event_type == "pageViewed"
 
 
+@pytest.mark.asyncio
+async def test_the_key_is_sent_but_recorded_nowhere_unmasked() -> None:
+    """A body, a URL and a key value holding the key: sent exactly, recorded and explained masked."""
+    env = Environment(name="gateway", url=f"https://shop:{KEY}@gw.example.com/api/v2/event?token={KEY}")
+    body = BODY.replace(b"ann@example.com", KEY.encode())
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"Location": f"https://gw.example.com/?k={KEY}", "X-Debug-Key": KEY},
+                              content=f'{{"echo": "{KEY}"}}'.encode())
+
+    recorder = Recorder()
+    async with client_for(handler, env=env, recorder=recorder) as client:
+        result = await client.send(body)
+    assert seen[0].content == body and KEY in str(seen[0].url)  # what leaves is exact
+    recorded = repr(recorder.requests) + repr(recorder.results) + repr(result.explanation)
+    assert KEY not in recorded and base64.b64encode(f":{KEY}".encode()).decode() not in recorded
+    assert recorder.requests[1].key_value == "••••" and recorder.requests[1].body == body.replace(KEY.encode(),
+                                                                                                   "••••".encode())
+    assert recorder.requests[1].url == "https://shop:••••@gw.example.com/api/v2/event?token=••••"
+    assert dict(result.result.headers)["x-debug-key"] == "••••" and "Redirected (302)" in result.explanation.title
+
+
 @pytest.mark.parametrize(("auth", "secret"), [("basic", "two\nlines"), ("bearer", "tab\tinside"), ("bearer", "ключ")])
 def test_a_secret_that_cannot_go_in_a_header_is_refused_up_front(auth: str, secret: str) -> None:
     env = YESPO.model_copy(update={"auth": auth})  # a plain string, as an unvalidated copy carries it

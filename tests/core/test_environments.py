@@ -228,3 +228,12 @@ def test_any_file_content_loads_without_crashing(tmp_path: Path, document: objec
     path.write_text(json.dumps(document))
     store = EnvironmentStore(path)
     assert store.names()[:4] == ["sandbox", "yespo", "yespo-api", "esputnik"]
+
+
+def test_a_url_with_a_password_is_never_stored(tmp_path: Path) -> None:
+    store = EnvironmentStore(tmp_path / "environments.json")
+    with pytest.raises(InputError, match="holds a password"):
+        store.save(Environment(name="gw", url="https://shop:the-secret-key@gw.example.com/api/v2/event"))
+    assert not (tmp_path / "environments.json").exists()
+    store.save(Environment(name="gw", url="https://shop@gw.example.com/api/v2/event"))  # a user name alone is fine
+    assert "the-secret-key" not in (tmp_path / "environments.json").read_text()

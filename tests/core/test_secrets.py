@@ -119,6 +119,18 @@ def test_sandbox_gets_a_default_and_remote_gets_none(use_backend) -> None:  # ty
     assert "YESPO_API_KEY" in store.missing_message(YESPO)
 
 
+def test_a_sandbox_never_gets_a_real_secret(use_backend) -> None:  # type: ignore[no-untyped-def]
+    use_backend(MemoryKeyring())
+    store = SecretStore(environ={API_KEY_ENV: "real-key-from-the-variable", TOKEN_ENV: "real-token-from-it"})
+    store.set("sandbox", "real-key-in-the-keyring")
+    loopback = Environment.custom("http://localhost:9000/api/v2/event")
+    for env in (SANDBOX, SANDBOX.model_copy(update={"auth": AuthMode.BEARER}), loopback):
+        secret = store.get(env)
+        assert secret is not None and secret.value == SANDBOX_DEFAULT_SECRET, env.name
+        assert secret.source is SecretSource.SANDBOX_DEFAULT
+    assert store.get(YESPO).value == "real-key-from-the-variable"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("value", ["", "   ", "abc\ndef", "tab\there"])
 def test_unusable_secrets_are_refused(use_backend, value: str) -> None:  # type: ignore[no-untyped-def]
     use_backend(MemoryKeyring())

@@ -1,4 +1,5 @@
-"""Secret leaks: send with a known key, then look for it (and its Basic-auth base64 forms) everywhere.
+"""Secret leaks: send with a known key, then look for it (in every encoding) everywhere, also after a server
+echoed it back in every header and encoding it could.
 
 Everywhere is: every file under the test's folders (the history database with its WAL and SHM, read
 while the store is open and again after it closed; the sandbox's record file; the app's log file;
@@ -9,13 +10,15 @@ tabs, tooltips, actions), the history dock's diff dialog and the inbox's detail 
 
 from __future__ import annotations
 
+import base64
 import http.server
 import logging
+import re
 import secrets
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import quote
 
 import keyring
 import pytest
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from tests.gui.test_inbox_and_environments import MemoryKeyring
+from tests.local_http import serving
 from tests.reliability.helpers import event_body, leak_forms, leaks_in, plain
 from yespo_console.cli.main import main as cli_main
 from yespo_console.core.events.examples import example_draft
@@ -150,18 +154,18 @@ def test_the_app_leaks_the_key_nowhere(source: str, auth: AuthMode, described: s
     assert session.sandbox is not None and session.history is not None
     key = f"rel-{secrets.token_hex(16)}"
     forms = leak_forms(key, users=("shop",))
-    env = session.environments.get("sandbox").model_copy(update={"auth": auth, "username": "shop"})
-    session.environments.save(env)
+    # A remote environment at the embedded sandbox's address: the Sandbox environment itself never gets a real key.
+    session.environments.save(Environment(name="staging", url=session.sandbox.event_url, auth=auth, username="shop"))
     previous = keyring.get_keyring()
     if source == "keyring":
         backend = MemoryKeyring()  # type: ignore[no-untyped-call]
         keyring.set_keyring(backend)
-        session.secrets.set("sandbox", key)
-        assert backend.store == {("yespo-console", "sandbox"): key}
+        session.secrets.set("staging", key)
+        assert backend.store == {("yespo-console", "staging"): key}
     else:
         monkeypatch.setenv("YESPO_TOKEN" if auth is AuthMode.BEARER else "YESPO_API_KEY", key)
     try:
-        window._load_environments("sandbox")
+        window._load_environments("staging")
         session.sandbox.api_key = key  # the sandbox takes only this key: a 200 proves it was sent
         window.set_draft(example_draft("cartUpdated"))
         accepted = _send(window, qtbot)
@@ -233,8 +237,7 @@ def test_the_cli_leaks_the_key_nowhere(sandbox_thread: Sandbox, tmp_path: Path, 
     sandbox_thread.api_key = key
     outputs = []
     for args in (("--env", "staging"), ("--env", "staging", "--json"), ("--env", "staging", "--auth", "bearer"),
-                 ("--url", sandbox_thread.event_url, "--json"), ("--env", "staging", "--dry-run"),
-                 ("--env", "staging", "--dry-run", "--json")):
+                 ("--env", "staging", "--dry-run"), ("--env", "staging", "--dry-run", "--json")):
         code, output = _cli(capsys, home, "send", str(body), *args)
         assert code == 0, (args, output)
         outputs.append(output)
@@ -252,12 +255,12 @@ def test_the_cli_leaks_the_key_nowhere(sandbox_thread: Sandbox, tmp_path: Path, 
         code, output = _cli(capsys, home, "history", "export", "--format", fmt)  # to standard output
         assert code == 0 and output, output
         outputs.append(output)
-    for args in (("history", "list", "--json"), ("history", "show", "1"), ("history", "show", "5", "--json"),
+    for args in (("history", "list", "--json"), ("history", "show", "1"), ("history", "show", "4", "--json"),
                  ("history", "stats", "--json")):
         code, output = _cli(capsys, home, *args)
         assert code == 0, (args, output)
         outputs.append(output)
-    assert len(sandbox_thread.events(100)) == 5
+    assert len(sandbox_thread.events(100)) == 4
     assert any("Basic ••••" in output for output in outputs)  # the outputs do show the (masked) header
     for number, output in enumerate(outputs):
         _assert_clean(f"the output of CLI run {number}", output.encode(), forms)
@@ -266,20 +269,75 @@ def test_the_cli_leaks_the_key_nowhere(sandbox_thread: Sandbox, tmp_path: Path, 
     assert {"history.sqlite3", "environments.json", "sandbox.sqlite3", "all.har", "all.curl"} <= set(scanned)
 
 
-# -- a server that echoes the request --------------------------------------------------------------
+# -- a server that echoes the key ------------------------------------------------------------------
+
+
+def _escaped(text: str) -> str:
+    """Every character as a JSON `\\u00XX` escape."""
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def _basic(user: str, key: str) -> str:
+    return base64.b64encode(f"{user}:{key}".encode()).decode()
+
+
+def _echo_forms(key: str) -> list[bytes]:
+    """What must appear nowhere after an echo: the leak forms (raw, Basic tokens of any user name through
+    their base64 cores, URL-encoded, `\\/`-escaped, UTF-16), the `\\u00XX` escapes of key and token, and
+    the lower-cased URL-safe base64 of the key (a header name holds it so)."""
+    urlsafe = base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    return sorted({*leak_forms(key, users=("shop", "someone")), _escaped(key).encode(),
+                   _escaped(_basic("shop", key)).encode(), quote(_basic("shop", key), safe="").encode(),
+                   urlsafe.lower().encode()})
+
+
+def _key_of(authorization: str) -> str:
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        return base64.b64decode(credentials).decode().partition(":")[2]
+    return credentials
 
 
 class _Echo(http.server.BaseHTTPRequestHandler):
-    """Answers 401 with the request headers in the body, as some gateways' error pages do."""
+    """Echoes the key it was sent in every header and encoding a careless gateway might: the Authorization
+    in `X-Echo-Authorization`, the key in `X-Debug-Key`, `WWW-Authenticate`, `Location` (as the URL's
+    password and in its query) and a header name, and a JSON body holding it raw, `\\/`- and `\\u00XX`-
+    escaped, URL-encoded (both hex cases) and as Basic tokens of several user names, padded or not and
+    URL-encoded. Answers 302 on a path ending in /redirect, else 401."""
+
+    keys: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        text = "".join(f"{name}: {value}\n" for name, value in self.headers.items()).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(text)))
+        authorization = self.headers.get("Authorization", "")
+        key = _key_of(authorization)
+        type(self).keys.append(key)
+        shop = _basic("shop", key)
+        quoted = quote(key, safe="")
+        fields = {
+            "authorization": authorization,
+            "key": key,
+            "slashes": key.replace("/", "\\/"),
+            "escaped": _escaped(key),
+            "escapedToken": _escaped(shop),
+            "urlEncoded": quoted,
+            "urlEncodedLower": re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted),
+            "basicShop": shop,
+            "basicSomeone": _basic("someone", key),
+            "basicEmptyUnpadded": _basic("", key).rstrip("="),
+            "urlEncodedToken": quote(shop, safe=""),
+        }  # written by hand, not by json.dumps, which would not escape `/` nor every character
+        body = ("{" + ", ".join(f'"{name}": "{value}"' for name, value in fields.items()) + "}").encode()
+        self.send_response(302 if self.path.endswith("/redirect") else 401)
+        self.send_header("X-Echo-Authorization", authorization)
+        self.send_header("X-Debug-Key", key)
+        self.send_header("WWW-Authenticate", f'Basic realm="{key}"')
+        self.send_header("Location", f"http://shop:{quoted}@example.com/next?token={quoted}&echo={quoted}")
+        self.send_header("X-K-" + base64.urlsafe_b64encode(key.encode()).decode().rstrip("="), "1")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(text)
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -287,39 +345,76 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v2/event"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    _Echo.keys = []
+    with serving(_Echo) as address:
+        yield f"http://{address}/api/v2/event"
+
+
+def _canary() -> str:
+    """A key with `/` and `+` (so that escaping and URL-encoding change it) whose `shop:` token is padded."""
+    key = f"rel/{secrets.token_hex(10)}+{secrets.token_hex(3)}x"
+    assert _basic("shop", key).endswith("=") and quote(_basic("shop", key), safe="").endswith("%3D")
+    return key
 
 
 @pytest.mark.usefixtures("no_keyring")
 def test_the_cli_masks_a_key_the_server_echoes(echo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    key = f"rel-{secrets.token_hex(16)}"
+    key = _canary()
+    forms = _echo_forms(key)
     monkeypatch.setenv("YESPO_API_KEY", key)
+    monkeypatch.setenv("YESPO_TOKEN", key)
+    home = tmp_path / "home"
+    store = EnvironmentStore.open(home)
+    store.save(Environment(name="gateway", url=echo_url, username="shop"))
+    store.save(Environment(name="moved", url=echo_url + "/redirect", username="shop"))
     body = tmp_path / "event.json"
     body.write_bytes(event_body("ann@example.com"))
-    code, output = _cli(capsys, tmp_path / "home", "send", str(body), "--url", echo_url)
-    assert code == 1 and "Authorization: Basic ••••" in output  # the echo is shown, masked
-    _assert_clean("the CLI's output of an echoed key", output.encode(), leak_forms(key))
+    outputs = []
+    for args in (("--env", "gateway"), ("--env", "gateway", "--json"), ("--env", "gateway", "--auth", "bearer"),
+                 ("--env", "moved"), ("--env", "moved", "--json")):
+        code, output = _cli(capsys, home, "send", str(body), *args)
+        assert code == 1, (args, output)
+        outputs.append(output)
+    assert _Echo.keys == [key] * 5  # the key was sent each time, so every echo carried it
+    assert "x-debug-key" in outputs[1].lower() and "Redirected (302) to http://shop:••••@example.com" in outputs[3]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for fmt in FORMATS:
+        code, output = _cli(capsys, home, "history", "export", "--format", fmt, "--out", str(exports / f"all.{fmt}"))
+        assert code == 0, output
+        code, output = _cli(capsys, home, "history", "export", "--format", fmt)
+        assert code == 0 and output, output
+        outputs.append(output)
+    for number in range(1, 6):
+        for args in (("history", "show", str(number)), ("history", "show", str(number), "--json")):
+            code, output = _cli(capsys, home, *args)
+            assert code == 0 and "x-echo-authorization" in output.lower(), (args, output)
+            outputs.append(output)
+    for number, output in enumerate(outputs):
+        _assert_clean(f"the output of CLI run {number}", output.encode(), forms)
+    scanned = _scan_files(tmp_path, forms)
+    assert {"history.sqlite3", "environments.json", "all.har", "all.ndjson"} <= set(scanned), scanned
 
 
 def test_the_app_masks_a_key_the_server_echoes(echo_url: str, window: MainWindow, session: Session, qtbot: Any,
                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = f"rel-{secrets.token_hex(16)}"
-    forms = leak_forms(key)
+    key = _canary()
+    forms = _echo_forms(key)
     monkeypatch.setenv("YESPO_API_KEY", key)
-    session.environments.save(Environment(name="gateway", url=echo_url))
+    session.environments.save(Environment(name="gateway", url=echo_url, username="shop"))
     window._load_environments("gateway")
     result = _send(window, qtbot)
-    assert result.status == 401 and "Authorization" in window.response.body.toPlainText()
+    assert result.status == 401 and "authorization" in window.response.body.toPlainText()
+    assert _Echo.keys == [key]
+    exchange = session.history.get(result.exchange_id)  # type: ignore[union-attr]
+    assert exchange is not None
     problems = []
     for where, data in (("the response pane", window.response.body.toPlainText().encode()),
-                        ("the history row", session.history.get(result.exchange_id).response_body)):  # type: ignore[union-attr]
+                        ("the history row's body", exchange.response_body),
+                        ("the history row's headers", repr(exchange.response_headers).encode()),
+                        ("a text in the window", "\n".join(widget_texts(window)).encode())):
         if leaks_in(data, forms):
             problems.append(where)
     assert not problems, f"the echoed key is in {problems}"
+    _scan_files(tmp_path, forms)

@@ -30,7 +30,7 @@ from yespo_console.core.http.environments import (
     EnvironmentStore,
 )
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.http.secrets import Secret, SecretStore, check_header_secret, scrub_secret
+from yespo_console.core.http.secrets import Secret, SecretStore, check_header_secret
 from yespo_console.core.http.sending import RetryPolicy, SendResult, Timeouts
 
 EXIT_OK = 0
@@ -45,10 +45,13 @@ def register(subparsers: Any) -> None:
         "send",
         help="send a body to Yespo, the sandbox or any URL",
         description="POST an event body and print the outcome, status, time, response body and local "
-        "diagnostics. Exit 0 on 2xx, 1 on an HTTP error status, 2 on bad arguments or unreadable input, "
-        "3 on a network error or timeout, 4 when --strict refused to send an invalid body. The key comes "
-        "from the OS keyring or $YESPO_API_KEY ($YESPO_TOKEN for --auth bearer). With the Sandbox "
-        "environment (the default) and no sandbox running, a temporary one is started for this send.",
+        "diagnostics. Exit 0 on 2xx, 1 on an HTTP error status, 2 on bad arguments or unreadable input (or "
+        "when the Sandbox environment's port is held by something that is not a Yespo Console sandbox: "
+        "nothing is sent), 3 on a network error or timeout, 4 when --strict refused to send an invalid "
+        "body. The key comes from the OS keyring or $YESPO_API_KEY ($YESPO_TOKEN for --auth bearer); the "
+        "sandbox (and any loopback --url) gets the placeholder key 'sandbox', never a real one. With the "
+        "Sandbox environment (the default) and no sandbox running, a temporary one is started for this send. "
+        "Secrets are masked in everything shown and recorded.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE|-", help="the body; - or nothing for standard input")
     target = parser.add_mutually_exclusive_group()
@@ -138,7 +141,7 @@ def _print_dry_run(client: EventClient, data: bytes, report: Report | None, as_j
                     "environment": client.environment.name,
                     "url": request.url,
                     "headers": [list(h) for h in request.headers],
-                    "body": data.decode("utf-8", "replace"),
+                    "body": request.body.decode("utf-8", "replace"),
                     "diagnostics": report.as_dict() if report else None,
                     "note": note or None,
                 },
@@ -152,12 +155,12 @@ def _print_dry_run(client: EventClient, data: bytes, report: Report | None, as_j
     if note:
         print(f"  (no Authorization header: {note})")
     print()
-    print(data.decode("utf-8", "replace").rstrip("\r\n"))
+    print(request.body.decode("utf-8", "replace").rstrip("\r\n"))
     print()
     print("\n".join(_diagnostics_lines(report)))
 
 
-def _result_json(result: SendResult, secret: Secret | None) -> dict[str, Any]:
+def _result_json(result: SendResult) -> dict[str, Any]:
     return {
         "outcome": result.outcome.value,
         "status": result.status,
@@ -167,7 +170,7 @@ def _result_json(result: SendResult, secret: Secret | None) -> dict[str, Any]:
         "explanation": {"title": result.explanation.title, "detail": result.explanation.detail},
         "response": {
             "headers": [list(h) for h in result.result.headers],
-            "body": scrub_secret(result.body_text, secret),
+            "body": result.body_text,
         },
         "diagnostics": result.report.as_dict() if result.report else None,
         "historyId": result.exchange_id,
@@ -176,7 +179,7 @@ def _result_json(result: SendResult, secret: Secret | None) -> dict[str, Any]:
     }
 
 
-def _print_result(result: SendResult, secret: Secret | None) -> None:
+def _print_result(result: SendResult) -> None:
     status = f"{result.status}" if result.status is not None else "no answer"
     took = f" in {result.duration_ms:.1f} ms" if result.duration_ms is not None else ""
     print(f"{result.outcome.label}: {result.explanation.title}")
@@ -185,7 +188,7 @@ def _print_result(result: SendResult, secret: Secret | None) -> None:
     print(f"POST {result.request.url} -> {status}{took} (outcome: {result.outcome.value})")
     if result.attempts > 1:
         print(f"Attempts: {result.attempts}")
-    body = scrub_secret(result.body_text, secret)
+    body = result.body_text
     if body:
         print("Response body:")
         print("  " + "\n  ".join(body.splitlines()))
@@ -258,7 +261,7 @@ async def _send(args: argparse.Namespace, env: Environment, secret: Secret | Non
         if store is not None:
             store.close()
     if args.json:
-        print(json.dumps(_result_json(result, secret), ensure_ascii=False))
+        print(json.dumps(_result_json(result), ensure_ascii=False))
     else:
-        _print_result(result, secret)
+        _print_result(result)
     return exit_code(result.outcome)

@@ -14,18 +14,23 @@ from yespo_console.core.errors import InputError, YespoConsoleError
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.environments import Environment, is_loopback_url
 
+PROBE_TIMEOUT_S = 3.0
+
 
 async def probe_sandbox(url: str) -> str:
     """'sandbox' when a Yespo Console sandbox answers at the URL's host, 'refused' when nothing
-    listens there, 'other' when something else does."""
+    listens there, 'silent' when something takes the connection but does not answer in time, 'other'
+    when something else answers."""
     from yespo_console.sandbox.endpoints import SERVICE
 
     health = httpx.URL(url).copy_with(path="/_sandbox/health", query=None)
     try:
-        async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S, trust_env=False) as client:
             response = await client.get(health)
     except httpx.ConnectError:
         return "refused"
+    except httpx.TimeoutException:
+        return "silent"
     except httpx.HTTPError:
         return "other"
     try:
@@ -35,14 +40,33 @@ async def probe_sandbox(url: str) -> str:
     return "sandbox" if ok else "other"
 
 
+def _not_a_sandbox(env: Environment, found: str) -> str:
+    wanted = urlsplit(env.url)
+    what = "does not answer" if found == "silent" else "is not a Yespo Console sandbox"
+    return (f"something that {what} holds {wanted.hostname}:{wanted.port}, the address of the {env.label} "
+            "environment, so nothing was sent (it would have received the event). Stop what holds that port, "
+            "or start a sandbox on another (`yespo-console sandbox --port N`) and send with --url.")
+
+
 @contextlib.asynccontextmanager
 async def reachable(env: Environment, *, explicit_url: bool, data_dir: str | None,
                     what: str = "run") -> AsyncIterator[Environment]:
-    """The environment to send to: for the Sandbox with nothing listening on its port, a temporary
-    sandbox is started for the duration and the environment points at it."""
-    if not (env.is_sandbox and is_loopback_url(env.url) and not explicit_url) or \
-            await probe_sandbox(env.url) != "refused":
+    """The environment to send to. For a sandbox environment on a loopback address, what listens there
+    is asked whether it is a Yespo Console sandbox: when nothing does, a temporary sandbox is started
+    for the duration and the environment points at it; when something else does, InputError (nothing
+    is sent) — unless the URL was given with --url, which is then sent to as the stranger it is (a
+    remote environment, told in those words, still with the sandbox's placeholder key)."""
+    if not (env.is_sandbox and is_loopback_url(env.url)):
         yield env
+        return
+    found = await probe_sandbox(env.url)
+    if found == "sandbox" or (found == "refused" and explicit_url):
+        yield env
+        return
+    if found != "refused":
+        if not explicit_url:
+            raise InputError(_not_a_sandbox(env, found))
+        yield env.model_copy(update={"kind": "remote"})
         return
     from yespo_console.sandbox.server import Sandbox, SandboxError
 

@@ -33,10 +33,10 @@ import httpx
 from yespo_console import __version__
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import Report
-from yespo_console.core.http.environments import Environment, is_loopback_url
+from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
 from yespo_console.core.http.explain import classify_error, explain_status
-from yespo_console.core.http.masking import mask_headers
+from yespo_console.core.http.masking import mask_headers, mask_url
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.ratelimit import RateLimiter
 from yespo_console.core.http.recording import Recording
@@ -45,11 +45,11 @@ from yespo_console.core.http.secrets import (
     SecretSource,
     authorization_header,
     check_header_secret,
-    scrub_secret,
-    scrub_secret_bytes,
+    masker_for,
 )
 from yespo_console.core.http.sending import Explanation, RetryPolicy, SendResult, Timeouts
 from yespo_console.core.http.streams import read_capped
+from yespo_console.core.http.tls import transport_options
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,9 @@ class EventClient:
         }
         if secret is not None:
             self._headers["Authorization"] = authorization_header(environment, secret.value)
-        self._masked_headers = tuple(mask_headers(self._headers))
+        # Every secret in use, in every encoding: masked in all that is recorded or shown of an exchange.
+        self.masker = masker_for(secret, environment)
+        self._masked_headers = tuple(mask_headers(self._headers, self.masker))
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -120,14 +122,12 @@ class EventClient:
             raise RuntimeError("this EventClient is closed")
         if self._http is None:
             limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=50)
-            loopback = is_loopback_url(self.environment.url)
             self._http = httpx.AsyncClient(
                 timeout=self.timeouts.to_httpx(),
                 limits=limits,
-                verify=self.environment.verify_tls,
                 transport=self._transport,
-                trust_env=not loopback,  # never send the local sandbox through a proxy
                 follow_redirects=False,
+                **transport_options(self.environment),
             )
         return self._http
 
@@ -168,21 +168,23 @@ class EventClient:
     def prepare(
         self, body: bytes | str, *, report: Report | None = None, note: str = "", run_id: str | None = None
     ) -> ExchangeRequest:
-        """The request as it would be recorded (masked headers, diagnostics), without sending."""
+        """The request as it would be recorded, without sending: the secrets masked everywhere (headers,
+        URL, body, diagnostics), with the diagnostics."""
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         if report is None and self.inspect:
             report = self.diagnose(data)
+        mask = self.masker
         return ExchangeRequest(
-            url=self.environment.url,
-            body=data,
+            url=mask.text(mask_url(self.environment.url)),
+            body=mask.bytes(data),
             environment=self.environment.name,
             headers=self._masked_headers,
-            event_type=report.event_type if report else None,
-            key_value=report.key_value if report else None,
+            event_type=mask.text(report.event_type) if report and report.event_type else None,
+            key_value=mask.text(report.key_value) if report and report.key_value else None,
             key_value_source=report.key_value_source if report else None,
-            diagnostics=tuple(f.as_dict() for f in report.findings) if report else (),
+            diagnostics=tuple(mask.value(f.as_dict()) for f in report.findings) if report else (),
             run_id=run_id,
-            note=note,
+            note=mask.text(note),
         )
 
     # -- sending ---------------------------------------------------------------------------------
@@ -205,7 +207,7 @@ class EventClient:
                     note if self.retry.attempts == 1 else f"{note} (attempt {attempt} of {self.retry.attempts})".strip()
                 )
                 request = self.prepare(data, report=report, note=attempt_note, run_id=run_id)
-                outcome = await self._send_once(request, attempt, report, tuple(earlier))
+                outcome = await self._send_once(request, data, attempt, report, tuple(earlier))
                 delay = self.retry.delay_after(outcome, attempt)
                 if delay is None:
                     return outcome
@@ -217,20 +219,22 @@ class EventClient:
                 self._in_flight.discard(task)
 
     async def _send_once(
-        self, request: ExchangeRequest, attempt: int, report: Report | None, earlier: tuple[SendResult, ...]
+        self, request: ExchangeRequest, data: bytes, attempt: int, report: Report | None,
+        earlier: tuple[SendResult, ...]
     ) -> SendResult:
+        """Send `data` (the real bytes; `request` is what is recorded of it, masked)."""
         if self.limiter is not None:
             await self.limiter.acquire()
-        http = self.http
         exchange_id, history_error = await self._recording.begin(request)
         started = time.perf_counter()
         try:
-            http_request = http.build_request("POST", request.url, content=request.body, headers=self._headers)
+            http = self.http  # inside: a CA bundle that cannot be loaded is this exchange's outcome
+            http_request = http.build_request("POST", self.environment.url, content=data, headers=self._headers)
             async with asyncio.timeout(self.timeouts.total):
                 response = await http.send(http_request, stream=True)
                 try:
                     # A server that echoes the request (a gateway's 401 page) would put the key in history.
-                    content = scrub_secret_bytes(await _read_capped(response), self.secret)
+                    content = self.masker.bytes(await _read_capped(response))
                 finally:
                     await response.aclose()
         except asyncio.CancelledError:
@@ -245,15 +249,14 @@ class EventClient:
             outcome, explanation = classify_error(
                 exc, url=request.url, timeouts=self.timeouts, environment=self.environment
             )
-            explanation = Explanation(
-                scrub_secret(explanation.title, self.secret), scrub_secret(explanation.detail, self.secret)
-            )
+            explanation = Explanation(self.masker.text(explanation.title), self.masker.text(explanation.detail))
             result = ExchangeResult(outcome, duration_ms=_ms(started), error=explanation.as_error())
         else:
             status = response.status_code
-            headers = tuple(mask_headers(response.headers.multi_items()))
+            headers = tuple(mask_headers(response.headers.multi_items(), self.masker))
             outcome = Outcome.from_status(status)
             explanation = explain_status(status, headers, content, environment=self.environment, secret=self.secret)
+            explanation = Explanation(self.masker.text(explanation.title), self.masker.text(explanation.detail))
             result = ExchangeResult(
                 outcome,
                 status=status,

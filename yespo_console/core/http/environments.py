@@ -3,8 +3,11 @@
 An environment is a target URL plus how to talk to it: the auth mode (Basic with the API key as the
 password, or Bearer), the Basic user name, how nested values are encoded (escaped string or real
 object), whether it is production (the GUI warns before sending there), whether to confirm each
-send, the client-side rate limit and the timeouts. It never holds a secret: keys and tokens live in
-the OS keyring (see `yespo_console.core.http.secrets`).
+send, the client-side rate limit and the timeouts, and for corporate networks a CA bundle file to trust
+besides the operating system's trust store and a proxy to use instead of the standard proxy variables
+(a loopback URL is never proxied). It never holds a secret: keys and tokens live in the OS keyring (see
+`yespo_console.core.http.secrets`), and a proxy URL with a password is refused (put that one in
+`HTTPS_PROXY`).
 
 Built-in environments always exist; a user may edit them (the edit is stored) or reset them. User
 environments are stored in `environments.json` in the data folder. A broken file never stops the
@@ -27,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from yespo_console.core.errors import InputError, YespoConsoleError, validation_message
 from yespo_console.core.events.payload import NestedEncoding
+from yespo_console.core.http.masking import mask_url, url_password
 from yespo_console.core.paths import data_dir
 
 ENVIRONMENTS_FILE = "environments.json"
@@ -116,6 +120,8 @@ class Environment(BaseModel):
     connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
     timeout_s: float = Field(default=30.0, gt=0, le=3600)  # whole exchange, per attempt
     verify_tls: bool = True
+    ca_bundle: str | None = None  # a PEM file of CA certificates trusted besides the OS trust store
+    proxy: str | None = None  # http(s)://host:port; None: the standard proxy variables (HTTPS_PROXY …)
     profile: str | None = None  # the account's event types: a profile name or file (core.profiles.folder)
 
     @field_validator("name")
@@ -142,6 +148,28 @@ class Environment(BaseModel):
         if ":" in value or _CONTROL_RE.search(value):
             raise ValueError("the Basic user name cannot contain ':' or control characters")
         return value
+
+    @field_validator("proxy")
+    @classmethod
+    def _check_proxy(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            value = check_url(value)
+        except InputError as exc:
+            raise ValueError(f"the proxy: {exc}") from exc
+        if urlsplit(value).password is not None:
+            raise ValueError("a proxy URL with a password is not stored; set HTTPS_PROXY in the environment instead")
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _check_ca_bundle(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if _CONTROL_RE.search(value):
+            raise ValueError("the CA bundle path contains control characters")
+        return value.strip()
 
     @field_validator("rate_limit")
     @classmethod
@@ -192,7 +220,7 @@ class Environment(BaseModel):
         try:
             return cls(
                 name="custom",
-                label=url,
+                label=mask_url(url),
                 url=url,
                 kind="sandbox" if is_loopback_url(url) else "remote",
                 auth=AuthMode(auth),
@@ -274,7 +302,13 @@ class EnvironmentStore:
     # -- writing -------------------------------------------------------------------------------
 
     def save(self, env: Environment) -> None:
-        """Add or replace an environment (a built-in one is stored as an edit) and write the file."""
+        """Add or replace an environment (a built-in one is stored as an edit) and write the file. A URL
+        with a password is refused: the file holds no secrets."""
+        if url_password(env.url) is not None:
+            raise InputError(
+                f"The URL of environment {env.name!r} holds a password, which is not stored: put the key in the "
+                "OS keyring (or $YESPO_API_KEY) and remove it from the URL."
+            )
         builtin_env = next((b for b in BUILTIN_ENVIRONMENTS if b.name == env.name), None)
         if builtin_env is not None:
             if env.kind != builtin_env.kind:

@@ -20,6 +20,7 @@ from yespo_console.core.http.environments import AuthMode, Environment
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.secrets import Secret
 from yespo_console.core.http.sending import SANDBOX_FINDINGS, Explanation, Timeouts, header_value, parse_retry_after
+from yespo_console.core.http.tls import TLSSetupError
 
 
 def _body_hint(body: bytes, limit: int = 200) -> str:
@@ -76,7 +77,7 @@ def explain_status(
     sandbox = environment is not None and environment.is_sandbox
     if 200 <= status < 300:
         problems = header_value(headers, SANDBOX_FINDINGS)
-        if problems is not None and problems.strip().isdigit():  # only a console sandbox says this
+        if sandbox and problems is not None and problems.strip().isdigit():  # a console sandbox's count
             count = int(problems)
             downstream = f"; {count} problem{'s' if count != 1 else ''} downstream" if count else ""
             return Explanation(
@@ -90,9 +91,16 @@ def explain_status(
                 f"Accepted ({status}) by the sandbox{where}.",
                 "It is recorded in the sandbox inbox; nothing reached Yespo.",
             )
+        if environment is None or environment.production:
+            return Explanation(
+                f"Accepted ({status}){where}.",
+                "Yespo took the event. Whether a contact was found shows in Yespo under Automation → Event history.",
+            )
+        host = httpx.URL(environment.url).host
         return Explanation(
-            f"Accepted ({status}){where}.",
-            "Yespo took the event. Whether a contact was found shows in Yespo under Automation → Event history.",
+            f"Accepted ({status}) by {host}{where}.",
+            f"{host} is neither a Yespo host nor a Yespo Console sandbox: whether the event reaches Yespo is up "
+            "to that server.",
         )
     if status == 400:
         extra = ""
@@ -303,13 +311,18 @@ def classify_error(
     if explanation is not None:
         return Outcome.TIMEOUT, explanation
 
+    if isinstance(exc, TLSSetupError):
+        return Outcome.TLS_ERROR, Explanation(str(exc), "Nothing was sent.")
     if failure.has(ssl.SSLError | ssl.CertificateError) or failure.says("[ssl"):
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError | ssl.CertificateError)), str(exc))
         if failure.says("certificate_verify_failed", "certificate verify failed"):
+            bundle = environment.ca_bundle if environment is not None else None
+            trusted = "this computer's trust store" + (f" or the CA bundle {bundle!r}" if bundle else "")
             detail = (
-                "The server's certificate is not trusted (self-signed, expired, or for another name). "
-                "Check the URL and your clock; a company proxy that intercepts TLS needs its "
-                "certificate installed."
+                f"The server's certificate is not trusted by {trusted} (self-signed, expired, or for another "
+                "name). Check the URL and your clock. Behind a company proxy that inspects TLS, install the "
+                "company's CA certificate in the operating system (Yespo Console trusts what the system "
+                "trusts), or name it as the environment's CA bundle."
             )
         elif failure.says("wrong_version_number", "record layer failure"):
             detail = "The server does not speak TLS on this port: should the URL start with http:// ?"

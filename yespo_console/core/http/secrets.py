@@ -8,13 +8,16 @@ its `fail` backend, which raises `NoKeyringError`), the secret comes from `YESPO
 auth) or `YESPO_TOKEN` (Bearer). A secret is never written to a plain file: with no keyring,
 `SecretStore.set` raises `SecretStoreError` with a message that says what to do instead.
 
-The Sandbox environment accepts any credentials, so when nothing is configured for it the secret
-`sandbox` is used (a sandbox started with `--api-key` needs the real one, stored or in the variable).
+A sandbox environment (the built-in Sandbox, or a loopback `--url`) never gets a real secret, neither
+from the keyring nor from the variables: whatever listens on its port receives the placeholder key
+`sandbox` (a console sandbox accepts any credentials; to try a sandbox started with `--api-key`, make an
+environment of kind remote for its URL).
 
 Every display goes through `yespo_console.core.http.masking`: `Secret` prints itself masked, and
-`scrub_secret` masks a secret wherever a server's answer or an error message repeats it. A secret
-goes into the `Authorization` header built by `authorization_header`, once `check_header_secret` has
-made sure it can (no line break, plain ASCII for a token).
+`masker_for` builds the `Masker` that masks a secret (in every encoding) wherever a request, a server's
+answer or an error message holds it. A secret goes into the `Authorization` header built by
+`authorization_header`, once `check_header_secret` has made sure it can (no line break, plain ASCII
+for a token).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from types import ModuleType
 
 from yespo_console.core.errors import InputError, SecretStoreError
 from yespo_console.core.http.environments import AuthMode, Environment
-from yespo_console.core.http.masking import mask_secret, scrub, scrub_bytes
+from yespo_console.core.http.masking import Masker, mask_secret, url_password
 
 SERVICE_NAME = "yespo-console"
 API_KEY_ENV = "YESPO_API_KEY"
@@ -114,23 +117,17 @@ def authorization_header(environment: Environment, secret: str) -> str:
     return f"Basic {token}"
 
 
-MIN_SCRUB_LENGTH = 6  # shorter "secrets" (test keys like "k") would mangle every word they occur in
-
-
-def _scrubbable(secret: Secret | None) -> list[str]:
-    if secret is None or secret.source is SecretSource.SANDBOX_DEFAULT or len(secret.value) < MIN_SCRUB_LENGTH:
-        return []
-    return [secret.value]
-
-
-def scrub_secret(text: str, secret: Secret | None) -> str:
-    """`text` with the secret (and its Basic-auth forms) masked, for showing server answers and errors."""
-    return scrub(text, _scrubbable(secret))
-
-
-def scrub_secret_bytes(data: bytes, secret: Secret | None) -> bytes:
-    """`scrub_secret` for a raw answer body, which need not be valid UTF-8."""
-    return scrub_bytes(data, _scrubbable(secret))
+def masker_for(secret: Secret | None, environment: Environment | None = None) -> Masker:
+    """The masker for what is sent to and received from an environment: its secret (not the sandbox's
+    public placeholder), with the environment's Basic user name, and any password in its URL."""
+    secrets: list[str | None] = []
+    if secret is not None and secret.source is not SecretSource.SANDBOX_DEFAULT:
+        secrets.append(secret.value)
+    users: list[str] = []
+    if environment is not None:
+        users.append(environment.username)
+        secrets.append(url_password(environment.url))
+    return Masker(secrets, users)
 
 
 def _keyring() -> ModuleType:
@@ -196,8 +193,10 @@ class SecretStore:
         return value or None
 
     def get(self, environment: Environment) -> Secret | None:
-        """The secret to send with: keyring entry, else the environment variable for the auth mode,
-        else (Sandbox only) the sandbox default; None when there is none."""
+        """The secret to send with: the placeholder for a sandbox environment (never a real secret);
+        else the keyring entry, else the environment variable for the auth mode; None when there is none."""
+        if environment.is_sandbox:
+            return Secret(SANDBOX_DEFAULT_SECRET, SecretSource.SANDBOX_DEFAULT, "the sandbox default")
         value = self.stored(environment.name)
         if value is not None:
             return Secret(value, SecretSource.KEYRING, "the OS keyring")
@@ -205,8 +204,6 @@ class SecretStore:
         value = self.environ.get(variable, "").strip()
         if value:
             return Secret(value, SecretSource.ENVIRONMENT, f"${variable}")
-        if environment.is_sandbox:
-            return Secret(SANDBOX_DEFAULT_SECRET, SecretSource.SANDBOX_DEFAULT, "the sandbox default")
         return None
 
     def missing_message(self, environment: Environment) -> str:
