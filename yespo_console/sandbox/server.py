@@ -7,6 +7,10 @@ Embedding: `sandbox = Sandbox(port=0, data_dir=...)`; `await sandbox.start()` re
 (on the running loop: asyncio or qasync); `sandbox.port`, `sandbox.base_url`, `sandbox.event_url`;
 `sandbox.add_listener(callback)` is called on that loop with each `SandboxEvent`; `await
 sandbox.stop()`; `sandbox.close()` closes the record file.
+
+It answers programs on this machine only (`guard`: Host and Origin checks; `allowed_hosts` names more
+hosts it may be addressed as), holds at most `max_connections` connections and closes one whose request
+headers take over `header_timeout_s` (`connections`).
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import uvicorn
 
 from yespo_console import __version__
+from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, GuardedH11Protocol
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
+from yespo_console.sandbox.guard import Gate
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 
 log = logging.getLogger(__name__)
@@ -49,9 +55,14 @@ class Sandbox:
         faults: Faults | None = None,
         seed: int | None = None,
         graceful_shutdown_s: float = 1.0,
+        allowed_hosts: Iterable[str] = (),
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
     ) -> None:
         if not (0 <= port <= 65535):
             raise SandboxError(f"The port must be between 0 and 65535, not {port}.")
+        if max_connections < 1 or header_timeout_s <= 0:
+            raise SandboxError("max_connections and header_timeout_s must be more than 0.")
         self.host = host
         self._requested_port = port
         self.api_key = api_key or None
@@ -66,7 +77,8 @@ class Sandbox:
         self._socket: socket.socket | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._port: int | None = None
-        self._endpoints = Endpoints(self, seed)
+        self._protocol = GuardedH11Protocol.limited(max_connections, header_timeout_s)
+        self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -79,6 +91,7 @@ class Sandbox:
             self._endpoints,
             lifespan="off",
             interface="asgi3",
+            http=self._protocol,
             proxy_headers=False,
             log_config=None,
             log_level="warning",
