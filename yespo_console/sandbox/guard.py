@@ -79,7 +79,7 @@ class Gate:
                     421,
                     "This is a Yespo Console sandbox: it answers only requests addressed to 127.0.0.1, localhost "
                     "or [::1] (start it with --allow-host NAME to accept another name).",
-                    "a Host header that does not name this sandbox",
+                    f"a Host header that does not name this sandbox ({host[:100]!r})",
                 )
         origin = headers.get("origin")
         if origin is not None and not self._own_origin(origin, own_port):

@@ -8,11 +8,13 @@ is written with the next one after the window (or by `flush` when the sandbox st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from yespo_console.core.terminal import printable
@@ -31,7 +33,8 @@ class RepeatFilter(logging.Filter):
         super().__init__()
         self.window_s = window_s
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}  # key -> (last written at, count since)
+        # (logger, level, template) -> (last written at, records skipped since, the last one skipped)
+        self._seen: dict[tuple[str, int, str], tuple[float, int, str]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         decided = getattr(record, _DECIDED, None)
@@ -40,9 +43,9 @@ class RepeatFilter(logging.Filter):
         key = (record.name, record.levelno, str(record.msg))
         now = time.monotonic()
         with self._lock:
-            written_at, skipped = self._seen.get(key, (float("-inf"), 0))
+            written_at, skipped, _ = self._seen.get(key, (float("-inf"), 0, ""))
             keep = now - written_at >= self.window_s
-            self._seen[key] = (now, 0) if keep else (written_at, skipped + 1)
+            self._seen[key] = (now, 0, "") if keep else (written_at, skipped + 1, record.getMessage())
         if keep and skipped:
             record.msg = f"{record.getMessage()} [and {skipped:,} more like this before]"
             record.args = None
@@ -50,12 +53,12 @@ class RepeatFilter(logging.Filter):
         return keep
 
     def flush(self, logger: logging.Logger) -> None:
-        """Write the counts still pending (when the sandbox stops)."""
+        """Write the counts still pending (when the sandbox stops), with the last message of each kind."""
         with self._lock:
-            pending = [(key, skipped) for key, (_, skipped) in self._seen.items() if skipped]
+            pending = [(key, skipped, last) for key, (_, skipped, last) in self._seen.items() if skipped]
             self._seen.clear()
-        for (name, level, template), skipped in pending:
-            logger.log(level, "%s: %s [repeated %s more times]", name, template, f"{skipped:,}")
+        for (name, level, _), skipped, last in pending:
+            logger.log(level, "%s: %s [repeated %s more times]", name, last, f"{skipped:,}")
 
 
 class EscapingFormatter(logging.Formatter):
@@ -65,9 +68,11 @@ class EscapingFormatter(logging.Formatter):
         return printable(super().format(record), multiline=True)
 
 
-def install(folder: Path, *, stderr_level: int = logging.WARNING) -> RepeatFilter:
-    """Log to `folder/sandbox.log` (rotated at LOG_MAX_BYTES, LOG_BACKUPS old files) and warnings to stderr,
-    both folded and escaped. For the `sandbox` command, which owns its process."""
+@contextlib.contextmanager
+def logging_to(folder: Path, *, stderr_level: int = logging.WARNING) -> Iterator[RepeatFilter]:
+    """While open: log to `folder/sandbox.log` (rotated at LOG_MAX_BYTES, LOG_BACKUPS old files kept) and
+    warnings to stderr, both folded and escaped. For the `sandbox` command, which owns its process; on
+    closing, the pending counts are written and the handlers removed."""
     folder.mkdir(parents=True, exist_ok=True)
     repeats = RepeatFilter()
     formatter = EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -77,11 +82,18 @@ def install(folder: Path, *, stderr_level: int = logging.WARNING) -> RepeatFilte
     to_file.setLevel(logging.INFO)
     to_stderr = logging.StreamHandler(sys.stderr)
     to_stderr.setLevel(stderr_level)
+    root = logging.getLogger()
+    previous_level = root.level
     for handler in (to_file, to_stderr):
         handler.setFormatter(formatter)
         handler.addFilter(repeats)
-    root = logging.getLogger()
-    root.addHandler(to_file)
-    root.addHandler(to_stderr)
+        root.addHandler(handler)
     root.setLevel(logging.INFO)
-    return repeats
+    try:
+        yield repeats
+    finally:
+        repeats.flush(logging.getLogger(__name__))
+        for handler in (to_file, to_stderr):
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(previous_level)
