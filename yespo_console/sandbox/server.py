@@ -26,7 +26,7 @@ from typing import Any
 import uvicorn
 
 from yespo_console import __version__
-from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, GuardedH11Protocol
+from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH11Protocol, limits
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate
@@ -56,12 +56,13 @@ class Sandbox:
         seed: int | None = None,
         graceful_shutdown_s: float = 1.0,
         allowed_hosts: Iterable[str] = (),
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_connections: int | None = None,
         header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
     ) -> None:
         if not (0 <= port <= 65535):
             raise SandboxError(f"The port must be between 0 and 65535, not {port}.")
-        if max_connections < 1 or header_timeout_s <= 0:
+        self._limits = limits(max_connections)
+        if self._limits.max_connections < 1 or header_timeout_s <= 0:
             raise SandboxError("max_connections and header_timeout_s must be more than 0.")
         self.host = host
         self._requested_port = port
@@ -77,7 +78,7 @@ class Sandbox:
         self._socket: socket.socket | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._port: int | None = None
-        self._protocol = GuardedH11Protocol.limited(max_connections, header_timeout_s)
+        self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s)
         self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -92,6 +93,7 @@ class Sandbox:
             lifespan="off",
             interface="asgi3",
             http=self._protocol,
+            backlog=self._limits.backlog,
             proxy_headers=False,
             log_config=None,
             log_level="warning",
@@ -128,7 +130,7 @@ class Sandbox:
             if os.name != "nt":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)
-            sock.listen(2048)
+            sock.listen(self._limits.backlog)
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
