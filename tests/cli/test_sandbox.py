@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.cli.helpers import cli
-from tests.sandbox.helpers import VALID_EVENT, body
-
-
-def _start_sandbox_process(data: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "yespo_console", "--data-dir", str(data), "sandbox", "--port", "0", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("Yespo sandbox listening on "), first + (process.stderr.read() if process.poll() else "")
-    return process, first.split()[-1]
+from tests.sandbox.helpers import VALID_EVENT, body, start_sandbox_process
 
 
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
-    process, base = _start_sandbox_process(
+    process, base = start_sandbox_process(
         tmp_path, "--api-key", "cli-key-123", "--status", "503", "--retry-after", "4"
     )
     try:
@@ -61,7 +43,7 @@ def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
 
 
 def test_sandbox_command_json_lines(tmp_path: Path) -> None:
-    process, base = _start_sandbox_process(tmp_path, "--json")
+    process, base = start_sandbox_process(tmp_path, "--json")
     try:
         httpx.post(base + "/api/v2/event", content=body(), auth=("", "k"), trust_env=False)
     finally:
@@ -97,7 +79,7 @@ def test_sandbox_command_escapes_a_strangers_text_and_keeps_json_exact(tmp_path:
     """A client's keyValue with OSC 0 (title), OSC 52 (clipboard) and CSI 2J (clear) reached the terminal raw."""
     hostile = body({**VALID_EVENT, "keyValue": HOSTILE_KEY})
     for mode in ((), ("--json",)):
-        process, base = _start_sandbox_process(tmp_path / "-".join(mode), *mode)
+        process, base = start_sandbox_process(tmp_path / "-".join(mode), *mode)
         try:
             sent = httpx.post(base + "/api/v2/event", content=hostile, auth=("", "k"), trust_env=False)
             assert sent.status_code == 400  # judged: control characters in a keyValue are an error
@@ -115,7 +97,7 @@ def test_sandbox_command_escapes_a_strangers_text_and_keeps_json_exact(tmp_path:
 
 def test_sandbox_command_folds_repeated_warnings_and_logs_to_a_file(tmp_path: Path) -> None:
     """Refused requests are logged once with a count, in the rotating sandbox.log and on stderr."""
-    process, base = _start_sandbox_process(tmp_path)
+    process, base = start_sandbox_process(tmp_path)
     try:
         with httpx.Client(base_url=base, trust_env=False) as client:
             for _ in range(30):

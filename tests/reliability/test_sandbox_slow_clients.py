@@ -9,11 +9,9 @@ connections); `make soak` runs the original numbers.
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,28 +20,9 @@ import httpx
 import pytest
 
 from tests.reliability.helpers import SCALES
-from tests.sandbox.helpers import body
+from tests.sandbox.helpers import body, start_sandbox_process
 
 HALF_A_HEAD = b"POST /api/v2/event HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-
-
-def _start(data: Path, open_files: int) -> tuple[subprocess.Popen[str], str]:
-    def limit_files() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
-
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "yespo_console", "--data-dir", str(data), "sandbox", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        preexec_fn=limit_files,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("Yespo sandbox listening on "), first + (process.stderr.read() if process.poll() else "")
-    return process, first.split()[-1]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="open-file limits are a POSIX matter")
@@ -55,7 +34,7 @@ def test_half_open_connections_beyond_the_open_file_limit(tmp_path: Path, scale:
         if hard != resource.RLIM_INFINITY and hard < connections + 64:
             pytest.skip(f"this test needs {connections + 64} open files; the limit here is {hard}")
         resource.setrlimit(resource.RLIMIT_NOFILE, (connections + 64, hard))
-    process, base = _start(tmp_path, open_files)
+    process, base = start_sandbox_process(tmp_path, "--quiet", open_files=open_files)
     port = int(base.rsplit(":", 1)[1])
     sockets: list[socket.socket] = []
     try:

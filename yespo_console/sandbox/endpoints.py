@@ -398,9 +398,9 @@ class Endpoints:
         if event is not None and event.id:
             headers["X-Sandbox-Event-Id"] = str(event.id)
         media = "application/json" if json_body else "text/plain; charset=utf-8"
-        content = event.response if event is not None else record.response
-        if respond is not None and event is None:
-            content = respond(0)
+        content = text  # whole: the record keeps a capped copy
+        if respond is not None:
+            content = event.response if event is not None else respond(0)
         # A lone surrogate from the body may be quoted in a plain-text rejection: written as its JSON escape.
         data = content.encode("utf-8", "backslashreplace")
         return Response(content=data, status_code=status, headers=headers, media_type=media)

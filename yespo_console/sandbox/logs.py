@@ -23,6 +23,7 @@ LOG_FILE = "sandbox.log"
 LOG_MAX_BYTES = 1024 * 1024
 LOG_BACKUPS = 3
 _DECIDED = "yespo_sandbox_repeat_decided"
+_MAX_KINDS = 512
 
 
 class RepeatFilter(logging.Filter):
@@ -40,9 +41,11 @@ class RepeatFilter(logging.Filter):
         decided = getattr(record, _DECIDED, None)
         if decided is not None:
             return bool(decided)
-        key = (record.name, record.levelno, str(record.msg))
+        key = (record.name, record.levelno, str(record.msg)[:200])
         now = time.monotonic()
         with self._lock:
+            if key not in self._seen and len(self._seen) >= _MAX_KINDS:  # texts that vary: forget the settled
+                self._seen = {k: v for k, v in self._seen.items() if v[1]}
             written_at, skipped, _ = self._seen.get(key, (float("-inf"), 0, ""))
             keep = now - written_at >= self.window_s
             self._seen[key] = (now, 0, "") if keep else (written_at, skipped + 1, record.getMessage())
