@@ -138,9 +138,12 @@ class Endpoints:
     """The ASGI app of one `Sandbox`. `stopping` is set while the sandbox stops: answers held back by the
     latency fault are then dropped instead of waited for."""
 
-    def __init__(self, sandbox: Sandbox, gate: Gate, seed: int | None = None) -> None:
+    def __init__(
+        self, sandbox: Sandbox, gate: Gate, seed: int | None = None, *, body_timeout_s: float = BODY_TIMEOUT_S
+    ) -> None:
         self._sandbox = sandbox
         self._gate = gate
+        self._body_timeout_s = body_timeout_s
         self._random = random.Random(seed)
         self.stopping: asyncio.Event | None = None
         self._app = self._build_app()
@@ -285,7 +288,8 @@ class Endpoints:
         notes, refusal = _content_type_notes(request.headers.get("content-type"))
         admitted = auth.ok and refusal is None
         try:
-            body = await read_body(request.stream(), MAX_BODY_BYTES if admitted else EXCERPT_BYTES)
+            keep = MAX_BODY_BYTES if admitted else EXCERPT_BYTES
+            body = await read_body(request.stream(), keep, timeout_s=self._body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for it
         faults = self._sandbox.faults
@@ -302,7 +306,7 @@ class Endpoints:
         )
         close = not body.complete
         if body.timed_out:
-            record.notes += (f"The body did not arrive within {BODY_TIMEOUT_S:g} s.",)
+            record.notes += (f"The body did not arrive within {self._body_timeout_s:g} s.",)
             return self._answer(record, started, 408, "The body arrived too slowly.", close=True)
         if faults.latency_ms:
             await self._pause(faults.latency_ms / 1000.0)

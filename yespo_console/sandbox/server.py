@@ -10,7 +10,7 @@ sandbox.stop()`; `sandbox.close()` closes the record file.
 
 It answers programs on this machine only (`guard`: Host and Origin checks; `allowed_hosts` names more
 hosts it may be addressed as), holds at most `max_connections` connections and closes one whose request
-headers take over `header_timeout_s` (`connections`).
+headers take over `header_timeout_s` (`connections`) or whose body takes over `body_timeout_s` (408).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate
+from yespo_console.sandbox.intake import BODY_TIMEOUT_S
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,13 @@ class Sandbox:
         allowed_hosts: Iterable[str] = (),
         max_connections: int | None = None,
         header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+        body_timeout_s: float = BODY_TIMEOUT_S,
     ) -> None:
         if not (0 <= port <= 65535):
             raise SandboxError(f"The port must be between 0 and 65535, not {port}.")
         self._limits = limits(max_connections)
-        if self._limits.max_connections < 1 or header_timeout_s <= 0:
-            raise SandboxError("max_connections and header_timeout_s must be more than 0.")
+        if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
+            raise SandboxError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
         self.host = host
         self._requested_port = port
         self.api_key = api_key or None
@@ -79,7 +81,7 @@ class Sandbox:
         self._main_task: asyncio.Task[None] | None = None
         self._port: int | None = None
         self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s)
-        self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed)
+        self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed, body_timeout_s=body_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
