@@ -34,7 +34,7 @@ def _many_params_body(count: int = 38_000) -> bytes:
 async def test_a_web_page_cannot_post_text_plain(sandbox: Sandbox) -> None:
     """A page's no-cors fetch: POST text/plain with its Origin. Refused before reading; nothing stored."""
     async with _client(sandbox) as client:
-        for origin in ("https://evil.example", "null", f"http://localhost:{sandbox.port + 1}"):
+        for origin in ("https://evil.example", "null", f"http://localhost:{sandbox.port + 1}", "http://127.0.0.1"):
             page = await client.post(
                 "/api/v2/event", content=body(), auth=AUTH, headers={"Content-Type": "text/plain", "Origin": origin}
             )

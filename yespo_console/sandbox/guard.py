@@ -66,15 +66,15 @@ class Gate:
         names.update(_normalised(name) for name in allowed_hosts if name.strip())
         self.names = frozenset(names)
 
-    def _ours(self, name: str, port: int | None, own_port: int, *, default_port: int | None) -> bool:
-        return _normalised(name) in self.names and port in (None, own_port, default_port)
+    def _ours(self, name: str, port: int | None, own_port: int) -> bool:
+        return _normalised(name) in self.names and port in (None, own_port)
 
     def check(self, headers: dict[str, str], own_port: int) -> Refusal | None:
         """None when the request may go on; else what to answer. `headers`: lower-case names."""
         host = headers.get("host")
         if host is not None:
             split = _split_host(host)
-            if split is None or not self._ours(*split, own_port, default_port=None):
+            if split is None or not self._ours(*split, own_port):
                 return Refusal(
                     421,
                     "This is a Yespo Console sandbox: it answers only requests addressed to 127.0.0.1, localhost "
@@ -105,7 +105,8 @@ class Gate:
             return False
         if parts.scheme != "http" or parts.hostname is None:
             return False
-        return self._ours(parts.hostname, port, own_port, default_port=80 if own_port == 80 else None)
+        # An origin without a port is on port 80: another local web server's page, unless that is us.
+        return self._ours(parts.hostname, 80 if port is None else port, own_port)
 
 
 def _media_type(content_type: str | None) -> str:
