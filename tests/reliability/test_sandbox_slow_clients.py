@@ -1,8 +1,8 @@
 """The reproduction of issue 15's slow-client attack, against `yespo-console sandbox` as a user runs it.
 
 Then: 1,100 half-open connections under the usual 1,024 open-file limit stopped it answering and wrote
-137 MB of "Too many open files" to stderr in 30 s. Now it holds at most its cap of connections (half its
-open-file limit, at most 256), makes room by closing the one waiting longest for a request, keeps
+137 MB of "Too many open files" to stderr in 30 s. Now it holds at most its cap of connections (256, fewer
+under a low open-file limit), makes room by closing the one waiting longest for a request, keeps
 answering, and writes a handful of lines. The fast version scales the limit down (256 files, 400
 connections); `make soak` runs the original numbers.
 """
