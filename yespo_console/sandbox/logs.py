@@ -64,6 +64,18 @@ class RepeatFilter(logging.Filter):
             logger.log(level, "%s: %s [repeated %s more times]", name, last, f"{skipped:,}")
 
 
+# The sandbox's own loggers fold their repeats wherever they are written (the window's log file too).
+FOLDED = RepeatFilter()
+_OWN_LOGGERS = ("yespo_console.sandbox.endpoints", "yespo_console.sandbox.connections")
+
+
+def fold_own_loggers() -> None:
+    for name in _OWN_LOGGERS:
+        logger = logging.getLogger(name)
+        if FOLDED not in logger.filters:
+            logger.addFilter(FOLDED)
+
+
 class EscapingFormatter(logging.Formatter):
     """Control characters from a request (ESC, BEL, CR…) written as visible escapes."""
 

@@ -31,6 +31,7 @@ from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S
+from yespo_console.sandbox.logs import FOLDED, fold_own_loggers
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class Sandbox:
         """Listen; return once connections are accepted. SandboxError when it cannot."""
         if self._server is not None:
             raise SandboxError("The sandbox is already running.")
+        fold_own_loggers()
         sock = self._bind()
         config = uvicorn.Config(
             self._endpoints,
@@ -157,6 +159,7 @@ class Sandbox:
             self._main_task = None
         await server.shutdown(sockets=[self._socket] if self._socket else None)
         self._socket = None
+        FOLDED.flush(log)
 
     def close(self) -> None:
         """Close the record file (after `stop`)."""
