@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from tests.sandbox.helpers import SEARCH_SCENARIO as SCENARIO
 from yespo_console.cli.main import main
 
-__all__ = ["SCENARIO", "cli", "run_process", "start_sandbox_process"]
+__all__ = ["SCENARIO", "cli", "run_process"]
 
 
 def cli(data: Path, *args: str) -> int:
@@ -23,19 +22,3 @@ def run_process(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
     result = subprocess.run([sys.executable, "-m", "yespo_console", *args], input=stdin, capture_output=True,
                             timeout=60, check=False)
     return result.returncode, result.stdout.decode(), result.stderr.decode()
-
-
-def start_sandbox_process(data: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    """`yespo-console sandbox --port 0 EXTRA…` in a process of its own, once it listens: (process, base URL)."""
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "yespo_console", "--data-dir", str(data), "sandbox", "--port", "0", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("Yespo sandbox listening on "), first + (process.stderr.read() if process.poll() else "")
-    return process, first.split()[-1]

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.helpers import cli, start_sandbox_process
+from tests.cli.helpers import cli
+from tests.sandbox.helpers import start_sandbox_process
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.helpers import cli, start_sandbox_process
-from tests.sandbox.helpers import VALID_EVENT, body
+from tests.cli.helpers import cli
+from tests.sandbox.helpers import VALID_EVENT, body, start_sandbox_process
 
 
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
@@ -70,3 +70,44 @@ def test_sandbox_command_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixtu
         port = taken.getsockname()[1]
         assert cli(tmp_path, "sandbox", "--port", str(port)) == 2
     assert "in use" in capsys.readouterr().err
+
+
+HOSTILE_KEY = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J"
+
+
+def test_sandbox_command_escapes_a_strangers_text_and_keeps_json_exact(tmp_path: Path) -> None:
+    """A client's keyValue with OSC 0 (title), OSC 52 (clipboard) and CSI 2J (clear) reached the terminal raw."""
+    hostile = body({**VALID_EVENT, "keyValue": HOSTILE_KEY})
+    for mode in ((), ("--json",)):
+        process, base = start_sandbox_process(tmp_path / "-".join(mode), *mode)
+        try:
+            sent = httpx.post(base + "/api/v2/event", content=hostile, auth=("", "k"), trust_env=False)
+            assert sent.status_code == 400  # judged: control characters in a keyValue are an error
+        finally:
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=15)
+        assert process.returncode == 0, err
+        assert "\x1b" not in out and "\x07" not in out and "\x1b" not in err
+        if mode:
+            [line] = [line for line in out.splitlines() if line.strip()]
+            assert json.loads(line)["keyValue"] == HOSTILE_KEY  # exact JSON, its encoder escaped the controls
+        else:
+            assert "key=\\x1b]0;pwned\\x07" in out
+
+
+def test_sandbox_command_folds_repeated_warnings_and_logs_to_a_file(tmp_path: Path) -> None:
+    """Refused requests are logged once with a count, in the rotating sandbox.log and on stderr."""
+    process, base = start_sandbox_process(tmp_path)
+    try:
+        with httpx.Client(base_url=base, trust_env=False) as client:
+            for _ in range(30):
+                refused = client.get("/_sandbox/events", headers={"Host": "rebind.evil.example\x1b[2J"})
+                assert refused.status_code == 421
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    warnings = [line for line in err.splitlines() if "refused a Host header" in line]
+    assert len(warnings) == 2 and "[repeated 29 more times]" in warnings[1], err
+    logged = (tmp_path / "sandbox.log").read_text(encoding="utf-8")
+    assert logged.count("refused a Host header") == 2

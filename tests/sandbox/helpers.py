@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +48,31 @@ def skip_unless_lookups_fail(host: str) -> None:
     except OSError as exc:
         pytest.skip(f"the resolver cannot be asked here: {exc}")
     pytest.skip(f"the resolver here finds {host!r}")
+
+
+def start_sandbox_process(data: Path, *extra: str, open_files: int | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`yespo-console sandbox --port 0` as a process of its own (with `open_files`, under that open-file
+    limit): the process, once it listens, and its base URL."""
+
+    def limit_files() -> None:
+        import resource
+
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "yespo_console", "--data-dir", str(data), "sandbox", "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=limit_files if open_files is not None else None,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("Yespo sandbox listening on "), first + (process.stderr.read() if process.poll() else "")
+    return process, first.split()[-1]
 
 
 class SandboxThread:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.sandbox.helpers import MISSING_PAGE_EVENT, VALID_EVENT, body
 from yespo_console.sandbox import Faults, Sandbox, SandboxError, SandboxEvent, check_auth
+from yespo_console.sandbox.intake import EXCERPT_BYTES
 
 AUTH = ("", "any-key")
 JSON = {"Content-Type": "application/json; charset=UTF-8"}
@@ -314,7 +315,9 @@ async def test_random_failures_follow_the_rate(tmp_path: Path) -> None:
 async def test_a_body_over_1_mib_is_413(sandbox: Sandbox) -> None:
     response = await post(sandbox, b"x" * (1024 * 1024 + 1))
     assert response.status_code == 413
-    assert len(sandbox.events()[0].body) == 1024 * 1024
+    [event] = sandbox.events()
+    assert event.body == b"x" * EXCERPT_BYTES and event.valid is None  # refused unjudged: an excerpt is kept
+    assert "over 1,048,576 bytes" in event.notes[-1]
 
 
 @pytest.mark.asyncio
@@ -391,7 +394,7 @@ def test_answers_are_not_held_back_by_nagle(sandbox_thread: Sandbox, sync_client
         sync_client.post(sandbox_thread.event_url, content=body())
     assert time.monotonic() - started < 0.6
     with socket.create_connection(("127.0.0.1", sandbox_thread.port)) as raw:
-        raw.sendall(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw.sendall(b"GET /_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert raw.recv(100).startswith(b"HTTP/1.1 200")
 
 

@@ -3,6 +3,8 @@
 Point the console, curl, or a customer's integration at http://127.0.0.1:8750/api/v2/event and see
 exactly what was sent and how Yespo's rules judge it. The first line on standard output is always
 `Yespo sandbox listening on <base URL>` (scripts may read the port from it, e.g. with --port 0).
+What it receives is a stranger's text: each line shows it escaped (`core.terminal.printable`); --json
+prints exact JSON. Its log goes to sandbox.log in the data folder (rotated), warnings also to stderr.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ from yespo_console.cli.io import fail
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.core.errors import InputError
 from yespo_console.core.http.environments import SANDBOX_DEFAULT_PORT
+from yespo_console.core.paths import data_dir
+from yespo_console.core.terminal import printable
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.store import SandboxEvent
@@ -49,6 +52,14 @@ def register(subparsers: Any) -> None:
         "when it cannot listen.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests addressed to this host name (repeatable); by default only 127.0.0.1, "
+        "localhost, [::1] and the --host address are, so that no web page can reach the sandbox",
+    )
     parser.add_argument(
         "--port",
         type=whole_number(0, 65535),
@@ -105,7 +116,8 @@ def _event_line(event: SandboxEvent) -> str:
     judged = "" if event.valid is None else (" valid" if event.valid else f" {len(event.errors)} error(s)")
     fault = f" [{event.fault}]" if event.fault else ""
     key = f" key={event.key_value}" if event.key_value else ""
-    return (
+    # The event type and keyValue are a stranger's text: an escape sequence in them must not reach the terminal.
+    return printable(
         f"{event.received_at:%H:%M:%S} #{event.id} {event.endpoint} -> {status} {what}{key}{judged}{fault} "
         f"from {event.remote}"
     )
@@ -113,7 +125,9 @@ def _event_line(event: SandboxEvent) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from yespo_console.sandbox import Faults, Sandbox, SandboxError
+    from yespo_console.sandbox.logs import logging_to
     from yespo_console.sandbox.settings import AccountSettings
+    from yespo_console.sandbox.store import json_text
 
     try:
         faults = Faults(
@@ -138,15 +152,21 @@ def run(args: argparse.Namespace) -> int:
               "structure to check", file=sys.stderr)
     try:
         sandbox = Sandbox(
-            host=args.host, port=args.port, api_key=args.api_key, data_dir=args.data_dir, faults=faults,
-            account=account, seed=args.seed,
+            host=args.host,
+            port=args.port,
+            api_key=args.api_key,
+            data_dir=args.data_dir,
+            faults=faults,
+            account=account,
+            seed=args.seed,
+            allowed_hosts=args.allow_host,
         )
     except SandboxError as exc:
         return fail(str(exc))
 
     def show(event: SandboxEvent) -> None:
         if args.json:
-            print(json.dumps(event.as_dict(), ensure_ascii=False), flush=True)
+            print(json_text(event.as_dict()), flush=True)
         elif not args.quiet:
             print(_event_line(event), flush=True)
 
@@ -169,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  records: {sandbox.store.path}  (GET {sandbox.base_url}/_sandbox/events)", file=out)
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             print(
-                "  warning: listening beyond this machine; anyone who can reach it can read its records",
+                "  warning: listening beyond this machine; anyone who can reach it can read its records "
+                "(requests must name it as --host or an --allow-host name)",
                 file=sys.stderr,
             )
         print("  Ctrl+C to stop", file=out, flush=True)
@@ -180,7 +201,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        return asyncio.run(serve())
+        with logging_to(data_dir(args.data_dir)):
+            return asyncio.run(serve())
     except KeyboardInterrupt:
         return 0
     finally:

@@ -5,24 +5,31 @@ Endpoints (Yespo's):
     POST /api/v1/event        v1 rules: every value must be a string
     POST /api/v2/past_events  {"events": [...]}: at most 500, each with occurred, eventTypeKey, keyValue
 
-Answers: no Authorization → 401; with an API key configured, a wrong key → 401 (otherwise any Basic
-or Bearer credentials pass). The body is judged as Yespo would for the account in `Sandbox.account` (a profile
-and its Validate parameters switches, `judge.judge_event`): what Yespo always rejects → 400 with one plain line
-per reason; a missing required param when the event type has Validate parameters on → 400 with Yespo's
-`The event should have the following params: [...]` (the type's whole structure); anything else → 200 with
-a small JSON object `{"status": "accepted", "id": <record id>, "eventTypeKey", "keyValue", "keyValueSource",
-"warnings", "downstreamProblems"}` (Yespo's own success body is not documented; clients should rely on the
-2xx status only). Every event answer carries `X-Sandbox-Findings` (the problems Yespo accepts but that break
-something downstream) and `X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index",
-"status", "errors"}], "successCount", "errorCount"}` (status: the documented ACCEPTED,
-OCCURRED_DATE_IS_REQUIRED, INCORRECT_OCCURRED_DATE_FORMAT, OCCURRED_TIME_TOO_DEPTH, OCCURRED_TIME_IN_FUTURE,
-EVENT_SEGMENTATION_DISABLED, or the sandbox's own ERROR for an event Yespo rejects), or 400 for a malformed
-request. A Content-Type that is not JSON → 415. A body over 1 MiB → 413. The faults (`faults.Faults`) apply
-to these endpoints only.
+Who may ask (`guard`): programs on this machine. A Host that does not name the sandbox → 421, a
+browser's cross-origin request (an Origin that is not the sandbox's own, Sec-Fetch-Site other than
+same-origin/none) → 403; neither is read further nor recorded.
 
-Control endpoints (no auth; loopback only):
+Answers: no Authorization → 401; with an API key configured, a wrong key → 401 (otherwise any Basic
+or Bearer credentials pass). Credentials and Content-Type are checked before the body is read: a
+refused request keeps only its first 4 KiB (`intake.EXCERPT_BYTES`), judged only when that is all of it.
+The body is judged as Yespo would for the account in `Sandbox.account` (a profile and its Validate parameters
+switches, `judge.judge_event`): what Yespo always rejects → 400 with one plain line per reason; a missing
+required param when the event type has Validate parameters on → 400 with Yespo's `The event should have the
+following params: [...]` (the type's whole structure); anything else → 200 with a small JSON object
+`{"status": "accepted", "id": <record id>, "eventTypeKey", "keyValue", "keyValueSource", "warnings",
+"downstreamProblems"}` (Yespo's own success body is not documented; clients should rely on the 2xx status
+only). Every event answer carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something
+downstream) and `X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index", "status",
+"errors"}], "successCount", "errorCount"}` (status: the documented ACCEPTED, OCCURRED_DATE_IS_REQUIRED,
+INCORRECT_OCCURRED_DATE_FORMAT, OCCURRED_TIME_TOO_DEPTH, OCCURRED_TIME_IN_FUTURE, EVENT_SEGMENTATION_DISABLED,
+or the sandbox's own ERROR for an event Yespo rejects), or 400 for a malformed request. A Content-Type that is
+not JSON → 415. A body over 1 MiB → 413; one that takes over 30 s to arrive → 408 (both close the
+connection). The faults (`faults.Faults`) apply to these endpoints only.
+
+Control endpoints (no auth; the same Host and Origin rules; PUT/DELETE refuse form and text bodies):
     GET    /_sandbox/health              {"service": "yespo-console-sandbox", ...}
     GET    /_sandbox/events?limit=&since_id=   {"events": [...newest first], "total": n}
+                                         limit 0..10000 (default 50), since_id 0 or more; else 400
     GET    /_sandbox/events/{id}
     DELETE /_sandbox/events              {"deleted": n}
     GET    /_sandbox/faults              the fault settings
@@ -40,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -53,16 +61,19 @@ from starlette.routing import Route
 from yespo_console import __version__
 from yespo_console.core.http.masking import mask_headers
 from yespo_console.core.http.sending import SANDBOX_FINDINGS
-from yespo_console.core.http.streams import read_capped
 from yespo_console.sandbox.faults import Faults
+from yespo_console.sandbox.guard import Gate, refuses_simple_content
+from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES, MAX_BODY_BYTES, read_body
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_event, judge_past_events
-from yespo_console.sandbox.store import NewEvent
+from yespo_console.sandbox.store import MAX_ID, NewEvent, json_text
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.server import Sandbox
 
+log = logging.getLogger(__name__)
+
 SERVICE = "yespo-console-sandbox"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_EVENTS_LIMIT = 10_000
 GARBAGE = b"\x00\xffYESPO-SANDBOX this is not HTTP\r\n\r\n"
 _ABORT_KEY = "yespo_console.abort"
 
@@ -119,6 +130,15 @@ def _content_type_notes(content_type: str | None) -> tuple[list[str], str | None
     return notes, None
 
 
+def _whole_number(raw: str | None, name: str, high: int) -> int | None:
+    """A query parameter that must be a whole number from 0 to `high`; None when absent or empty."""
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high)) and int(raw) <= high):
+        raise ValueError(f"{name} must be a whole number from 0 to {high:,}.")
+    return int(raw)
+
+
 def _fault_text(status: int) -> str:
     return f"{_REASONS.get(status, 'Error')} (sandbox fault injection)"
 
@@ -127,16 +147,46 @@ class Endpoints:
     """The ASGI app of one `Sandbox`. `stopping` is set while the sandbox stops: answers held back by the
     latency fault are then dropped instead of waited for."""
 
-    def __init__(self, sandbox: Sandbox, seed: int | None = None) -> None:
+    def __init__(
+        self, sandbox: Sandbox, gate: Gate, seed: int | None = None, *, body_timeout_s: float = BODY_TIMEOUT_S
+    ) -> None:
         self._sandbox = sandbox
+        self._gate = gate
+        self._body_timeout_s = body_timeout_s
         self._random = random.Random(seed)
         self.stopping: asyncio.Event | None = None
         self._app = self._build_app()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
             scope[_ABORT_KEY] = lambda data: _abort_connection(send, data)
         await self._app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> Response | None:
+        """The answer to a request the sandbox will not serve at all (its body unread, nothing recorded)."""
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value  # a repeat cannot pass
+        client = scope.get("client")
+        who = f"{client[0]}:{client[1]}" if client else "unknown"
+        refused = self._gate.check(headers, self._sandbox.port)
+        if refused is not None:
+            log.warning("refused %s from %s", refused.reason, who)
+            return PlainTextResponse(refused.text, status_code=refused.status, headers={"Connection": "close"})
+        path, method = str(scope["path"]), str(scope["method"])
+        if path.startswith("/_sandbox/") and refuses_simple_content(method, headers.get("content-type")):
+            log.warning("refused a %s of a control endpoint with a form or text body from %s", method, who)
+            return PlainTextResponse(
+                "The control endpoints take JSON only (Content-Type: application/json).",
+                status_code=415,
+                headers={"Connection": "close"},
+            )
+        return None
 
     def _build_app(self) -> Starlette:
         async def v2(request: Request) -> Response:
@@ -154,7 +204,7 @@ class Endpoints:
             Route("/api/v2/past_events", past, methods=["POST"]),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/events", self._events, methods=["GET", "DELETE"]),
-            Route("/_sandbox/events/{event_id:int}", self._one_event, methods=["GET"]),
+            Route("/_sandbox/events/{event_id}", self._one_event, methods=["GET"]),
             Route("/_sandbox/faults", self._faults_endpoint, methods=["GET", "PUT", "DELETE"]),
             Route("/_sandbox/settings", self._settings_endpoint, methods=["GET", "PUT"]),
             Route("/", self._index, methods=["GET"]),
@@ -191,19 +241,26 @@ class Endpoints:
     async def _events(self, request: Request) -> Response:
         if request.method == "DELETE":
             return JSONResponse({"deleted": self._sandbox.clear()})
+        unknown = sorted(set(request.query_params) - {"limit", "since_id"})
+        if unknown:
+            name = json.dumps(unknown[0][:40])
+            return PlainTextResponse(
+                f"Unknown query parameter {name}: GET /_sandbox/events takes limit and since_id.", status_code=400
+            )
         try:
-            limit = int(request.query_params.get("limit", "50"))
-            since_raw = request.query_params.get("since_id")
-            since_id = int(since_raw) if since_raw not in (None, "") else None
-        except ValueError:
-            return PlainTextResponse("limit and since_id must be whole numbers.", status_code=400)
-        if limit < 0:
-            return PlainTextResponse("limit must be 0 or more.", status_code=400)
-        events = self._sandbox.events(limit, since_id=since_id)
+            limit = _whole_number(request.query_params.get("limit"), "limit", MAX_EVENTS_LIMIT)
+            since_id = _whole_number(request.query_params.get("since_id"), "since_id", MAX_ID)
+        except ValueError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        events = self._sandbox.events(50 if limit is None else limit, since_id=since_id)
         return JSONResponse({"events": [event.as_dict() for event in events], "total": self._sandbox.store.count()})
 
     async def _one_event(self, request: Request) -> Response:
-        event = self._sandbox.event(int(request.path_params["event_id"]))
+        try:
+            event_id = _whole_number(request.path_params["event_id"], "id", MAX_ID)
+        except ValueError:
+            event_id = None
+        event = self._sandbox.event(event_id) if event_id is not None else None
         if event is None:
             return PlainTextResponse("No such event.", status_code=404)
         return JSONResponse(event.as_dict())
@@ -249,12 +306,17 @@ class Endpoints:
 
     async def _handle(self, request: Request, endpoint: Endpoint) -> Response:
         started = time.perf_counter()
+        # Credentials and Content-Type come first: a request refused on them is read only as far as an
+        # excerpt (a web page's or a stranger's 1 MB must not be judged and kept).
+        auth = check_auth(request.headers.get("authorization"), self._sandbox.api_key)
+        notes, refusal = _content_type_notes(request.headers.get("content-type"))
+        admitted = auth.ok and refusal is None
         try:
-            body, too_large = await read_capped(request.stream(), MAX_BODY_BYTES)
+            keep = MAX_BODY_BYTES if admitted else EXCERPT_BYTES
+            body = await read_body(request.stream(), keep, timeout_s=self._body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for it
         faults = self._sandbox.faults
-        notes, refusal = _content_type_notes(request.headers.get("content-type"))
         client = request.client
         record = NewEvent(
             endpoint=endpoint,
@@ -262,9 +324,14 @@ class Endpoints:
             path=request.url.path,
             remote=f"{client.host}:{client.port}" if client else "unknown",
             headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
-            body=body,
+            body=body.data,
             notes=tuple(notes),
+            auth=auth.description,
         )
+        close = not body.complete
+        if body.timed_out:
+            record.notes += (f"The body did not arrive within {self._body_timeout_s:g} s.",)
+            return self._answer(record, started, 408, "The body arrived too slowly.", close=True)
         if faults.latency_ms:
             await self._pause(faults.latency_ms / 1000.0)
             if self.stopping is not None and self.stopping.is_set():
@@ -274,22 +341,30 @@ class Endpoints:
         if faults.garbage_rate and self._random.random() < faults.garbage_rate:
             return await self._drop(request, record, "answered garbage (fault injection)", started, GARBAGE)
 
-        auth = check_auth(request.headers.get("authorization"), self._sandbox.api_key)
-        record.auth = auth.description
-        if too_large:
-            record.notes += (f"The body is over {MAX_BODY_BYTES:,} bytes; only the start is kept.",)
-            return self._answer(record, started, 413, f"The body is larger than {MAX_BODY_BYTES:,} bytes.")
+        if body.size > MAX_BODY_BYTES:
+            record.body = body.data[:EXCERPT_BYTES]
+            record.notes += (f"The body is over {MAX_BODY_BYTES:,} bytes: not judged; its first {EXCERPT_BYTES:,} "
+                             "bytes are kept.",)
+            return self._answer(record, started, 413, f"The body is larger than {MAX_BODY_BYTES:,} bytes.", close=True)
         accepted: dict[str, Any] | None = None
         account = self._sandbox.account
         verdict_headers: dict[str, str] = {}
-        if endpoint == "v2/past_events":
-            batch = judge_past_events(body, profile=account.effective, max_age_days=account.past_events_max_age_days,
+        judged_status, judged_text = 400, ""
+        if body.truncated:
+            record.notes += (
+                f"Not judged: the request was refused before its body was read; its first {len(body.data):,} "
+                "bytes are kept.",
+            )
+        elif endpoint == "v2/past_events":
+            batch = judge_past_events(body.data, profile=account.effective,
+                                      max_age_days=account.past_events_max_age_days,
                                       segmentation_off=account.segmentation_off)
             record.valid, record.diagnostics, record.event_count = batch.valid, batch.diagnostics, batch.event_count
             judged_status = batch.status
-            judged_text = batch.response if isinstance(batch.response, str) else json.dumps(batch.response)
+            judged_text = batch.response if isinstance(batch.response, str) else json_text(batch.response)
         else:
-            judged = judge_event(body, api_version="v1" if endpoint == "v1/event" else "v2", profile=account.effective)
+            judged = judge_event(body.data, api_version="v1" if endpoint == "v1/event" else "v2",
+                                 profile=account.effective)
             report = judged.report
             record.valid = report.valid
             record.diagnostics = tuple(f.as_dict() for f in report.findings)
@@ -314,20 +389,22 @@ class Endpoints:
                 401,
                 f"Unauthorized: {auth.description}.",
                 extra_headers={"WWW-Authenticate": 'Basic realm="Yespo sandbox"'},
+                close=close,
             )
         if faults.status is not None:
             record.fault = f"forced status {faults.status} (fault injection)"
-            return self._answer(record, started, faults.status, _fault_text(faults.status), faults=faults)
+            return self._answer(record, started, faults.status, _fault_text(faults.status), faults=faults, close=close)
         if faults.fail_rate and self._random.random() < faults.fail_rate:
             record.fault = f"random failure {faults.fail_status} (fault injection)"
-            return self._answer(record, started, faults.fail_status, _fault_text(faults.fail_status), faults=faults)
+            status = faults.fail_status
+            return self._answer(record, started, status, _fault_text(status), faults=faults, close=close)
         if refusal is not None:
-            return self._answer(record, started, 415, refusal)
+            return self._answer(record, started, 415, refusal, close=close)
         if accepted is not None:
             fields = accepted
 
             def respond(event_id: int) -> str:
-                return json.dumps({"status": "accepted", "id": event_id, **fields}, ensure_ascii=False)
+                return json_text({"status": "accepted", "id": event_id, **fields})
 
             return self._answer(record, started, 200, "", respond=respond, json_body=True,
                                 extra_headers=verdict_headers)
@@ -345,21 +422,26 @@ class Endpoints:
         json_body: bool = False,
         faults: Faults | None = None,
         extra_headers: dict[str, str] | None = None,
+        close: bool = False,
     ) -> Response:
         record.status = status
         record.response = text
         record.duration_ms = round((time.perf_counter() - started) * 1000.0, 3)
         event = self._sandbox.record(record, respond)
         headers = dict(extra_headers or {})
+        if close:  # the rest of the body was not read: the connection cannot carry another request
+            headers["Connection"] = "close"
         if faults is not None and status in (429, 503) and faults.retry_after is not None:
             headers["Retry-After"] = str(faults.retry_after)
         if event is not None and event.id:
             headers["X-Sandbox-Event-Id"] = str(event.id)
         media = "application/json" if json_body else "text/plain; charset=utf-8"
-        content = event.response if event is not None else record.response
-        if respond is not None and event is None:
-            content = respond(0)
-        return Response(content=content.encode("utf-8"), status_code=status, headers=headers, media_type=media)
+        content = text  # whole: the record keeps a capped copy
+        if respond is not None:
+            content = event.response if event is not None else respond(0)
+        # A lone surrogate from the body may be quoted in a plain-text rejection: written as its JSON escape.
+        data = content.encode("utf-8", "backslashreplace")
+        return Response(content=data, status_code=status, headers=headers, media_type=media)
 
     async def _drop(
         self, request: Request, record: NewEvent, why: str, started: float, garbage: bytes | None = None

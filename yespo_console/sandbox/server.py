@@ -7,6 +7,10 @@ Embedding: `sandbox = Sandbox(port=0, data_dir=...)`; `await sandbox.start()` re
 (on the running loop: asyncio or qasync); `sandbox.port`, `sandbox.base_url`, `sandbox.event_url`;
 `sandbox.add_listener(callback)` is called on that loop with each `SandboxEvent`; `await
 sandbox.stop()`; `sandbox.close()` closes the record file.
+
+It answers programs on this machine only (`guard`: Host and Origin checks; `allowed_hosts` names more
+hosts it may be addressed as), holds at most `max_connections` connections and closes one whose request
+headers take over `header_timeout_s` (`connections`) or whose body takes over `body_timeout_s` (408).
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import uvicorn
 
 from yespo_console import __version__
+from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH11Protocol, limits
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
+from yespo_console.sandbox.guard import Gate
+from yespo_console.sandbox.intake import BODY_TIMEOUT_S
+from yespo_console.sandbox.logs import FOLDED, fold_own_loggers
 from yespo_console.sandbox.settings import AccountSettings
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 
@@ -51,9 +59,16 @@ class Sandbox:
         account: AccountSettings | None = None,
         seed: int | None = None,
         graceful_shutdown_s: float = 1.0,
+        allowed_hosts: Iterable[str] = (),
+        max_connections: int | None = None,
+        header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+        body_timeout_s: float = BODY_TIMEOUT_S,
     ) -> None:
         if not (0 <= port <= 65535):
             raise SandboxError(f"The port must be between 0 and 65535, not {port}.")
+        self._limits = limits(max_connections)
+        if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
+            raise SandboxError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
         self.host = host
         self._requested_port = port
         self.api_key = api_key or None
@@ -69,7 +84,8 @@ class Sandbox:
         self._socket: socket.socket | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._port: int | None = None
-        self._endpoints = Endpoints(self, seed)
+        self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s)
+        self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed, body_timeout_s=body_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -77,11 +93,14 @@ class Sandbox:
         """Listen; return once connections are accepted. SandboxError when it cannot."""
         if self._server is not None:
             raise SandboxError("The sandbox is already running.")
+        fold_own_loggers()
         sock = self._bind()
         config = uvicorn.Config(
             self._endpoints,
             lifespan="off",
             interface="asgi3",
+            http=self._protocol,
+            backlog=self._limits.backlog,
             proxy_headers=False,
             log_config=None,
             log_level="warning",
@@ -118,7 +137,7 @@ class Sandbox:
             if os.name != "nt":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)
-            sock.listen(2048)
+            sock.listen(self._limits.backlog)
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
@@ -143,6 +162,7 @@ class Sandbox:
             self._main_task = None
         await server.shutdown(sockets=[self._socket] if self._socket else None)
         self._socket = None
+        FOLDED.flush(log)
 
     def close(self) -> None:
         """Close the record file (after `stop`)."""

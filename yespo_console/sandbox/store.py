@@ -1,7 +1,11 @@
 """What the sandbox received: a small SQLite file of its own (`sandbox.sqlite3` in the data folder).
 
 One row per request to an API endpoint (a past_events batch is one row, with per-event findings).
-Headers are stored masked; the body as received. The file keeps the newest `max_records` rows.
+Headers are stored masked; the body as received, up to a cap (`MAX_STORED_BODY`: Yespo's 20 KB event
+limit with room to spare; a past_events batch whole), with a note when cut. What one record may hold is
+bounded: at most `MAX_DIAGNOSTICS` findings (then one saying how many more), texts cut at `MAX_TEXT`.
+Texts holding a lone surrogate (a `"\ud800"` escape in the body is valid JSON) are stored with it
+written as that escape; the body keeps the bytes as sent. The file keeps the newest `max_records` rows.
 Safe to use from several threads (one connection behind a lock); two sandboxes may share a file.
 """
 
@@ -23,6 +27,12 @@ from yespo_console.core.paths import data_dir
 SANDBOX_FILE = "sandbox.sqlite3"
 SCHEMA_VERSION = 1
 DEFAULT_MAX_RECORDS = 10_000
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id or since_id matches nothing
+MAX_STORED_BODY = 64 * 1024
+MAX_STORED_BATCH = 1024 * 1024
+MAX_DIAGNOSTICS = 200
+MAX_DIAGNOSTICS_BYTES = 256 * 1024
+MAX_TEXT = 64 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -146,6 +156,70 @@ class NewEvent:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+def json_text(value: Any) -> str:
+    """JSON of `value`, non-ASCII as is, unless it holds a lone surrogate (not UTF-8): then ASCII-escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
+
+
+def _text(value: str, limit: int = MAX_TEXT) -> str:
+    """`value` storable as UTF-8 (a lone surrogate written as its escape) and at most `limit` characters."""
+    if len(value) > limit:
+        value = f"{value[:limit]}… [{len(value) - limit:,} more characters not kept]"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _optional_text(value: str | None) -> str | None:
+    return None if value is None else _text(value, 4096)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value, 1024)
+    if isinstance(value, dict):
+        return {_text(str(key), 256): _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    return value
+
+
+def _bounded(event: NewEvent) -> None:
+    """Cut what one record keeps to its caps, in place, saying so in its notes."""
+    cap = MAX_STORED_BATCH if event.endpoint.endswith("past_events") else MAX_STORED_BODY
+    if len(event.body) > cap:
+        event.notes += (f"The body is {len(event.body):,} bytes; the first {cap:,} are kept.",)
+        event.body = event.body[:cap]
+    diagnostics: list[dict[str, Any]] = []
+    size = 0
+    for item in event.diagnostics:
+        cleaned = _clean(item)
+        size += len(json_text(cleaned))
+        if len(diagnostics) == MAX_DIAGNOSTICS or size > MAX_DIAGNOSTICS_BYTES:
+            break
+        diagnostics.append(cleaned)
+    if len(diagnostics) < len(event.diagnostics):
+        more = len(event.diagnostics) - len(diagnostics)
+        message = f"and {more:,} more findings (not kept: a record keeps at most {MAX_DIAGNOSTICS})"
+        diagnostics.append({"severity": "warning", "code": "sandbox.more_findings", "path": "$", "message": message,
+                            "hint": "", "tier": "note", "source": ""})
+    event.diagnostics = tuple(diagnostics)
+    event.notes = tuple(_text(note, 4096) for note in event.notes[:50])
+    event.response = _text(event.response)
+    event.event_type = _optional_text(event.event_type)
+    event.key_value = _optional_text(event.key_value)
+    event.key_value_source = _optional_text(event.key_value_source)
+    event.fault = _optional_text(event.fault)
+    event.auth = _text(event.auth, 4096)
+
+
 class SandboxStore:
     def __init__(self, path: str | os.PathLike[str], *, max_records: int = DEFAULT_MAX_RECORDS) -> None:
         self.path = Path(path)
@@ -177,7 +251,9 @@ class SandboxStore:
         return cls(data_dir(data_dir_override) / SANDBOX_FILE)
 
     def add(self, event: NewEvent, respond: Callable[[int], str] | None = None) -> SandboxEvent:
-        """Insert a record. `respond(id)` may produce the response text once the id is known."""
+        """Insert a record (cut to the caps first). `respond(id)` may produce the response text once the id
+        is known."""
+        _bounded(event)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -209,7 +285,7 @@ class SandboxStore:
                 )
                 row_id = int(cursor.lastrowid or 0)
                 if respond is not None:
-                    event.response = respond(row_id)
+                    event.response = _text(respond(row_id))
                     self._conn.execute("UPDATE events SET response = ? WHERE id = ?", (event.response, row_id))
                 self._inserts += 1
                 if self._inserts % 500 == 0:
@@ -223,6 +299,8 @@ class SandboxStore:
     def list(self, limit: int = 50, *, since_id: int | None = None) -> list[SandboxEvent]:
         """Newest first; with `since_id`, only records after it."""
         limit = max(0, min(int(limit), 10_000))
+        if since_id is not None:
+            since_id = max(-1, min(since_id, MAX_ID))
         with self._lock:
             if since_id is None:
                 rows = self._conn.execute(
@@ -235,6 +313,8 @@ class SandboxStore:
         return [_from_row(row) for row in rows]
 
     def get(self, event_id: int) -> SandboxEvent | None:
+        if not 0 <= event_id <= MAX_ID:
+            return None
         with self._lock:
             row = self._conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
         return _from_row(row) if row else None

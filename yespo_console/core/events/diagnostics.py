@@ -32,7 +32,7 @@ def inspect_event(obj: object, *, api_version: ApiVersion = "v2", size: int | No
                         'Send {"eventTypeKey": ..., "params": [...]}.')
         return Report(tuple(inspector.findings), size=size or 0)
     if size is None:  # not dump_json: a parsed object may hold inf, which must not crash the inspector
-        size = len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
+        size = len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
     if size > BODY_MAX_BYTES:
         inspector.error("body.too_large", ROOT, f"The event is {size:,} bytes; Yespo accepts at most "
                         f"{BODY_MAX_BYTES:,} (20 KB).", "Send fewer products or shorter values, or ask Yespo "
