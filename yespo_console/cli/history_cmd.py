@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import json
 import os
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from yespo_console.cli.argtypes import whole_number
-from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.io import fail, print_json, read_input, say
 from yespo_console.core.durations import parse_duration
 from yespo_console.core.errors import StoreError, YespoConsoleError
 from yespo_console.core.history import (
@@ -209,17 +208,17 @@ def _list(args: argparse.Namespace) -> int:
         rows = store.query(_filters(args), before_id=args.before_id, limit=args.limit)
     if args.json:
         for summary in rows:
-            print(json.dumps(summary_record(summary), ensure_ascii=False))
+            print_json(summary_record(summary))
         return 0
     if not rows:
-        print("no exchanges found", file=sys.stderr)
+        say("no exchanges found", file=sys.stderr)
         return 0
-    print(f"{'ID':>7}   {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
+    say(f"{'ID':>7}   {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
           f"{'OUTCOME':<16} {'MS':>7}")
     for summary in rows:
-        print(_row(summary))
+        say(_row(summary))
     if len(rows) == args.limit:
-        print(f"more: --before-id {rows[-1].id}", file=sys.stderr)
+        say(f"more: --before-id {rows[-1].id}", file=sys.stderr)
     return 0
 
 
@@ -239,10 +238,10 @@ def _show(args: argparse.Namespace) -> int:
     if exchange is None:
         return fail(f"no exchange #{args.id} in the history", 1)
     if args.json:
-        print(json.dumps(exchange_record(exchange), ensure_ascii=False))
+        print_json(exchange_record(exchange))
         return 0
     for line in _describe(exchange):
-        print(line)
+        say(line)
     return 0
 
 
@@ -296,7 +295,7 @@ def _export(args: argparse.Namespace) -> int:
                 mode = Path(args.out).stat().st_mode
                 Path(args.out).chmod(mode | ((mode & 0o444) >> 2))  # executable wherever readable
     where = "" if args.out is None else f" to {args.out}"
-    print(f"exported {count} exchange(s){where}", file=sys.stderr)
+    say(f"exported {count} exchange(s){where}", file=sys.stderr)
     return 0
 
 
@@ -327,7 +326,7 @@ def _import(args: argparse.Namespace) -> int:
     exchanges = list(read_exchanges(data, args.format, source))  # the whole file is checked before any row is added
     with _open(args) as store:
         result = store.import_exchanges(exchanges)
-    print(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")
+    say(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")
     return 0
 
 
@@ -336,7 +335,7 @@ def _prune(args: argparse.Namespace) -> int:
         return fail("prune needs --keep N, --older-than AGE, or both")
     with _open(args) as store:
         deleted = store.apply_retention(max_count=args.keep, max_age=args.older_than)
-    print(f"deleted {deleted} exchange(s)")
+    say(f"deleted {deleted} exchange(s)")
     return 0
 
 
@@ -347,15 +346,15 @@ def _clear(args: argparse.Namespace) -> int:
                 return fail("history clear deletes every exchange: add --yes to confirm")
             answer = input(f"Delete all {store.count()} exchange(s) in {store.path}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
-                print("nothing deleted")
+                say("nothing deleted")
                 return 0
         deleted = store.clear()
         try:
             store.compact()
         except StoreError:
-            print("note: the file could not be compacted now (in use); its space is reused later",
+            say("note: the file could not be compacted now (in use); its space is reused later",
                   file=sys.stderr)
-    print(f"deleted {deleted} exchange(s)")
+    say(f"deleted {deleted} exchange(s)")
     return 0
 
 
@@ -372,23 +371,23 @@ def _stats(args: argparse.Namespace) -> int:
         stats = store.stats()
         path = store.path
     if args.json:
-        print(json.dumps({
+        print_json({
             "path": str(path), "total": stats.total, "pending": stats.pending, "by_outcome": stats.by_outcome,
             "by_event_type": stats.by_event_type, "file_bytes": stats.file_bytes,
             "oldest": None if stats.oldest is None else stats.oldest.isoformat(),
             "newest": None if stats.newest is None else stats.newest.isoformat(),
-        }, ensure_ascii=False))
+        })
         return 0
-    print(f"history file  {path} ({stats.file_bytes / 1_048_576:.1f} MB)")
-    print(f"exchanges     {stats.total}" + (f" ({stats.pending} pending)" if stats.pending else ""))
+    say(f"history file  {path} ({stats.file_bytes / 1_048_576:.1f} MB)")
+    say(f"exchanges     {stats.total}" + (f" ({stats.pending} pending)" if stats.pending else ""))
     if stats.oldest is not None and stats.newest is not None:
-        print(f"from          {_local(stats.oldest)} to {_local(stats.newest)}")
+        say(f"from          {_local(stats.oldest)} to {_local(stats.newest)}")
     if stats.by_outcome:
-        print("by outcome:")
+        say("by outcome:")
         for outcome, count in sorted(stats.by_outcome.items(), key=lambda item: -item[1]):
-            print(f"  {outcome:<18} {count}")
+            say(f"  {outcome:<18} {count}")
     if stats.by_event_type:
-        print("by event type:")
+        say("by event type:")
         for event, count in stats.by_event_type.items():
-            print(f"  {_cut(event, 40):<40} {count}")
+            say(f"  {_cut(event, 40):<40} {count}")
     return 0

@@ -9,6 +9,7 @@ over the parsed event. The findings and the report: core.events.findings.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -48,6 +49,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    # Python reads 1e999 as infinity; a strict parser refuses a number it cannot hold.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is too large for a JSON parser")
+    return value
+
+
+def loads_finite(text: str | bytes) -> Any:
+    """json.loads that refuses NaN, Infinity and numbers too large to hold (1e999), as Yespo's parser does;
+    ValueError for those, RecursionError when nested too deeply."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
@@ -64,8 +79,8 @@ class _DuplicateKey(ValueError):
 
 
 def loads_strict(text: str) -> Any:
-    """json.loads that refuses NaN/Infinity and duplicate keys, as Yespo's parser may."""
-    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs)
+    """json.loads that refuses NaN/Infinity, numbers too large to hold and duplicate keys, as Yespo's parser may."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_pairs)
 
 
 def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:

@@ -26,13 +26,22 @@ T = TypeVar("T")
 Convert = Callable[[Any], Any]
 
 
+def storable(text: str | None) -> str | None:
+    """Text SQLite can hold: a lone surrogate (a JSON body may carry one, as `\\ud800`, into a keyValue or
+    a diagnostic) cannot be written as UTF-8, so it is kept as that escape, in text; the body keeps the
+    exact bytes."""
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _masked(headers: Iterable[tuple[str, str]]) -> Headers:
     # The client masks already; the store masks again so that no caller can ever leak a key into it.
     return tuple(mask_headers(headers))
 
 
 def headers_json(headers: Iterable[tuple[str, str]]) -> str:
-    return json.dumps([[name, value] for name, value in _masked(headers)], ensure_ascii=False)
+    return storable(json.dumps([[name, value] for name, value in _masked(headers)], ensure_ascii=False)) or "[]"
 
 
 def request_headers_json(headers: Iterable[tuple[str, str]]) -> str:
@@ -59,7 +68,7 @@ def _headers_from_json(text: str) -> Headers:
 def _diagnostics_json(diagnostics: Sequence[Any]) -> str:
     if not diagnostics:
         return "[]"
-    return json.dumps(list(diagnostics), ensure_ascii=False, default=str)
+    return storable(json.dumps(list(diagnostics), ensure_ascii=False, default=str)) or "[]"
 
 
 def _diagnostics_from_json(text: str) -> tuple[dict[str, Any], ...]:
@@ -102,23 +111,23 @@ class Column:
 COLUMNS = (
     Column("started_at", to_micros, from_micros, request="started_at"),
     Column("finished_at", _optional_micros, _optional_time, result="finished_at"),
-    Column("environment", request="environment"),
+    Column("environment", storable, request="environment"),
     Column("method", request="method"),
     Column("url", mask_url, request="url"),
     Column("request_headers", request_headers_json, _headers_from_json, request="headers"),
     Column("request_body", bytes, bytes, request="body"),
-    Column("event_type", request="event_type"),
-    Column("key_value", request="key_value"),
-    Column("key_value_source", request="key_value_source"),
+    Column("event_type", storable, request="event_type"),
+    Column("key_value", storable, request="key_value"),
+    Column("key_value_source", storable, request="key_value_source"),
     Column("diagnostics", _diagnostics_json, _diagnostics_from_json, request="diagnostics"),
     Column("outcome", _outcome_value, _outcome, result="outcome"),
     Column("status", result="status"),
     Column("response_headers", headers_json, _headers_from_json, result="headers"),
     Column("response_body", bytes, bytes, result="body"),
     Column("duration_ms", result="duration_ms"),
-    Column("error", result="error"),
-    Column("run_id", request="run_id"),
-    Column("note", request="note"),
+    Column("error", storable, result="error"),
+    Column("run_id", storable, request="run_id"),
+    Column("note", storable, request="note"),
     Column("starred", int, bool),
 )
 ID = Column("id")  # given by SQLite on insert, never written
