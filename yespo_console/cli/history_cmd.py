@@ -15,14 +15,15 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from yespo_console.cli.argtypes import whole_number
-from yespo_console.cli.io import fail, print_json, read_input, say
+from yespo_console.cli.io import fail, print_json, say
 from yespo_console.core.durations import parse_duration
-from yespo_console.core.errors import StoreError, YespoConsoleError
+from yespo_console.core.errors import InputError, StoreError, YespoConsoleError
 from yespo_console.core.history import (
     FORMATS,
+    MAX_RECORD_BYTES,
     Exchange,
     ExchangeSummary,
     HistoryFilter,
@@ -33,6 +34,8 @@ from yespo_console.core.history import (
     write_export,
 )
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.terminal import printable
+from yespo_console.core.textfiles import NotUtf8Error, open_file, stream_lines
 
 
 def _when(text: str) -> datetime:
@@ -98,7 +101,8 @@ def register(subparsers: Any) -> None:
         description="The history of every exchange sent, in a SQLite file in the data folder "
         "(--data-dir, else $YESPO_CONSOLE_HOME, else the user data folder). Without an action: the "
         "latest 20. Exit codes: 0 done, 1 `show` found nothing, 2 bad arguments, unreadable file or "
-        "unusable history store.",
+        "unusable history store (or `show` of an exchange damaged in the file: lists and exports leave such "
+        "a row out and name it on standard error).",
     )
     parser.set_defaults(func=_guarded(_list), limit=20, before_id=None, json=False, **_FILTER_DEFAULTS)
     actions = parser.add_subparsers(dest="history_action", metavar="ACTION")
@@ -185,12 +189,17 @@ def _open(args: argparse.Namespace) -> HistoryStore:
     return HistoryStore.open(getattr(args, "data_dir", None))
 
 
+def _name_damaged(store: HistoryStore, what: str) -> None:
+    for problem in store.damaged.values():
+        say(f"yespo-console: warning: {problem}; {what}", file=sys.stderr)
+
+
 def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cut(text: str | None, width: int) -> str:
-    text = (text or "-").replace("\n", " ")
+    text = printable(text or "-")  # escaped before it is cut, so that the columns stay aligned
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -206,6 +215,7 @@ def _row(summary: ExchangeSummary) -> str:
 def _list(args: argparse.Namespace) -> int:
     with _open(args) as store:
         rows = store.query(_filters(args), before_id=args.before_id, limit=args.limit)
+    _name_damaged(store, "left out of the list")
     if args.json:
         for summary in rows:
             print_json(summary_record(summary))
@@ -294,6 +304,7 @@ def _export(args: argparse.Namespace) -> int:
             if args.format == "curl":
                 mode = Path(args.out).stat().st_mode
                 Path(args.out).chmod(mode | ((mode & 0o444) >> 2))  # executable wherever readable
+    _name_damaged(store, "not exported")
     where = "" if args.out is None else f" to {args.out}"
     say(f"exported {count} exchange(s){where}", file=sys.stderr)
     return 0
@@ -321,13 +332,49 @@ def _umask() -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    data = read_input(args.file)
     source = "standard input" if args.file in (None, "-") else args.file
-    exchanges = list(read_exchanges(data, args.format, source))  # the whole file is checked before any row is added
-    with _open(args) as store:
-        result = store.import_exchanges(exchanges)
+    with _import_stream(args.file) as stream:
+        # The whole file is checked before any row is added, then read again to add them: a file of any
+        # size is never held in memory whole.
+        for _ in read_exchanges(stream, args.format, source):
+            pass
+        stream.seek(0)
+        with _open(args) as store:
+            result = store.import_exchanges(read_exchanges(stream, args.format, source))
     say(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")
     return 0
+
+
+@contextlib.contextmanager
+def _import_stream(file: str | None) -> Iterator[BinaryIO]:
+    """The file to import, open for reading twice; standard input is copied to a temporary file first."""
+    if file not in (None, "-"):
+        with open_file(file, "history export") as stream:
+            if not stream.seekable():  # a FIFO or a device: one pass only, so spooled like stdin
+                with _spooled(stream, file) as copy:
+                    yield copy
+                return
+            yield stream
+        return
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError("no input: give a FILE or pipe an export into standard input (use - for stdin)")
+    with _spooled(sys.stdin.buffer, "standard input") as copy:
+        yield copy
+
+
+@contextlib.contextmanager
+def _spooled(stream: BinaryIO, source: str) -> Iterator[BinaryIO]:
+    """A temporary copy, line by line: each line within the cap and UTF-8 text, so that an endless device
+    (/dev/zero, /dev/urandom) is refused at once instead of filling the disk."""
+    with tempfile.TemporaryFile() as copy:
+        for number, line in enumerate(stream_lines(stream, source, MAX_RECORD_BYTES), start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise NotUtf8Error(source, number) from None
+            copy.write(line)
+        copy.seek(0)
+        yield copy
 
 
 def _prune(args: argparse.Namespace) -> int:

@@ -84,13 +84,16 @@ def read_file(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
 def iter_lines(path: str | Path, what: str = "file", line_limit: int = MAX_FILE_BYTES) -> Iterator[bytes]:
     """The lines of a file of any size (line breaks kept), one at a time, each at most `line_limit` bytes
     (TooLargeError naming the line, past it)."""
-    source = str(path)
+    with open_file(path, what) as stream:
+        yield from stream_lines(stream, str(path), line_limit)
+
+
+def open_file(path: str | Path, what: str = "file") -> BinaryIO:
+    """A file the user named, open for reading bytes, or InputError saying in plain words why not."""
     try:
-        stream = open(path, "rb")  # noqa: SIM115 (closed below, also when the caller stops early)
+        return open(path, "rb")
     except OSError as exc:
-        raise _open_error(exc, source, what) from None
-    with stream:
-        yield from stream_lines(stream, source, line_limit)
+        raise _open_error(exc, str(path), what) from None
 
 
 def stream_lines(stream: BinaryIO, source: str, line_limit: int = MAX_FILE_BYTES) -> Iterator[bytes]:

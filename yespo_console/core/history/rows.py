@@ -17,6 +17,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from yespo_console.core.errors import StoreError
 from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, from_micros, to_micros
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.masking import mask_headers, mask_url
@@ -72,7 +73,10 @@ def _diagnostics_json(diagnostics: Sequence[Any]) -> str:
 
 
 def _diagnostics_from_json(text: str) -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(text))
+    findings = json.loads(text)
+    if not isinstance(findings, list) or not all(isinstance(finding, dict) for finding in findings):
+        raise ValueError("not a list of findings")
+    return tuple(findings)
 
 
 def _optional_micros(moment: datetime | None) -> int | None:
@@ -197,15 +201,50 @@ def result_values(exchange_id: int, result: ExchangeResult) -> tuple[Any, ...]:
     return (*_converted(_RESULT_TO_SQL, _RESULT_VALUES(result)), exchange_id)
 
 
+class DamagedRowError(StoreError):
+    """A row whose stored value cannot be read back (edited by hand, written by a broken tool)."""
+
+    def __init__(self, exchange_id: Any, column: str, reason: str) -> None:
+        super().__init__(f"exchange #{exchange_id} in the history is damaged: its {column} {reason}")
+        self.exchange_id = exchange_id
+
+
+# What a converter raises on a stored value of the wrong kind: bad JSON, text where a number belongs, a
+# value no Outcome has, a number out of range.
+_BAD_VALUE = (ValueError, TypeError, OverflowError, AttributeError)
+
+
 def _reader(kind: Callable[..., T], names: Sequence[str]) -> tuple[str, Callable[[Sequence[Any]], T]]:
-    """The select list of the columns `names`, which are `kind`'s fields in their order, and the
-    function making a `kind` of a row read with it: each value goes to the field of its column's name."""
+    """The select list of the columns `names`, which are `kind`'s fields in their order (the id first), and
+    the function making a `kind` of a row read with it: each value goes to the field of its column's name.
+    A value that cannot be converted raises DamagedRowError naming the row and the column."""
     from_sql = _conversions(_BY_NAME[name].from_sql for name in names)
 
     def read(row: Sequence[Any]) -> T:
-        return kind(*_converted(from_sql, row))
+        try:
+            return kind(*_converted(from_sql, row))
+        except _BAD_VALUE:
+            for position, convert in from_sql:
+                try:
+                    convert(row[position])
+                except _BAD_VALUE as exc:
+                    raise DamagedRowError(row[0], names[position], f"cannot be read ({exc})") from None
+            raise
 
     return ", ".join(f"e.{name}" for name in names), read
+
+
+def read_rows(read: Callable[[Sequence[Any]], T], fetched: Iterable[Sequence[Any]],
+              damaged: dict[Any, DamagedRowError]) -> list[T]:
+    """The values of the rows that can be read; each damaged one is left out and noted in `damaged`, by id, so
+    that one bad row never hides the others."""
+    values = []
+    for row in fetched:
+        try:
+            values.append(read(row))
+        except DamagedRowError as exc:
+            damaged[exc.exchange_id] = exc
+    return values
 
 
 SUMMARY_SELECT, summary_from_row = _reader(ExchangeSummary, [field.name for field in fields(ExchangeSummary)])
