@@ -35,7 +35,7 @@ from yespo_console.core.scenarios.contacts import (
     replay_contacts,
     scenario_contacts,
 )
-from yespo_console.core.scenarios.loader import LoadedScenario, load_scenario
+from yespo_console.core.scenarios.loader import ALLOW_OUTSIDE_OPTION, LoadedScenario, load_scenario
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import resolve_scenario
 from yespo_console.core.scenarios.results import RunReport, StepResult, results_format, save_results
@@ -92,7 +92,9 @@ def add_pacing_arguments(parser: argparse.ArgumentParser, concurrency: int, what
                         help="after a 429, retry up to N times once its Retry-After has passed (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: the summary and every step")
     parser.add_argument("--results", type=_results_path, metavar="FILE.csv|FILE.json",
-                        help="write the results table (one row per step and contact) as CSV or JSON")
+                        help="write the results table (one row per step and contact) as CSV or JSON; in CSV, a text "
+                        "cell starting with = + - @, a tab or CR gets a leading ' so a spreadsheet shows it as text "
+                        "instead of running it as a formula")
 
 
 def register(subparsers: Any) -> None:
@@ -111,6 +113,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("file", metavar="FILE", help="the scenario (YAML or JSON), or a bundled recipe's name")
     add_target_arguments(parser)
     parser.add_argument("--data", metavar="CSV", help="contacts, one a row; the header names the variables")
+    parser.add_argument(ALLOW_OUTSIDE_OPTION, action="store_true",
+                        help="let the scenario's body: and data: name files outside its folder (refused otherwise, "
+                        "so that a scenario from elsewhere cannot send /proc/self/environ or ../../etc/passwd)")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="set a variable for every contact (repeatable); CSV columns override it")
     add_pacing_arguments(parser, concurrency=1, what="contacts (each contact's steps stay in order)")
@@ -211,7 +216,7 @@ async def execute(
 
 
 def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, list[Contact], str]:
-    loaded = load_scenario(resolve_scenario(args.file))
+    loaded = load_scenario(resolve_scenario(args.file), allow_outside=args.allow_outside_files)
     given = parse_assignments(args.var)
     data_path = args.data or loaded.data_path
     rows = load_contacts(data_path) if data_path is not None else ()
