@@ -15,7 +15,8 @@ import pytest
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body, loads_finite
 from yespo_console.core.events.repair import repair
-from yespo_console.core.scenarios.loader import ALLOW_OUTSIDE_OPTION, load_scenario, parse_scenario
+from yespo_console.core.scenarios.contacts import ContactRows, parse_contacts, scenario_contacts
+from yespo_console.core.scenarios.loader import ALLOW_OUTSIDE_OPTION, LoadedScenario, load_scenario, parse_scenario
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.results import StepResult, spreadsheet_safe, write_results_csv
 from yespo_console.core.textfiles import TooLargeError, iter_lines, read_file, read_stream, size_text
@@ -164,3 +165,34 @@ def test_results_csv_neutralises_stranger_text_only() -> None:
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
     assert (row["contact"], row["step"], row["key_value"], row["detail"]) == ("'=evil()", "'@step", "'+1", "fine")
     assert row["duration_ms"] == "-1.0"  # a number the console wrote stays a number
+
+
+# -- contacts built when asked for (a CSV of any length) -----------------------------------------------
+
+
+def _cart_scenario(tmp_path: Path) -> tuple[LoadedScenario, ContactRows]:
+    loaded = parse_scenario("name: c\nvariables:\n  cart: '{{uuid}}'\nsteps:\n  - event: pageViewed\n"
+                            "    keyValue: '{{email}}-{{cart}}-{{random_int 1 1000000}}'\n", base_dir=tmp_path)
+    rows = parse_contacts("email\n" + "".join(f"c{i}@example.com\n" for i in range(50)))
+    return loaded, rows
+
+
+def test_a_contact_built_twice_or_out_of_order_is_the_same_contact(tmp_path: Path) -> None:
+    loaded, rows = _cart_scenario(tmp_path)
+    contacts = scenario_contacts(loaded, rows, seed=7)
+    step = contacts[0].steps[0]
+    forward = [contact.render(step) for contact in contacts]
+    backward = [contacts[i].render(step) for i in reversed(range(len(contacts)))]
+    assert forward == backward[::-1] and len(set(forward)) == 50
+    assert [c.label for c in contacts[10:12]] == ["c10@example.com", "c11@example.com"]
+    again = scenario_contacts(loaded, rows, seed=7)
+    assert [contact.render(step) for contact in again] == forward
+    other = scenario_contacts(loaded, rows)
+    assert other[3].render(step) == other[3].render(step) != forward[3]
+
+
+def test_csv_rows_are_kept_as_values_and_handed_out_as_mappings() -> None:
+    rows = parse_contacts("email,phone\na@b.co,1\nc@d.co,2\n")
+    assert isinstance(rows, ContactRows) and rows.columns == ("email", "phone")
+    assert rows[-1] == {"email": "c@d.co", "phone": "2"} and rows[:1] == [{"email": "a@b.co", "phone": "1"}]
+    assert rows == ({"email": "a@b.co", "phone": "1"}, {"email": "c@d.co", "phone": "2"})

@@ -215,7 +215,7 @@ async def execute(
 # -- run -------------------------------------------------------------------------------------------
 
 
-def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, list[Contact], str]:
+def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, Sequence[Contact], str]:
     loaded = load_scenario(resolve_scenario(args.file), allow_outside=args.allow_outside_files)
     given = parse_assignments(args.var)
     data_path = args.data or loaded.data_path
@@ -257,7 +257,8 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
                         say("    " + finding.line().replace("\n", "\n    "))
             elif not as_json:
                 say(f"  {step.label}{line}")
-            planned.append(entry)
+            if as_json:  # text mode keeps nothing per step, so that a CSV of any length fits in memory
+                planned.append(entry)
     if as_json:
         print_json({"dryRun": True, "scenario": loaded.name, "url": env.url, "steps": planned, "invalid": invalid})
     else:
