@@ -101,3 +101,10 @@ def test_a_lone_surrogate_is_sent_recorded_and_exported(tmp_path: Path, capsys: 
     with HistoryStore.open(other) as store:
         (again,) = store.iter_exchanges()
     assert again.request_body == sent
+
+
+def test_an_argument_error_quotes_the_argument_escaped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli(tmp_path, "history", "list", f"x{ESCAPES}")  # "unrecognized arguments" quotes it as typed
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and no_raw_controls(err) and "\\x1b]0;pwned" in err

@@ -196,3 +196,15 @@ def test_csv_rows_are_kept_as_values_and_handed_out_as_mappings() -> None:
     assert isinstance(rows, ContactRows) and rows.columns == ("email", "phone")
     assert rows[-1] == {"email": "c@d.co", "phone": "2"} and rows[:1] == [{"email": "a@b.co", "phone": "1"}]
     assert rows == ({"email": "a@b.co", "phone": "1"}, {"email": "c@d.co", "phone": "2"})
+
+
+@pytest.mark.parametrize("text", [
+    '[{"eventTypeKey": "x", "keyValue": "a", "occurred": "2025-01-01", "params": [{"name": "n", "value": 1e999}]}]',
+    '{"events": [{"eventTypeKey": "x", "keyValue": "a", "occurred": "2025-01-01", "n": -1e999}]}',
+    '{"eventTypeKey": "x", "keyValue": "a", "occurred": "2025-01-01", "n": 1e999}\n{"eventTypeKey": "y"}\n',
+])
+def test_past_events_refuse_a_number_too_large_to_hold(text: str) -> None:
+    from yespo_console.core.scenarios.past_events import parse_events
+
+    with pytest.raises(InputError, match="too large for a JSON parser"):
+        parse_events(text.encode(), "p.json")

@@ -57,6 +57,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def finite_decoder() -> json.JSONDecoder:
+    """A decoder (for raw_decode) refusing what `loads_finite` refuses."""
+    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def loads_finite(text: str | bytes) -> Any:
     """json.loads that refuses NaN, Infinity and numbers too large to hold (1e999), as Yespo's parser does;
     ValueError for those, RecursionError when nested too deeply."""
