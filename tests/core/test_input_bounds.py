@@ -145,8 +145,11 @@ def test_the_documentations_nested_json_mistake_3000_deep_is_a_finding() -> None
     inner = '{"b":' * 3000 + "1" + "}" * 3000
     text = '{"eventTypeKey":"x","keyValue":"k","params":[{"name":"a","value":"' + inner + '"}]}'
     report = inspect_body(text.encode())
-    assert not report.valid and report.findings[0].code == "body.not_json"
+    assert not report.valid and [(f.code, f.message) for f in report.findings] == [
+        ("body.not_json", "Not valid JSON: nested too deeply.")]
     assert repair(text) is None
+    shallow = inspect_body(b'{"eventTypeKey": "x", "params": [' + "Привіт [".encode() * 3 + b"}")
+    assert "nested too deeply" not in shallow.findings[0].message
 
 
 # -- CSV a spreadsheet opens -------------------------------------------------------------------------

@@ -74,6 +74,7 @@ class Case:
 
 CASES = [
     Case("inspect nested 3,000 deep", ("inspect", "{dir}/deep.json"), 1),
+    Case("inspect a folder", ("inspect", "{dir}/suite"), 2, "is a folder"),
     Case("inspect --json nested 3,000 deep", ("inspect", "--json", "{dir}/deep.json"), 1, json_out=True),
     Case("inspect --fix nested 3,000 deep", ("inspect", "--fix", "{dir}/deep.json"), 1, "cannot repair"),
     Case("inspect 1e999", ("inspect", "{dir}/inf.json"), 1),
@@ -86,6 +87,8 @@ CASES = [
     Case("send --json escapes", ("send", "--json", "{dir}/escapes.json", "--url", "{url}"), 1, added=1,
          json_out=True),
     Case("send a lone surrogate", ("send", "{dir}/surrogate.json", "--url", "{url}"), 1, added=1),
+    Case("send --nested a lone surrogate", ("send", "--nested", "object", "{dir}/surrogate.json", "--url", "{url}"),
+         2, "lone surrogate"),
     Case("run body: /proc/self/environ", ("run", "{dir}/suite/environ.yaml", "--url", "{url}"), 2,
          "--allow-outside-files"),
     Case("run body: ../../etc/passwd", ("run", "{dir}/suite/passwd.yaml", "--url", "{url}"), 2,

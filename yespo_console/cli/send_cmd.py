@@ -109,7 +109,11 @@ def _reencode(data: bytes, nested: str) -> bytes:
         draft = parse_body(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"--nested needs a body that is a JSON object ({exc}); send it without --nested") from exc
-    return build_body(draft, nested="object" if nested == "object" else "string")
+    try:
+        return build_body(draft, nested="object" if nested == "object" else "string")
+    except UnicodeEncodeError:  # the escape \ud800 read back as a character UTF-8 cannot hold
+        raise InputError("--nested cannot re-encode a body holding a lone surrogate (such as \\ud800); send it "
+                         "without --nested, as it is") from None
 
 
 # -- output ----------------------------------------------------------------------------------------

@@ -88,6 +88,27 @@ def loads_strict(text: str) -> Any:
     return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_pairs)
 
 
+# Brackets opened deeper than this cannot be read by Python's parser (its recursion limit), so a body broken
+# that deep is named for its depth, not for the first stray quote the parser met.
+_MAX_DEPTH = 900
+_BRACKETS = re.compile(r"[\[{\]}]")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets (counted without regard to strings: the text is broken) nest past _MAX_DEPTH."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > _MAX_DEPTH:
+            return True
+    return False
+
+
+def _too_deep_finding() -> Finding:
+    return Finding.of(Severity.ERROR, "body.not_json", ROOT, "Not valid JSON: nested too deeply.",
+                      "Nest objects and lists far less deeply.")
+
+
 def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
     spots = find_unescaped_nested(text)
     for spot in spots:
@@ -97,6 +118,9 @@ def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
                       f"documentation's examples do this), so the body is not JSON.{stray}",
                       "Use Repair (inspect --fix): it re-encodes the value with a JSON encoder.")
     if spots:
+        return
+    if _too_deep(text):  # such as the documentation's unescaped nested JSON, nested thousands deep
+        yield _too_deep_finding()
         return
     if isinstance(exc, json.JSONDecodeError):
         where = f"line {exc.lineno}:{exc.colno}"
@@ -143,7 +167,6 @@ def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2") -> Report
     except ValueError as exc:
         return Report((*leading, *_text_findings(text, exc)), size=size)
     except RecursionError:
-        return Report((*leading, Finding.of(Severity.ERROR, "body.not_json", ROOT, "Not valid JSON: nested too deeply.",
-                                            "Nest objects and lists far less deeply.")), size=size)
+        return Report((*leading, _too_deep_finding()), size=size)
     report = inspect_event(body, api_version=api_version, size=size)
     return Report((*leading, *report.findings), report.body, report.resolution, size)
