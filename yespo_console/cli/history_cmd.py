@@ -9,21 +9,21 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from yespo_console.cli.argtypes import whole_number
-from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.io import fail, print_json, say
 from yespo_console.core.durations import parse_duration
-from yespo_console.core.errors import StoreError, YespoConsoleError
+from yespo_console.core.errors import InputError, StoreError, YespoConsoleError
 from yespo_console.core.history import (
     FORMATS,
+    MAX_RECORD_BYTES,
     Exchange,
     ExchangeSummary,
     HistoryFilter,
@@ -34,6 +34,8 @@ from yespo_console.core.history import (
     write_export,
 )
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.terminal import printable
+from yespo_console.core.textfiles import NotUtf8Error, open_file, stream_lines
 
 
 def _when(text: str) -> datetime:
@@ -99,7 +101,8 @@ def register(subparsers: Any) -> None:
         description="The history of every exchange sent, in a SQLite file in the data folder "
         "(--data-dir, else $YESPO_CONSOLE_HOME, else the user data folder). Without an action: the "
         "latest 20. Exit codes: 0 done, 1 `show` found nothing, 2 bad arguments, unreadable file or "
-        "unusable history store.",
+        "unusable history store (or `show` of an exchange damaged in the file: lists and exports leave such "
+        "a row out and name it on standard error).",
     )
     parser.set_defaults(func=_guarded(_list), limit=20, before_id=None, json=False, **_FILTER_DEFAULTS)
     actions = parser.add_subparsers(dest="history_action", metavar="ACTION")
@@ -186,12 +189,17 @@ def _open(args: argparse.Namespace) -> HistoryStore:
     return HistoryStore.open(getattr(args, "data_dir", None))
 
 
+def _name_damaged(store: HistoryStore, what: str) -> None:
+    for problem in store.damaged.values():
+        say(f"yespo-console: warning: {problem}; {what}", file=sys.stderr)
+
+
 def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cut(text: str | None, width: int) -> str:
-    text = (text or "-").replace("\n", " ")
+    text = printable(text or "-")  # escaped before it is cut, so that the columns stay aligned
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -207,19 +215,20 @@ def _row(summary: ExchangeSummary) -> str:
 def _list(args: argparse.Namespace) -> int:
     with _open(args) as store:
         rows = store.query(_filters(args), before_id=args.before_id, limit=args.limit)
+    _name_damaged(store, "left out of the list")
     if args.json:
         for summary in rows:
-            print(json.dumps(summary_record(summary), ensure_ascii=False))
+            print_json(summary_record(summary))
         return 0
     if not rows:
-        print("no exchanges found", file=sys.stderr)
+        say("no exchanges found", file=sys.stderr)
         return 0
-    print(f"{'ID':>7}   {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
+    say(f"{'ID':>7}   {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
           f"{'OUTCOME':<16} {'MS':>7}")
     for summary in rows:
-        print(_row(summary))
+        say(_row(summary))
     if len(rows) == args.limit:
-        print(f"more: --before-id {rows[-1].id}", file=sys.stderr)
+        say(f"more: --before-id {rows[-1].id}", file=sys.stderr)
     return 0
 
 
@@ -239,10 +248,10 @@ def _show(args: argparse.Namespace) -> int:
     if exchange is None:
         return fail(f"no exchange #{args.id} in the history", 1)
     if args.json:
-        print(json.dumps(exchange_record(exchange), ensure_ascii=False))
+        print_json(exchange_record(exchange))
         return 0
     for line in _describe(exchange):
-        print(line)
+        say(line)
     return 0
 
 
@@ -295,8 +304,9 @@ def _export(args: argparse.Namespace) -> int:
             if args.format == "curl":
                 mode = Path(args.out).stat().st_mode
                 Path(args.out).chmod(mode | ((mode & 0o444) >> 2))  # executable wherever readable
+    _name_damaged(store, "not exported")
     where = "" if args.out is None else f" to {args.out}"
-    print(f"exported {count} exchange(s){where}", file=sys.stderr)
+    say(f"exported {count} exchange(s){where}", file=sys.stderr)
     return 0
 
 
@@ -322,13 +332,49 @@ def _umask() -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    data = read_input(args.file)
     source = "standard input" if args.file in (None, "-") else args.file
-    exchanges = list(read_exchanges(data, args.format, source))  # the whole file is checked before any row is added
-    with _open(args) as store:
-        result = store.import_exchanges(exchanges)
-    print(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")
+    with _import_stream(args.file) as stream:
+        # The whole file is checked before any row is added, then read again to add them: a file of any
+        # size is never held in memory whole.
+        for _ in read_exchanges(stream, args.format, source):
+            pass
+        stream.seek(0)
+        with _open(args) as store:
+            result = store.import_exchanges(read_exchanges(stream, args.format, source))
+    say(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")
     return 0
+
+
+@contextlib.contextmanager
+def _import_stream(file: str | None) -> Iterator[BinaryIO]:
+    """The file to import, open for reading twice; standard input is copied to a temporary file first."""
+    if file not in (None, "-"):
+        with open_file(file, "history export") as stream:
+            if not stream.seekable():  # a FIFO or a device: one pass only, so spooled like stdin
+                with _spooled(stream, file) as copy:
+                    yield copy
+                return
+            yield stream
+        return
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError("no input: give a FILE or pipe an export into standard input (use - for stdin)")
+    with _spooled(sys.stdin.buffer, "standard input") as copy:
+        yield copy
+
+
+@contextlib.contextmanager
+def _spooled(stream: BinaryIO, source: str) -> Iterator[BinaryIO]:
+    """A temporary copy, line by line: each line within the cap and UTF-8 text, so that an endless device
+    (/dev/zero, /dev/urandom) is refused at once instead of filling the disk."""
+    with tempfile.TemporaryFile() as copy:
+        for number, line in enumerate(stream_lines(stream, source, MAX_RECORD_BYTES), start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise NotUtf8Error(source, number) from None
+            copy.write(line)
+        copy.seek(0)
+        yield copy
 
 
 def _prune(args: argparse.Namespace) -> int:
@@ -336,7 +382,7 @@ def _prune(args: argparse.Namespace) -> int:
         return fail("prune needs --keep N, --older-than AGE, or both")
     with _open(args) as store:
         deleted = store.apply_retention(max_count=args.keep, max_age=args.older_than)
-    print(f"deleted {deleted} exchange(s)")
+    say(f"deleted {deleted} exchange(s)")
     return 0
 
 
@@ -347,15 +393,15 @@ def _clear(args: argparse.Namespace) -> int:
                 return fail("history clear deletes every exchange: add --yes to confirm")
             answer = input(f"Delete all {store.count()} exchange(s) in {store.path}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
-                print("nothing deleted")
+                say("nothing deleted")
                 return 0
         deleted = store.clear()
         try:
             store.compact()
         except StoreError:
-            print("note: the file could not be compacted now (in use); its space is reused later",
+            say("note: the file could not be compacted now (in use); its space is reused later",
                   file=sys.stderr)
-    print(f"deleted {deleted} exchange(s)")
+    say(f"deleted {deleted} exchange(s)")
     return 0
 
 
@@ -372,23 +418,23 @@ def _stats(args: argparse.Namespace) -> int:
         stats = store.stats()
         path = store.path
     if args.json:
-        print(json.dumps({
+        print_json({
             "path": str(path), "total": stats.total, "pending": stats.pending, "by_outcome": stats.by_outcome,
             "by_event_type": stats.by_event_type, "file_bytes": stats.file_bytes,
             "oldest": None if stats.oldest is None else stats.oldest.isoformat(),
             "newest": None if stats.newest is None else stats.newest.isoformat(),
-        }, ensure_ascii=False))
+        })
         return 0
-    print(f"history file  {path} ({stats.file_bytes / 1_048_576:.1f} MB)")
-    print(f"exchanges     {stats.total}" + (f" ({stats.pending} pending)" if stats.pending else ""))
+    say(f"history file  {path} ({stats.file_bytes / 1_048_576:.1f} MB)")
+    say(f"exchanges     {stats.total}" + (f" ({stats.pending} pending)" if stats.pending else ""))
     if stats.oldest is not None and stats.newest is not None:
-        print(f"from          {_local(stats.oldest)} to {_local(stats.newest)}")
+        say(f"from          {_local(stats.oldest)} to {_local(stats.newest)}")
     if stats.by_outcome:
-        print("by outcome:")
+        say("by outcome:")
         for outcome, count in sorted(stats.by_outcome.items(), key=lambda item: -item[1]):
-            print(f"  {outcome:<18} {count}")
+            say(f"  {outcome:<18} {count}")
     if stats.by_event_type:
-        print("by event type:")
+        say("by event type:")
         for event, count in stats.by_event_type.items():
-            print(f"  {_cut(event, 40):<40} {count}")
+            say(f"  {_cut(event, 40):<40} {count}")
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.io import fail, print_json, read_input, safe_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
@@ -45,18 +44,18 @@ def run(args: argparse.Namespace) -> int:
     validated = profile.validates(report.event_type)
     if args.json:
         account = {"name": profile.name, "validateParameters": validated}
-        print(json.dumps({**report.as_dict(), "profile": account}, ensure_ascii=False))
+        print_json({**report.as_dict(), "profile": account})
     else:
         for finding in report.findings:
-            print(finding.line())
+            say(finding.line())
         if report.resolution is not None:
-            print(report.resolution.summary())
+            say(report.resolution.summary())
         counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
-        print(f"{'valid' if report.valid else 'invalid'}: {counts}")
-        print(f"verdict: {verdict_line(report.findings)}")
+        say(f"{'valid' if report.valid else 'invalid'}: {counts}")
+        say(f"verdict: {verdict_line(report.findings)}")
         if validated:
-            print(f"profile {profile.name!r}: Validate parameters is on for {report.event_type}, so Yespo "
-                  f"{'rejects' if verdict(report.findings, validated=True) == 'rejected' else 'accepts'} this event")
+            say(f"profile {profile.name!r}: Validate parameters is on for {report.event_type}, so Yespo "
+                f"{'rejects' if verdict(report.findings, validated=True) == 'rejected' else 'accepts'} this event")
     return 0 if report.valid else 1
 
 
@@ -71,6 +70,6 @@ def _fix(data: bytes, nested: str) -> int:
         reason = "the body is already valid JSON" if report.body is not None else "no unambiguous repair found"
         return fail(f"cannot repair: {reason}", 1)
     for change in result.changes:
-        print(f"repaired {change}", file=sys.stderr)
-    print(result.text)
+        say(f"repaired {change}", file=sys.stderr)
+    print(safe_json(result.text))
     return 0

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from yespo_console import __version__
+from yespo_console.core.terminal import printable
 
 # Command name -> the module that has `register(subparsers)`, which adds its parser with `func` set as a
 # default. Only the module of the command asked for is imported (all of them for the overall --help or a
@@ -34,7 +35,7 @@ _OPTIONS_WITH_VALUE = frozenset({"--data-dir"})
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")  # the message quotes what was typed
 
 
 def build_parser(commands: Sequence[str] = tuple(COMMANDS)) -> argparse.ArgumentParser:

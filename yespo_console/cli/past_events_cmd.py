@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from typing import Any
 
 from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
-from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.io import fail, print_json, read_input, say
 from yespo_console.cli.run_cmd import (
     add_target_arguments,
     secret_for,
@@ -83,10 +82,10 @@ async def _send(args: argparse.Namespace, env: Environment, secret: Secret, even
             def on_batch(batch: BatchResult, results: list[EventResult]) -> None:
                 if args.json:
                     return
-                print(_batch_line(batch, total), flush=True)
+                say(_batch_line(batch, total), flush=True)
                 for result in results:
                     if result.status != "ok" and batch.per_event:
-                        print(_event_line(result))
+                        say(_event_line(result))
 
             # Diagnostics are for single events: a batch body would be judged as one broken event.
             async with EventClient(past, secret=secret, recorder=history, timeouts=Timeouts.for_environment(past),
@@ -111,27 +110,27 @@ def run(args: argparse.Namespace) -> int:
     total = -(-len(events) // args.batch)
     warnings = [warning for event in events if (warning := event.occurred_warning()) is not None]
     for warning in warnings[:MAX_LISTED_PROBLEMS]:
-        print(f"yespo-console: warning: {warning}", file=sys.stderr)
+        say(f"yespo-console: warning: {warning}", file=sys.stderr)
     if len(warnings) > MAX_LISTED_PROBLEMS:
-        print(f"yespo-console: warning: {len(warnings) - MAX_LISTED_PROBLEMS} more events with such an occurred",
+        say(f"yespo-console: warning: {len(warnings) - MAX_LISTED_PROBLEMS} more events with such an occurred",
               file=sys.stderr)
     if env.production:
-        print(f"yespo-console: warning: storing {len(events)} past event(s) in production ({past_url})",
+        say(f"yespo-console: warning: storing {len(events)} past event(s) in production ({past_url})",
               file=sys.stderr)
     if not args.json:
-        print(f"Sending {len(events)} past event(s) in {total} batch(es) of at most {args.batch} to {past_url}",
+        say(f"Sending {len(events)} past event(s) in {total} batch(es) of at most {args.batch} to {past_url}",
               flush=True)
     try:
         report = asyncio.run(_send(args, env, secret, events, total))
     except InputError as exc:
         return fail(str(exc))
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        print_json(report.as_dict())
         return report.exit_code()
     undetailed = [b for b in report.batches if not b.per_event and b.status is not None and 200 <= b.status < 300]
     if undetailed:
-        print(f"note: {len(undetailed)} batch(es) were accepted without a result per event; their events are "
+        say(f"note: {len(undetailed)} batch(es) were accepted without a result per event; their events are "
               "listed as unknown, not as stored")
-    print(f"{report.count('ok')} stored, {report.count('error')} rejected, {report.count('unknown')} unknown, "
+    say(f"{report.count('ok')} stored, {report.count('error')} rejected, {report.count('unknown')} unknown, "
           f"{len(report.batches)} request(s), {report.seconds:.2f} s, run {report.run_id}")
     return report.exit_code()

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
-from yespo_console.cli.io import fail
+from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
@@ -37,7 +36,7 @@ from yespo_console.core.scenarios.contacts import (
     replay_contacts,
     scenario_contacts,
 )
-from yespo_console.core.scenarios.loader import LoadedScenario, load_scenario
+from yespo_console.core.scenarios.loader import ALLOW_OUTSIDE_OPTION, LoadedScenario, load_scenario
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import resolve_scenario
 from yespo_console.core.scenarios.results import RunReport, StepResult, results_format, save_results
@@ -94,7 +93,9 @@ def add_pacing_arguments(parser: argparse.ArgumentParser, concurrency: int, what
                         help="after a 429, retry up to N times once its Retry-After has passed (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: the summary and every step")
     parser.add_argument("--results", type=_results_path, metavar="FILE.csv|FILE.json",
-                        help="write the results table (one row per step and contact) as CSV or JSON")
+                        help="write the results table (one row per step and contact) as CSV or JSON; in CSV, a text "
+                        "cell starting with = + - @, a tab or CR gets a leading ' so a spreadsheet shows it as text "
+                        "instead of running it as a formula")
 
 
 def register(subparsers: Any) -> None:
@@ -113,6 +114,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("file", metavar="FILE", help="the scenario (YAML or JSON), or a bundled recipe's name")
     add_target_arguments(parser)
     parser.add_argument("--data", metavar="CSV", help="contacts, one a row; the header names the variables")
+    parser.add_argument(ALLOW_OUTSIDE_OPTION, action="store_true",
+                        help="let the scenario's body: and data: name files outside its folder (refused otherwise, "
+                        "so that a scenario from elsewhere cannot send /proc/self/environ or ../../etc/passwd)")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="set a variable for every contact (repeatable); CSV columns override it")
     add_pacing_arguments(parser, concurrency=1, what="contacts (each contact's steps stay in order)")
@@ -136,7 +140,7 @@ def target_environment(args: argparse.Namespace, env_name: str | None, default: 
         return Environment.custom(url)
     store = EnvironmentStore.open(getattr(args, "data_dir", None))
     for problem in store.problems:
-        print(f"yespo-console: warning: {problem}", file=sys.stderr)
+        say(f"yespo-console: warning: {problem}", file=sys.stderr)
     return store.get(env_name or default or SANDBOX)
 
 
@@ -167,17 +171,16 @@ def step_line(result: StepResult) -> str:
 def report_output(report: RunReport, args: argparse.Namespace) -> int:
     """Print the summary (or the JSON object), write --results, return the exit code."""
     if args.json:
-        print(json.dumps({"summary": report.summary.as_dict(), "results": [r.row for r in report.results]},
-                         ensure_ascii=False))
+        print_json({"summary": report.summary.as_dict(), "results": [r.row for r in report.results]})
     else:
-        print("\n".join(report.summary.lines()))
+        say("\n".join(report.summary.lines()))
     if args.results:
         try:
             save_results(report, args.results)
         except InputError as exc:
-            print(f"yespo-console: {exc}", file=sys.stderr)
+            say(f"yespo-console: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        print(f"results: {len(report.results)} row(s) written to {args.results}", file=sys.stderr)
+        say(f"results: {len(report.results)} row(s) written to {args.results}", file=sys.stderr)
     return report.summary.exit_code()
 
 
@@ -198,7 +201,7 @@ async def execute(
         try:
             def on_step(result: StepResult) -> None:
                 if not args.json and show_step(result):
-                    print(step_line(result), flush=True)
+                    say(step_line(result), flush=True)
 
             async with EventClient(target, secret=secret, recorder=history, timeouts=Timeouts.for_environment(target),
                                    retry=RetryPolicy(), rate_limit=None) as client:
@@ -214,8 +217,8 @@ async def execute(
 # -- run -------------------------------------------------------------------------------------------
 
 
-def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, list[Contact], str]:
-    loaded = load_scenario(resolve_scenario(args.file), chosen_profile(args))
+def _prepare(args: argparse.Namespace) -> tuple[LoadedScenario, Environment, Sequence[Contact], str]:
+    loaded = load_scenario(resolve_scenario(args.file), chosen_profile(args), allow_outside=args.allow_outside_files)
     given = parse_assignments(args.var)
     data_path = args.data or loaded.data_path
     rows = load_contacts(data_path) if data_path is not None else ()
@@ -233,11 +236,11 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
     invalid = 0
     planned: list[dict[str, Any]] = []
     if not as_json:
-        print(f"Dry run of {loaded.name!r}: {len(contacts)} contact(s), {loaded.event_steps} event(s) each, "
+        say(f"Dry run of {loaded.name!r}: {len(contacts)} contact(s), {loaded.event_steps} event(s) each, "
               f"would POST to {env.url} ({env.label or env.name}). Nothing is sent.")
     for contact in contacts:
         if not as_json:
-            print(f"\nContact {contact.index}: {contact.label}")
+            say(f"\nContact {contact.index}: {contact.label}")
         for step in contact.steps:
             line = f" (line {step.line})" if step.line is not None else ""
             entry: dict[str, Any] = {"contact": contact.label, "step": step.number, "title": step.title,
@@ -249,19 +252,19 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
                 entry.update(body=body.decode("utf-8", "replace"), diagnostics=report.as_dict())
                 if not as_json:
                     verdict = "valid" if report.valid else "INVALID"
-                    print(f"  {step.label}{line}: {verdict} ({len(report.errors)} error(s), "
+                    say(f"  {step.label}{line}: {verdict} ({len(report.errors)} error(s), "
                           f"{len(report.warnings)} warning(s))")
-                    print("    " + body.decode("utf-8", "replace"))
+                    say("    " + body.decode("utf-8", "replace"))
                     for finding in report.findings:
-                        print("    " + finding.line().replace("\n", "\n    "))
+                        say("    " + finding.line().replace("\n", "\n    "))
             elif not as_json:
-                print(f"  {step.label}{line}")
-            planned.append(entry)
+                say(f"  {step.label}{line}")
+            if as_json:  # text mode keeps nothing per step, so that a CSV of any length fits in memory
+                planned.append(entry)
     if as_json:
-        print(json.dumps({"dryRun": True, "scenario": loaded.name, "url": env.url, "steps": planned,
-                          "invalid": invalid}, ensure_ascii=False))
+        print_json({"dryRun": True, "scenario": loaded.name, "url": env.url, "steps": planned, "invalid": invalid})
     else:
-        print(f"\n{invalid} invalid event(s)" if invalid else "\nEvery event passes the inspector.")
+        say(f"\n{invalid} invalid event(s)" if invalid else "\nEvery event passes the inspector.")
     return 1 if invalid else 0
 
 
@@ -279,10 +282,10 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         return fail(str(exc))
     if env.production:
-        print(f"yespo-console: warning: this run sends {loaded.event_steps * len(contacts)} event(s) to production "
+        say(f"yespo-console: warning: this run sends {loaded.event_steps * len(contacts)} event(s) to production "
               f"({env.url}); triggers may fire for real contacts", file=sys.stderr)
     if not args.json:
-        print(f"Running {loaded.name!r} for {len(contacts)} contact(s) on {env.label or env.name}, run {run_id}",
+        say(f"Running {loaded.name!r} for {len(contacts)} contact(s) on {env.label or env.name}, run {run_id}",
               flush=True)
     try:
         report = asyncio.run(execute(args, env, secret, contacts, name=loaded.name, run_id=run_id,
@@ -316,7 +319,7 @@ def replay(args: argparse.Namespace, filters: HistoryFilter) -> int:
             selected.append((exchange.id, exchange.event_type, exchange.request_body))
             environments.add(exchange.environment)
     if skipped:
-        print(f"yespo-console: {skipped} past_events batch(es) left out (send them with `past-events`)",
+        say(f"yespo-console: {skipped} past_events batch(es) left out (send them with `past-events`)",
               file=sys.stderr)
     if not selected:
         return fail("no exchanges match the filters: nothing to replay", 1)
@@ -336,11 +339,11 @@ def replay(args: argparse.Namespace, filters: HistoryFilter) -> int:
             return fail(f"replay sends {len(selected)} request(s) to {env.url}: add --yes to confirm")
         answer = input(f"Send {len(selected)} request(s) again to {env.label or env.name} ({env.url})? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            print("nothing sent")
+            say("nothing sent")
             return 0
     run_id = new_run_id("replay")
     if not args.json:
-        print(f"Replaying {len(selected)} exchange(s) to {env.label or env.name}, run {run_id}", flush=True)
+        say(f"Replaying {len(selected)} exchange(s) to {env.label or env.name}, run {run_id}", flush=True)
     try:
         report = asyncio.run(execute(args, env, secret, replay_contacts(selected), name="replay", run_id=run_id,
                                      explicit_url=bool(args.url), show_step=lambda r: r.expectation == "failed"))

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from typing import Any
 
 from yespo_console.cli.argtypes import MAX_RETRIES
-from yespo_console.cli.io import fail, read_input
+from yespo_console.cli.io import fail, print_json, read_input, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
@@ -89,7 +88,7 @@ def _environment(args: argparse.Namespace) -> Environment:
     else:
         store = EnvironmentStore.open(args.data_dir)
         for problem in store.problems:
-            print(f"yespo-console: warning: {problem}", file=sys.stderr)
+            say(f"yespo-console: warning: {problem}", file=sys.stderr)
         env = store.get(args.env or SANDBOX)
     changes: dict[str, Any] = {}
     if args.auth:
@@ -116,7 +115,11 @@ def _reencode(data: bytes, nested: str, profile: Profile) -> bytes:
         draft = parse_body(data, profile)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"--nested needs a body that is a JSON object ({exc}); send it without --nested") from exc
-    return build_body(draft, nested="object" if nested == "object" else "string", profile=profile)
+    try:
+        return build_body(draft, nested="object" if nested == "object" else "string", profile=profile)
+    except UnicodeEncodeError:  # the escape \ud800 read back as a character UTF-8 cannot hold
+        raise InputError("--nested cannot re-encode a body holding a lone surrogate (such as \\ud800); send it "
+                         "without --nested, as it is") from None
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -134,30 +137,27 @@ def _diagnostics_lines(report: Report | None) -> list[str]:
 def _print_dry_run(client: EventClient, data: bytes, report: Report | None, as_json: bool, note: str) -> None:
     request = client.prepare(data, report=report)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "dryRun": True,
-                    "environment": client.environment.name,
-                    "url": request.url,
-                    "headers": [list(h) for h in request.headers],
-                    "body": request.body.decode("utf-8", "replace"),
-                    "diagnostics": report.as_dict() if report else None,
-                    "note": note or None,
-                },
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "dryRun": True,
+                "environment": client.environment.name,
+                "url": request.url,
+                "headers": [list(h) for h in request.headers],
+                "body": request.body.decode("utf-8", "replace"),
+                "diagnostics": report.as_dict() if report else None,
+                "note": note or None,
+            }
         )
         return
-    print(f"Dry run: would POST {request.url} ({client.environment.label})")
+    say(f"Dry run: would POST {request.url} ({client.environment.label})")
     for name, value in request.headers:
-        print(f"  {name}: {value}")
+        say(f"  {name}: {value}")
     if note:
-        print(f"  (no Authorization header: {note})")
-    print()
-    print(request.body.decode("utf-8", "replace").rstrip("\r\n"))
-    print()
-    print("\n".join(_diagnostics_lines(report)))
+        say(f"  (no Authorization header: {note})")
+    say()
+    say(request.body.decode("utf-8", "replace").rstrip("\r\n"))
+    say()
+    say("\n".join(_diagnostics_lines(report)))
 
 
 def _result_json(result: SendResult) -> dict[str, Any]:
@@ -182,21 +182,21 @@ def _result_json(result: SendResult) -> dict[str, Any]:
 def _print_result(result: SendResult) -> None:
     status = f"{result.status}" if result.status is not None else "no answer"
     took = f" in {result.duration_ms:.1f} ms" if result.duration_ms is not None else ""
-    print(f"{result.outcome.label}: {result.explanation.title}")
+    say(f"{result.outcome.label}: {result.explanation.title}")
     if result.explanation.detail:
-        print(f"  {result.explanation.detail}")
-    print(f"POST {result.request.url} -> {status}{took} (outcome: {result.outcome.value})")
+        say(f"  {result.explanation.detail}")
+    say(f"POST {result.request.url} -> {status}{took} (outcome: {result.outcome.value})")
     if result.attempts > 1:
-        print(f"Attempts: {result.attempts}")
+        say(f"Attempts: {result.attempts}")
     body = result.body_text
     if body:
-        print("Response body:")
-        print("  " + "\n  ".join(body.splitlines()))
-    print("\n".join(_diagnostics_lines(result.report)))
+        say("Response body:")
+        say("  " + "\n  ".join(body.splitlines()))
+    say("\n".join(_diagnostics_lines(result.report)))
     if result.exchange_id is not None:
-        print(f"History: exchange #{result.exchange_id}")
+        say(f"History: exchange #{result.exchange_id}")
     if result.history_error:
-        print(f"yespo-console: warning: {result.history_error}", file=sys.stderr)
+        say(f"yespo-console: warning: {result.history_error}", file=sys.stderr)
 
 
 def exit_code(outcome: Outcome) -> int:
@@ -224,9 +224,9 @@ def run(args: argparse.Namespace) -> int:
     report = inspect_body(data, api_version=env.api_version, profile=profile)
     if args.strict and not report.valid:
         if args.json:
-            print(json.dumps({"sent": False, "reason": "strict", "diagnostics": report.as_dict()}, ensure_ascii=False))
+            print_json({"sent": False, "reason": "strict", "diagnostics": report.as_dict()})
         else:
-            print("\n".join(_diagnostics_lines(report)))
+            say("\n".join(_diagnostics_lines(report)))
         return fail("--strict: the body has errors, so it was not sent", EXIT_REFUSED)
     secrets = SecretStore()
     secret = secrets.get(env)
@@ -261,7 +261,7 @@ async def _send(args: argparse.Namespace, env: Environment, secret: Secret | Non
         if store is not None:
             store.close()
     if args.json:
-        print(json.dumps(_result_json(result), ensure_ascii=False))
+        print_json(_result_json(result))
     else:
         _print_result(result)
     return exit_code(result.outcome)

@@ -9,7 +9,7 @@ exports as CSV or JSON. Every exchange is in the History dock under the run's id
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +326,7 @@ class RunnerDock(QDockWidget):
             given["phone"] = self.phone.text().strip()
         return given
 
-    def _plan(self, env: Environment, run_id: str) -> list[Contact] | None:
+    def _plan(self, env: Environment, run_id: str) -> Sequence[Contact] | None:
         assert self.loaded is not None
         try:
             rows = load_contacts(self.csv_path) if self.csv_path is not None else ()
@@ -383,7 +383,7 @@ class RunnerDock(QDockWidget):
         return self._task
 
     @asyncSlot(object, object)  # type: ignore[untyped-decorator]
-    async def _execute(self, runner: Runner, contacts: list[Contact]) -> None:
+    async def _execute(self, runner: Runner, contacts: Sequence[Contact]) -> None:
         try:
             report = await runner.run(contacts)
         finally:

@@ -9,6 +9,7 @@ over the parsed event. The findings and the report: core.events.findings.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -52,6 +53,25 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    # Python reads 1e999 as infinity; a strict parser refuses a number it cannot hold.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is too large for a JSON parser")
+    return value
+
+
+def finite_decoder() -> json.JSONDecoder:
+    """A decoder (for raw_decode) refusing what `loads_finite` refuses."""
+    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def loads_finite(text: str | bytes) -> Any:
+    """json.loads that refuses NaN, Infinity and numbers too large to hold (1e999), as Yespo's parser does;
+    ValueError for those, RecursionError when nested too deeply."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
@@ -68,8 +88,29 @@ class _DuplicateKey(ValueError):
 
 
 def loads_strict(text: str) -> Any:
-    """json.loads that refuses NaN/Infinity and duplicate keys, as Yespo's parser may."""
-    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs)
+    """json.loads that refuses NaN/Infinity, numbers too large to hold and duplicate keys, as Yespo's parser may."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_pairs)
+
+
+# Brackets opened deeper than this cannot be read by Python's parser (its recursion limit), so a body broken
+# that deep is named for its depth, not for the first stray quote the parser met.
+_MAX_DEPTH = 900
+_BRACKETS = re.compile(r"[\[{\]}]")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets (counted without regard to strings: the text is broken) nest past _MAX_DEPTH."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > _MAX_DEPTH:
+            return True
+    return False
+
+
+def _too_deep_finding() -> Finding:
+    return Finding.of(Severity.ERROR, "body.not_json", ROOT, "Not valid JSON: nested too deeply.",
+                      "Nest objects and lists far less deeply.")
 
 
 def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
@@ -81,6 +122,9 @@ def _text_findings(text: str, exc: ValueError) -> Iterator[Finding]:
                       f"documentation's examples do this), so the body is not JSON.{stray}",
                       "Use Repair (inspect --fix): it re-encodes the value with a JSON encoder.")
     if spots:
+        return
+    if _too_deep(text):  # such as the documentation's unescaped nested JSON, nested thousands deep
+        yield _too_deep_finding()
         return
     if isinstance(exc, json.JSONDecodeError):
         where = f"line {exc.lineno}:{exc.colno}"
@@ -127,7 +171,6 @@ def inspect_body(data: str | bytes, *, api_version: ApiVersion = "v2", profile: 
     except ValueError as exc:
         return Report((*leading, *_text_findings(text, exc)), size=size)
     except RecursionError:
-        return Report((*leading, Finding.of(Severity.ERROR, "body.not_json", ROOT, "Not valid JSON: nested too deeply.",
-                                            "Nest objects and lists far less deeply.")), size=size)
+        return Report((*leading, _too_deep_finding()), size=size)
     report = inspect_event(body, api_version=api_version, size=size, profile=profile)
     return Report((*leading, *report.findings), report.body, report.resolution, size)

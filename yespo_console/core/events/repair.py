@@ -99,7 +99,7 @@ def _spot_at(text: str, quote: int) -> NestedSpot | None:
     inner = text[opener:end]
     try:
         json.loads(inner)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what the parser (and any server) takes: not a spot
         return None
     i = _next_non_space(text, end)
     stray_start = i
@@ -162,6 +162,6 @@ def repair(text: str, *, nested: NestedEncoding = "string", pretty: bool = True)
     repaired = "".join(pieces)
     try:
         body = json.loads(repaired)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return RepairResult(dump_json(body, pretty=pretty), tuple(changes))

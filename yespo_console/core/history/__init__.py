@@ -8,7 +8,7 @@ in are in `models`. Exports and imports go through `export`, by format: the loss
 """
 
 from yespo_console.core.history.db import SCHEMA_VERSION
-from yespo_console.core.history.export import FORMATS, read_exchanges, write_export
+from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, write_export
 from yespo_console.core.history.models import (
     Exchange,
     ExchangeSummary,
@@ -26,6 +26,7 @@ __all__ = [
     "DISTINCT_COLUMNS",
     "FORMATS",
     "INTERRUPTED_ERROR",
+    "MAX_RECORD_BYTES",
     "SCHEMA_VERSION",
     "Exchange",
     "ExchangeSummary",

@@ -42,7 +42,9 @@ def fts_text(value: bytes | str | None) -> str | None:
     if "\\u" in text:
         # Any body at all must still be saved: one that does not parse is indexed as it is.
         with contextlib.suppress(Exception):
-            text = json.dumps(json.loads(text), ensure_ascii=False)
+            unescaped = json.dumps(json.loads(text), ensure_ascii=False)
+            unescaped.encode("utf-8")  # a lone surrogate (\ud800) has no UTF-8: such a body is indexed as it is
+            text = unescaped
     return text
 
 

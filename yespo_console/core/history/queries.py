@@ -148,21 +148,27 @@ def select(conn: sqlite3.Connection, where: Where, columns: str, *, key: tuple[s
     return sql, tuple(params)
 
 
-def page(conn: sqlite3.Connection, where: Where, before_id: int | None, limit: int) -> list[ExchangeSummary]:
-    """Up to `limit` list rows, newest first, below `before_id` if given."""
+def page(conn: sqlite3.Connection, where: Where, before_id: int | None, limit: int,
+         damaged: dict[Any, rows.DamagedRowError]) -> list[ExchangeSummary]:
+    """Up to `limit` list rows, newest first, below `before_id` if given (damaged ones left out, into `damaged`)."""
     statement = select(conn, where, rows.SUMMARY_SELECT, order="DESC", limit=limit,
                        key=None if before_id is None else ("<", before_id))
     # Rows fetched all at once, then made into values: faster than doing both in turn, row by row.
-    return [] if statement is None else [rows.summary_from_row(row) for row in conn.execute(*statement).fetchall()]
+    return [] if statement is None else rows.read_rows(rows.summary_from_row, conn.execute(*statement).fetchall(),
+                                                       damaged)
 
 
 def batch(conn: sqlite3.Connection, where: Where, after_id: int | None, *, newest_first: bool,
-          limit: int) -> list[Exchange]:
-    """Up to `limit` whole exchanges following `after_id` in the order asked for."""
+          limit: int, damaged: dict[Any, rows.DamagedRowError]) -> tuple[list[Exchange], int | None, int]:
+    """Up to `limit` whole exchanges following `after_id` in the order asked for (damaged ones left out,
+    into `damaged`), with the id of the last row read and how many rows were read."""
     op, order = ("<", "DESC") if newest_first else (">", "ASC")
     statement = select(conn, where, rows.EXCHANGE_SELECT, order=order, limit=limit,
                        key=None if after_id is None else (op, after_id))
-    return [] if statement is None else [rows.exchange_from_row(row) for row in conn.execute(*statement).fetchall()]
+    if statement is None:
+        return [], None, 0
+    fetched = conn.execute(*statement).fetchall()
+    return rows.read_rows(rows.exchange_from_row, fetched, damaged), fetched[-1][0] if fetched else None, len(fetched)
 
 
 def count(conn: sqlite3.Connection, where: Where) -> int:
@@ -198,7 +204,9 @@ def stats(conn: sqlite3.Connection, file_bytes: int) -> HistoryStats:
             "SELECT coalesce(event_type, '(none)'), count(*) FROM exchange GROUP BY event_type "
             "ORDER BY 2 DESC").fetchall()
     }
-    oldest, newest = conn.execute("SELECT min(started_at), max(started_at) FROM exchange").fetchone()
+    # A damaged row's time may be text, which SQLite sorts after every number: only numbers are times.
+    oldest, newest = conn.execute("SELECT min(started_at), max(started_at) FROM exchange "
+                                  "WHERE typeof(started_at) = 'integer'").fetchone()
     return HistoryStats(
         total=sum(by_outcome.values()), pending=by_outcome.get(Outcome.PENDING.value, 0),
         by_outcome=by_outcome, by_event_type=by_event,

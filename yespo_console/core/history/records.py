@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from yespo_console.core.errors import InputError
+from yespo_console.core.events.diagnostics import loads_finite
 from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, as_utc
 from yespo_console.core.http.masking import mask_headers, mask_url
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.textfiles import NotUtf8Error, decode_text
 
 RECORD_FORMAT = "yespo-console.exchange"
 RECORD_VERSION = 1
@@ -43,7 +45,11 @@ def body_text(body: bytes) -> tuple[str, str]:
 
 def body_bytes(text: str, encoding: str | None, where: str) -> bytes:
     if encoding in (None, "", "utf-8", "utf8"):
-        return text.encode("utf-8")
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (\ud800): no bytes were ever sent as such text
+            raise InputError(f"{where}: the body holds a lone surrogate, which is not text; give it as base64 "
+                             '("bodyEncoding": "base64")') from None
     if encoding == "base64":
         try:
             return base64.b64decode(text, validate=True)
@@ -221,12 +227,24 @@ def write_ndjson(exchanges: Iterable[Exchange], out: TextIO) -> int:
     return count
 
 
-def read_ndjson(text: str) -> Iterator[Exchange]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def read_ndjson(lines: Iterable[bytes], source: str = "the file") -> Iterator[Exchange]:
+    """The exchanges of NDJSON lines (bytes, as a file gives them), one at a time, so that a file of any
+    size is read in little memory."""
+    for number, raw in enumerate(lines, start=1):
+        line = decode_text(raw, source, "neither NDJSON nor HAR") if number == 1 else _decoded(raw, source, number)
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_finite(line)
         except ValueError as exc:
             raise InputError(f"line {number}: not JSON ({exc})") from None
+        except RecursionError:
+            raise InputError(f"line {number}: nested too deeply") from None
         yield exchange_from_record(obj, f"line {number}")
+
+
+def _decoded(raw: bytes, source: str, number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotUtf8Error(source, number) from None

@@ -17,6 +17,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from yespo_console.core.errors import StoreError
 from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, from_micros, to_micros
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.masking import mask_headers, mask_url
@@ -26,13 +27,22 @@ T = TypeVar("T")
 Convert = Callable[[Any], Any]
 
 
+def storable(text: str | None) -> str | None:
+    """Text SQLite can hold: a lone surrogate (a JSON body may carry one, as `\\ud800`, into a keyValue or
+    a diagnostic) cannot be written as UTF-8, so it is kept as that escape, in text; the body keeps the
+    exact bytes."""
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _masked(headers: Iterable[tuple[str, str]]) -> Headers:
     # The client masks already; the store masks again so that no caller can ever leak a key into it.
     return tuple(mask_headers(headers))
 
 
 def headers_json(headers: Iterable[tuple[str, str]]) -> str:
-    return json.dumps([[name, value] for name, value in _masked(headers)], ensure_ascii=False)
+    return storable(json.dumps([[name, value] for name, value in _masked(headers)], ensure_ascii=False)) or "[]"
 
 
 def request_headers_json(headers: Iterable[tuple[str, str]]) -> str:
@@ -59,11 +69,14 @@ def _headers_from_json(text: str) -> Headers:
 def _diagnostics_json(diagnostics: Sequence[Any]) -> str:
     if not diagnostics:
         return "[]"
-    return json.dumps(list(diagnostics), ensure_ascii=False, default=str)
+    return storable(json.dumps(list(diagnostics), ensure_ascii=False, default=str)) or "[]"
 
 
 def _diagnostics_from_json(text: str) -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(text))
+    findings = json.loads(text)
+    if not isinstance(findings, list) or not all(isinstance(finding, dict) for finding in findings):
+        raise ValueError("not a list of findings")
+    return tuple(findings)
 
 
 def _optional_micros(moment: datetime | None) -> int | None:
@@ -102,23 +115,23 @@ class Column:
 COLUMNS = (
     Column("started_at", to_micros, from_micros, request="started_at"),
     Column("finished_at", _optional_micros, _optional_time, result="finished_at"),
-    Column("environment", request="environment"),
+    Column("environment", storable, request="environment"),
     Column("method", request="method"),
     Column("url", mask_url, request="url"),
     Column("request_headers", request_headers_json, _headers_from_json, request="headers"),
     Column("request_body", bytes, bytes, request="body"),
-    Column("event_type", request="event_type"),
-    Column("key_value", request="key_value"),
-    Column("key_value_source", request="key_value_source"),
+    Column("event_type", storable, request="event_type"),
+    Column("key_value", storable, request="key_value"),
+    Column("key_value_source", storable, request="key_value_source"),
     Column("diagnostics", _diagnostics_json, _diagnostics_from_json, request="diagnostics"),
     Column("outcome", _outcome_value, _outcome, result="outcome"),
     Column("status", result="status"),
     Column("response_headers", headers_json, _headers_from_json, result="headers"),
     Column("response_body", bytes, bytes, result="body"),
     Column("duration_ms", result="duration_ms"),
-    Column("error", result="error"),
-    Column("run_id", request="run_id"),
-    Column("note", request="note"),
+    Column("error", storable, result="error"),
+    Column("run_id", storable, request="run_id"),
+    Column("note", storable, request="note"),
     Column("starred", int, bool),
 )
 ID = Column("id")  # given by SQLite on insert, never written
@@ -188,15 +201,50 @@ def result_values(exchange_id: int, result: ExchangeResult) -> tuple[Any, ...]:
     return (*_converted(_RESULT_TO_SQL, _RESULT_VALUES(result)), exchange_id)
 
 
+class DamagedRowError(StoreError):
+    """A row whose stored value cannot be read back (edited by hand, written by a broken tool)."""
+
+    def __init__(self, exchange_id: Any, column: str, reason: str) -> None:
+        super().__init__(f"exchange #{exchange_id} in the history is damaged: its {column} {reason}")
+        self.exchange_id = exchange_id
+
+
+# What a converter raises on a stored value of the wrong kind: bad JSON, text where a number belongs, a
+# value no Outcome has, a number out of range.
+_BAD_VALUE = (ValueError, TypeError, OverflowError, AttributeError)
+
+
 def _reader(kind: Callable[..., T], names: Sequence[str]) -> tuple[str, Callable[[Sequence[Any]], T]]:
-    """The select list of the columns `names`, which are `kind`'s fields in their order, and the
-    function making a `kind` of a row read with it: each value goes to the field of its column's name."""
+    """The select list of the columns `names`, which are `kind`'s fields in their order (the id first), and
+    the function making a `kind` of a row read with it: each value goes to the field of its column's name.
+    A value that cannot be converted raises DamagedRowError naming the row and the column."""
     from_sql = _conversions(_BY_NAME[name].from_sql for name in names)
 
     def read(row: Sequence[Any]) -> T:
-        return kind(*_converted(from_sql, row))
+        try:
+            return kind(*_converted(from_sql, row))
+        except _BAD_VALUE:
+            for position, convert in from_sql:
+                try:
+                    convert(row[position])
+                except _BAD_VALUE as exc:
+                    raise DamagedRowError(row[0], names[position], f"cannot be read ({exc})") from None
+            raise
 
     return ", ".join(f"e.{name}" for name in names), read
+
+
+def read_rows(read: Callable[[Sequence[Any]], T], fetched: Iterable[Sequence[Any]],
+              damaged: dict[Any, DamagedRowError]) -> list[T]:
+    """The values of the rows that can be read; each damaged one is left out and noted in `damaged`, by id, so
+    that one bad row never hides the others."""
+    values = []
+    for row in fetched:
+        try:
+            values.append(read(row))
+        except DamagedRowError as exc:
+            damaged[exc.exchange_id] = exc
+    return values
 
 
 SUMMARY_SELECT, summary_from_row = _reader(ExchangeSummary, [field.name for field in fields(ExchangeSummary)])

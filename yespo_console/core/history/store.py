@@ -88,6 +88,8 @@ class HistoryStore:
         self._wait_s = wait_s
         self._lock = threading.RLock()
         self._checkpointer: _Checkpointer | None = None
+        # The rows the lists and exports left out because they cannot be read back, for a caller to name.
+        self.damaged: dict[Any, rows.DamagedRowError] = {}  # by exchange id
         self._conn: sqlite3.Connection | None = history_db.connect(self._path, wait_s=wait_s)
         try:
             self.recover_interrupted()
@@ -179,11 +181,13 @@ class HistoryStore:
         return self._write(lambda conn: writes.write_group(conn, results, pending))
 
     def import_exchanges(self, exchanges: Iterable[Exchange], *, skip_duplicates: bool = True,
-                         batch_size: int = 1000) -> ImportResult:
-        """Add exchanges (their ids are ignored; new ones are given). One transaction per batch, so a
-        long import never holds the file for long. A pending exchange comes in as interrupted."""
+                         batch_size: int = 1000, batch_bytes: int = 16 * 1024 * 1024) -> ImportResult:
+        """Add exchanges (their ids are ignored; new ones are given). One transaction per batch (of at
+        most `batch_size` exchanges, or as many as hold `batch_bytes` of bodies), so a long import never
+        holds the file for long, nor more than a batch in memory. A pending exchange comes in as interrupted."""
         imported = skipped = 0
         batch: list[Exchange] = []
+        held = 0
 
         def flush() -> None:
             nonlocal imported, skipped
@@ -194,8 +198,10 @@ class HistoryStore:
 
         for exchange in exchanges:
             batch.append(exchange)
-            if len(batch) >= batch_size:
+            held += len(exchange.request_body) + len(exchange.response_body)
+            if len(batch) >= batch_size or held >= batch_bytes:
                 flush()
+                held = 0
         if batch:
             flush()
         return ImportResult(imported, skipped)
@@ -216,7 +222,7 @@ class HistoryStore:
         where = queries.where(filters)
         if where.impossible or limit <= 0:
             return []
-        return self._read(lambda conn: queries.page(conn, where, before_id, limit))
+        return self._read(lambda conn: queries.page(conn, where, before_id, limit, self.damaged))
 
     def count(self, filters: HistoryFilter | None = None) -> int:
         where = queries.where(filters)
@@ -236,14 +242,13 @@ class HistoryStore:
             return
         last: int | None = None
         while True:
-            def work(conn: sqlite3.Connection, last: int | None = last) -> list[Exchange]:
-                return queries.batch(conn, where, last, newest_first=newest_first, limit=batch)
+            def work(conn: sqlite3.Connection, last: int | None = last) -> tuple[list[Exchange], int | None, int]:
+                return queries.batch(conn, where, last, newest_first=newest_first, limit=batch, damaged=self.damaged)
 
-            found = self._read(work)
+            found, last, read = self._read(work)
             yield from found
-            if len(found) < batch:
+            if read < batch:
                 return
-            last = found[-1].id
 
     def distinct_values(self, column: str) -> list[str]:
         """The values present in `column` (event_type, environment, outcome, run_id), sorted: for

@@ -11,8 +11,9 @@ import io
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.payload import NestedEncoding
@@ -24,7 +25,35 @@ from yespo_console.core.textfiles import read_text
 # -- contacts from CSV and --var -------------------------------------------------------------------
 
 
-def parse_contacts(text: str, source: str = "<csv>") -> tuple[dict[str, str], ...]:
+class ContactRows(Sequence[dict[str, str]]):
+    """The rows of a contacts CSV, kept as tuples of their values (a dict per row would take several times
+    the memory); each row is handed out as {column: value}."""
+
+    def __init__(self, columns: tuple[str, ...], values: list[tuple[str, ...]]) -> None:
+        self.columns = columns
+        self._values = values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[dict[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, str] | Sequence[dict[str, str]]:
+        if isinstance(index, slice):
+            return [dict(zip(self.columns, row, strict=True)) for row in self._values[index]]
+        return dict(zip(self.columns, self._values[index], strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list or tuple of the same rows, so not hashable
+
+
+def parse_contacts(text: str, source: str = "<csv>") -> ContactRows:
     """Contacts from CSV text: a header of variable names, then one contact per row (`,` `;` or tab),
     each row as {column: value}."""
     first = text.split("\n", 1)[0]
@@ -44,7 +73,7 @@ def parse_contacts(text: str, source: str = "<csv>") -> tuple[dict[str, str], ..
         duplicates = sorted({c for c in columns if columns.count(c) > 1})
         if duplicates:
             raise InputError(f"{source}:1: column {duplicates[0]!r} appears twice")
-        rows: list[dict[str, str]] = []
+        rows: list[tuple[str, ...]] = []
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -52,15 +81,15 @@ def parse_contacts(text: str, source: str = "<csv>") -> tuple[dict[str, str], ..
             if len(row) != len(columns):
                 raise InputError(f"{source}:{line}: {len(row)} value(s), but the header has {len(columns)} "
                                  f"column(s) ({', '.join(columns)})")
-            rows.append({name: cell.strip() for name, cell in zip(columns, row, strict=True)})
+            rows.append(tuple(cell.strip() for cell in row))
     except csv.Error as exc:
         raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
     if not rows:
         raise InputError(f"{source}: the CSV file has a header but no contacts")
-    return tuple(rows)
+    return ContactRows(columns, rows)
 
 
-def load_contacts(path: str | Path) -> tuple[dict[str, str], ...]:
+def load_contacts(path: str | Path) -> ContactRows:
     return parse_contacts(read_text(path, "CSV file", "save the CSV as UTF-8"), str(path))
 
 
@@ -100,6 +129,49 @@ def contact_label(variables: Mapping[str, Any], index: int) -> str:
     return f"contact {index}"
 
 
+class ScenarioContacts(Sequence[Contact]):
+    """One contact per CSV row (or a single one without rows), each built when asked for and not kept, so
+    that a CSV of any length costs only its rows in memory. Each contact draws its random values from its
+    own generator, seeded from the run's seed and its index: built twice, a contact is the same contact
+    (the preflight renders what the run sends), whatever order contacts are asked for in."""
+
+    def __init__(self, loaded: LoadedScenario, rows: Sequence[Mapping[str, str]], given: Mapping[str, Any],
+                 run_id: str, nested: NestedEncoding, seed: int | None) -> None:
+        self._loaded = loaded
+        self._rows = rows
+        self._given = dict(given)
+        self._run_id = run_id
+        self._nested: NestedEncoding = nested
+        self._seed = random.getrandbits(64) if seed is None else seed
+        columns = rows.columns if isinstance(rows, ContactRows) else {name for row in rows for name in row}
+        loaded.check_variables(set(self._given) | set(columns))
+        for index in range(len(self)):  # every contact built once now: a variable that cannot be rendered
+            self[index]  # is named here, where the caller expects it, not halfway through a run
+
+    def __len__(self) -> int:
+        return len(self._rows) or 1
+
+    @overload
+    def __getitem__(self, index: int) -> Contact: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Contact]: ...
+
+    def __getitem__(self, index: int | slice) -> Contact | Sequence[Contact]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        position = range(len(self))[index]
+        return self._contact(position + 1, self._rows[position] if self._rows else {})
+
+    def _contact(self, index: int, row: Mapping[str, str]) -> Contact:
+        rng = random.Random(f"{self._seed}:{index}")
+        given = {"contact_index": index, "run_id": self._run_id, **self._given, **row}
+        variables = self._loaded.contact_variables(given, RenderContext({}, rng))
+        render = partial(self._loaded.render_event, ctx=RenderContext(variables, rng), nested=self._nested)
+        label = contact_label(variables, index)
+        return Contact(index, label, self._loaded.steps, render, note=f"{self._loaded.name}: {label}")
+
+
 def scenario_contacts(
     loaded: LoadedScenario,
     rows: Sequence[Mapping[str, str]] = (),
@@ -108,27 +180,11 @@ def scenario_contacts(
     run_id: str = "",
     nested: NestedEncoding = "string",
     seed: int | None = None,
-) -> list[Contact]:
+) -> ScenarioContacts:
     """One contact per CSV row (or a single one without rows). Variables: the scenario's defaults,
     overridden by `given` (--var, the GUI's fields), overridden by the row. ScenarioError when one
     is missing or a scenario variable cannot be rendered."""
-    given = dict(given or {})
-    rows = list(rows) or [{}]
-    available = set(given) | {name for row in rows for name in row}
-    loaded.check_variables(available)
-    rng = random.Random(seed)
-    contacts = []
-    for index, row in enumerate(rows, start=1):
-        ctx = RenderContext({}, rng)
-        variables = loaded.contact_variables({"contact_index": index, "run_id": run_id, **given, **row}, ctx)
-        contact_ctx = RenderContext(variables, rng)
-
-        def render(step: FlatStep, ctx: RenderContext = contact_ctx) -> bytes:
-            return loaded.render_event(step, ctx, nested)
-
-        label = contact_label(variables, index)
-        contacts.append(Contact(index, label, loaded.steps, render, note=f"{loaded.name}: {label}"))
-    return contacts
+    return ScenarioContacts(loaded, rows, given or {}, run_id, nested, seed)
 
 
 def replay_contacts(exchanges: Iterable[tuple[int, str | None, bytes]]) -> list[Contact]:

@@ -7,7 +7,6 @@ variables and the exact bytes of each event step. Templates: see `core.scenarios
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from yespo_console.core.documents import DocumentError, PathKey, Problem, line_at, load_document, path_text
 from yespo_console.core.errors import InputError
+from yespo_console.core.events.diagnostics import loads_finite
 from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.scenarios.plan import FlatStep, count_steps, flat_plan
@@ -37,7 +37,9 @@ from yespo_console.core.scenarios.templating import (
 )
 from yespo_console.core.textfiles import NotUtf8Error, decode_text, read_file
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a scenario file, and each body file it names
+# How a person lets a scenario read files outside its own folder (`run`'s option), named in the refusal.
+ALLOW_OUTSIDE_OPTION = "--allow-outside-files"
 
 
 # -- a loaded scenario -----------------------------------------------------------------------------
@@ -61,6 +63,7 @@ class LoadedScenario:
     bodies: dict[str, bytes] = field(default_factory=dict)  # body files by the name the scenario gives
     needs: dict[str, Use] = field(default_factory=dict)  # variables it reads but does not define: first use
     profile: Profile = BUILTIN  # the account's event types its `values` and bodies follow
+    allow_outside: bool = False  # whether `data:` may name a file outside base_dir
 
     @property
     def name(self) -> str:
@@ -76,7 +79,13 @@ class LoadedScenario:
 
     @property
     def data_path(self) -> Path | None:
-        return None if self.scenario.data is None else self.base_dir / self.scenario.data
+        """The `data:` CSV; ScenarioError when it lies outside the scenario's folder and that is not allowed."""
+        if self.scenario.data is None:
+            return None
+        path, reason = confined(self.base_dir, self.scenario.data, self.allow_outside)
+        if reason:
+            raise ScenarioError(self.source, [Problem(self.line_of(("data",)), "data", reason)])
+        return path
 
     def line_of(self, path: PathKey) -> int | None:
         return line_at(self.marks, path)
@@ -158,9 +167,22 @@ def _template_problems(value: Any, path: PathKey, marks: Mapping[PathKey, int], 
     return problems
 
 
+def confined(base: Path, name: str, allow_outside: bool) -> tuple[Path, str]:
+    """The file a scenario names, relative to its folder, and why it may not be read ("" when it may): a
+    scenario from elsewhere must not send /proc/self/environ or ../../etc/passwd as a body. Links are
+    followed before the check, so a link in the folder to a file outside it counts as outside."""
+    path = base / name
+    if allow_outside or path.resolve().is_relative_to(base.resolve()):
+        return path, ""
+    return path, (f"{name}: outside the scenario's folder ({base}); files a scenario reads must be in its folder "
+                  f"or below, unless run with {ALLOW_OUTSIDE_OPTION}")
+
+
 def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None,
-                   is_json: bool = False, profile: Profile = BUILTIN) -> LoadedScenario:
-    """A scenario from its text; ScenarioError listing every problem with its line."""
+                   is_json: bool = False, allow_outside: bool = False,
+                   profile: Profile = BUILTIN) -> LoadedScenario:
+    """A scenario from its text; ScenarioError listing every problem with its line. Its body and data files
+    must be in `base_dir` or below unless `allow_outside`."""
     base = base_dir or Path.cwd()
     try:
         data, marks = load_document(text, source, is_json=is_json)
@@ -209,31 +231,33 @@ def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | No
         problems.append(Problem(line_at(marks, ("steps",)), "steps", "the scenario sends no event"))
     for step in steps:
         if step.body_file is not None and step.body_file not in bodies:
-            body, body_problems = _read_body(step, base, marks, needs, defined)
+            body, body_problems = _read_body(step, base, marks, needs, defined, allow_outside)
             problems += body_problems
             if body is not None:
                 bodies[step.body_file] = body
     if problems:
         raise ScenarioError(source, problems)
-    return LoadedScenario(scenario, source, base, marks, tuple(steps), bodies, needs, profile)
+    return LoadedScenario(scenario, source, base, marks, tuple(steps), bodies, needs, profile, allow_outside)
 
 
 def _read_body(step: FlatStep, base: Path, marks: Mapping[PathKey, int], needs: dict[str, Use],
-               defined: set[str]) -> tuple[bytes | None, list[Problem]]:
+               defined: set[str], allow_outside: bool) -> tuple[bytes | None, list[Problem]]:
     assert step.body_file is not None
     where = (*step.path, "body")
     line = line_at(marks, where)
-    path = base / step.body_file
+    path, outside = confined(base, step.body_file, allow_outside)
+    if outside:
+        return None, [Problem(line, path_text(where), outside)]
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
+        data = read_file(path, "body file", MAX_FILE_BYTES)
+    except InputError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
         return None, [Problem(line, path_text(where), f"{step.body_file}: {reason} (paths are relative to the "
                                                       "scenario file)")]
     if OPEN.encode() not in data:
         return data, []  # sent exactly as it is, even if broken: the inspector and the server judge it
     try:
-        document = json.loads(data.decode("utf-8"))
+        document = loads_finite(data.decode("utf-8"))
         problems = _template_problems(document, (), {}, needs, defined, prefix=f"{step.body_file}: ", line=line,
                                       use_path=f"{path_text(where)} ({step.body_file})")
     except (UnicodeDecodeError, ValueError) as exc:
@@ -244,16 +268,14 @@ def _read_body(step: FlatStep, base: Path, marks: Mapping[PathKey, int], needs: 
     return data, [Problem(line, path_text(where), p.message) for p in problems]
 
 
-def load_scenario(path: str | Path, profile: Profile = BUILTIN) -> LoadedScenario:
-    """A scenario file (YAML, or JSON for a .json name). ScenarioError / InputError with lines."""
+def load_scenario(path: str | Path, profile: Profile = BUILTIN, *, allow_outside: bool = False) -> LoadedScenario:
+    """A scenario file (YAML, or JSON for a .json name). ScenarioError / InputError with lines. Its body
+    and data files must be in its folder or below unless `allow_outside`."""
     file = Path(path)
     source = str(path)
-    with contextlib.suppress(OSError):  # checked before reading: a huge file is refused unread
-        if (size := file.stat().st_size) > MAX_FILE_BYTES:
-            raise InputError(f"{source}: {size:,} bytes is too large for a scenario")
     try:
-        text = decode_text(read_file(file, "scenario file"), source)
+        text = decode_text(read_file(file, "scenario file", MAX_FILE_BYTES), source)
     except NotUtf8Error as exc:
         raise ScenarioError(source, [Problem(exc.line, "(file)", "not UTF-8 text")]) from None
     return parse_scenario(text, source=source, base_dir=file.resolve().parent,
-                          is_json=file.suffix.lower() == ".json", profile=profile)
+                          is_json=file.suffix.lower() == ".json", allow_outside=allow_outside, profile=profile)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from yespo_console.core.errors import InputError
+from yespo_console.core.events.diagnostics import finite_decoder, loads_finite
 from yespo_console.core.events.payload import dump_json
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import Environment
@@ -100,7 +101,7 @@ def _line_at(text: str, position: int) -> int:
 
 def _array_items(text: str, start: int, source: str) -> tuple[list[tuple[int | None, Any]], int]:
     """(line, value) of each item of the JSON array that opens at `start`, and the index after its `]`."""
-    decoder = json.JSONDecoder()
+    decoder = finite_decoder()
     length = len(text)
     items: list[tuple[int | None, Any]] = []
 
@@ -118,6 +119,8 @@ def _array_items(text: str, start: int, source: str) -> tuple[list[tuple[int | N
             value, end = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+        except ValueError as exc:  # NaN, Infinity, 1e999
+            raise InputError(f"{source}:{_line_at(text, index)}: not valid JSON: {exc}") from None
         except RecursionError:
             raise InputError(f"{source}:{_line_at(text, index)}: nested too deeply") from None
         items.append((_line_at(text, index), value))
@@ -143,9 +146,11 @@ def _document_items(text: str, source: str) -> list[tuple[int | None, Any]] | No
         return items
     if stripped.startswith("{"):
         try:
-            document = json.loads(text)
+            document = loads_finite(text)
         except json.JSONDecodeError:
             return None  # several objects, one a line
+        except ValueError as exc:
+            raise InputError(f"{source}: not valid JSON: {exc}") from None
         except RecursionError:
             raise InputError(f"{source}: nested too deeply") from None
         if isinstance(document, dict) and "events" in document:
@@ -171,10 +176,12 @@ def _ndjson_items(text: str, source: str) -> list[tuple[int | None, Any]]:
         if not row.strip():
             continue
         try:
-            items.append((number, json.loads(row)))
+            items.append((number, loads_finite(row)))
         except json.JSONDecodeError as exc:
             raise InputError(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); NDJSON has "
                              "one event object per line") from None
+        except ValueError as exc:
+            raise InputError(f"{source}:{number}: not valid JSON: {exc}") from None
         except RecursionError:
             raise InputError(f"{source}:{number}: nested too deeply") from None
     return items

@@ -130,12 +130,23 @@ class RunReport:
     results: list[StepResult] = field(default_factory=list)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...): a
+# keyValue or a server's answer is a stranger's text, so such a cell gets a leading ' and stays text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value` for a CSV cell: text that a spreadsheet would read as a formula gets a leading '."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def write_results_csv(results: Iterable[StepResult], out: TextIO) -> int:
+    """The results as CSV, every text cell safe to open in a spreadsheet (see `spreadsheet_safe`)."""
     writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
     for result in results:
-        writer.writerow(result.row)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in result.row.items()})
         count += 1
     return count
 
