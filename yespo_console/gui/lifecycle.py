@@ -27,7 +27,7 @@ def _console_ready() -> None:
 
 
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
-               screenshot: Path | None, event: str | None) -> int:
+               screenshot: Path | None, event: str | None, body: str | None) -> int:
     startup.advance()
     from yespo_console.core.events.examples import example_draft
     from yespo_console.gui.main_window import MainWindow
@@ -39,6 +39,8 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
     window = MainWindow(session, settings)
     if event is not None:
         window.set_draft(example_draft(event))
+    if body is not None:
+        window.load_body_text(body)
     if startup.abandoned:  # closed while loading: the user wants out, not a window
         window.deleteLater()
         await session.aclose()
@@ -62,9 +64,9 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
 
 
 def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path, *,
-                screenshot: Path | None, event: str | None) -> int:
+                screenshot: Path | None, event: str | None, body: str | None) -> int:
     install_excepthook(setup_logging(home))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event)))
+        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))

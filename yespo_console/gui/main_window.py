@@ -417,7 +417,11 @@ class MainWindow(QMainWindow):
         index = self.env_combo.findData(exchange.environment)
         if index >= 0:
             self.env_combo.setCurrentIndex(index)
-        text = exchange.request_body.decode("utf-8", "replace")
+        self.load_body_text(exchange.request_body.decode("utf-8", "replace"))
+        self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history.", 5000)
+
+    def load_body_text(self, text: str) -> None:
+        """A body into the form when it is a JSON object; otherwise into raw mode, exactly as it is."""
         body = parse_json(text)  # None: not JSON, or nested too deep for the parser; raw mode shows it
         if isinstance(body, dict):
             encoding = detect_nested_encoding(body)
@@ -426,7 +430,6 @@ class MainWindow(QMainWindow):
             self.set_draft(draft_from_object(body))
         else:
             self.binding.show_raw(text)
-        self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history.", 5000)
 
     # -- state ------------------------------------------------------------------------------------
 
