@@ -10,6 +10,7 @@ in are in `models`. Exports and imports go through `export`, by format: the loss
 from yespo_console.core.history.db import SCHEMA_VERSION
 from yespo_console.core.history.export import FORMATS, read_exchanges, write_export
 from yespo_console.core.history.models import (
+    MIN_SEARCH_CHARS,
     Exchange,
     ExchangeSummary,
     HistoryFilter,
@@ -26,6 +27,7 @@ __all__ = [
     "DISTINCT_COLUMNS",
     "FORMATS",
     "INTERRUPTED_ERROR",
+    "MIN_SEARCH_CHARS",
     "SCHEMA_VERSION",
     "Exchange",
     "ExchangeSummary",
