@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMessageBox,
     QTableView,
     QToolButton,
@@ -31,7 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.errors import InputError, StoreError
-from yespo_console.core.history import FORMATS, Exchange, HistoryFilter, HistoryStore, write_export
+from yespo_console.core.history import (
+    FORMATS,
+    MIN_SEARCH_CHARS,
+    Exchange,
+    HistoryFilter,
+    HistoryStore,
+    fts_match_expression,
+    write_export,
+)
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.history_model import (
     DURATION,
@@ -43,6 +52,7 @@ from yespo_console.gui.history_model import (
     TIME,
     HistoryModel,
 )
+from yespo_console.gui.history_watch import HistoryWatcher
 
 if TYPE_CHECKING:
     from yespo_console.gui.diff_dialog import DiffDialog
@@ -95,6 +105,7 @@ class HistoryDock(QDockWidget):
 
     load_requested = Signal(object)
     resend_requested = Signal(object)
+    exchange_selected = Signal(object)  # the one Exchange selected, to look at; None when not exactly one
 
     def __init__(self, store: HistoryStore | None, parent: QWidget | None = None, *,
                  unavailable_reason: str = "") -> None:
@@ -103,6 +114,7 @@ class HistoryDock(QDockWidget):
         self.store = store
         self.model = HistoryModel(store, self, load=False)
         self.last_diff: DiffDialog | None = None
+        self._looked_at: int | None = None  # the exchange last handed over by exchange_selected
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
@@ -118,6 +130,8 @@ class HistoryDock(QDockWidget):
             return
         self._fill_choices()
         self.apply_filters()
+        self.watcher = HistoryWatcher(store, self)
+        self.watcher.changed.connect(self.refresh)
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -142,7 +156,7 @@ class HistoryDock(QDockWidget):
         layout.addWidget(self._container, 1)
 
         self.search = QLineEdit(self._container)
-        self.search.setPlaceholderText("Search bodies and keyValue: words, \"a phrase\", prefix*  (Ctrl+F)")
+        self.search.setPlaceholderText("Search bodies and keyValue: any part of a phone, email, id or word  (Ctrl+F)")
         self.search.setAccessibleName("Search history")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self.search_timer.start())
@@ -264,9 +278,11 @@ class HistoryDock(QDockWidget):
         self._buttons.addStretch(1)
         self._buttons.addWidget(self.count_label)
 
+        # From anywhere in the window (the window also lists it in its Edit menu), not only from the dock.
         self.find_action = QAction("Find in history", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
-        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.find_action.setToolTip("Search the history (any part of a phone, email, id or word)")
         self.find_action.triggered.connect(self.focus_search)
         self.addAction(self.find_action)
         self._update_actions()
@@ -316,6 +332,8 @@ class HistoryDock(QDockWidget):
         else:
             outcome = Outcome(outcome_choice)
         search = self.search.text().strip()
+        if fts_match_expression(search) is None:
+            search = ""  # nothing long enough to look up yet: the list stays whole while typing on
         return HistoryFilter(
             event_type=chosen(self.event_combo),
             environment=chosen(self.env_combo),
@@ -334,6 +352,9 @@ class HistoryDock(QDockWidget):
         self.model.set_filter(self.current_filter())
         self._show_total()
         self._update_actions()
+        typed = self.search.text().strip()
+        if typed and fts_match_expression(typed) is None:
+            self._show_status(f"Type at least {MIN_SEARCH_CHARS} characters to search.")
 
     def refresh(self) -> None:
         """After a send (or when asked): new rows come in at the top; what is shown stays put."""
@@ -345,7 +366,9 @@ class HistoryDock(QDockWidget):
             # "Last hour" slides with the clock: the window must move too, which needs a full reload.
             self.apply_filters()
             return
-        self.model.refresh()
+        at_top = self.view.verticalScrollBar().value() == 0
+        if self.model.refresh() and at_top:
+            self.view.scrollToTop()  # the newest row in view, unless the user had scrolled down to look
         self._show_total()
         self._update_actions()
 
@@ -355,6 +378,10 @@ class HistoryDock(QDockWidget):
         super().changeEvent(event)
 
     def focus_search(self) -> None:
+        self.show()
+        window = self.parentWidget()
+        if isinstance(window, QMainWindow) and window.tabifiedDockWidgets(self):
+            self.raise_()  # in front of the docks tabbed with it
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -374,6 +401,13 @@ class HistoryDock(QDockWidget):
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_actions()
+        ids = self.selected_ids()
+        chosen = ids[0] if len(ids) == 1 else None
+        if chosen == self._looked_at:
+            return  # rows came in above it (a refresh): the same exchange, and a send since stays shown
+        self._looked_at = chosen
+        exchanges = self._exchanges(ids) if chosen is not None else None
+        self.exchange_selected.emit(exchanges[0] if exchanges else None)
 
     def _update_actions(self) -> None:
         count = len(self.view.selectionModel().selectedRows()) if self.store is not None else 0

@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
         self.history_dock.load_requested.connect(self.load_exchange)
         self.history_dock.resend_requested.connect(self.resend)
+        self.history_dock.exchange_selected.connect(self._history_selected)
         self.send_finished.connect(lambda _result: self.history_dock.refresh())
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_dock)
         self.inbox = InboxDock(self)
@@ -411,6 +412,13 @@ class MainWindow(QMainWindow):
     def resend(self, exchanges: list[Exchange]) -> None:
         """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
         self.send_flow.resend(exchanges, self.env_combo.currentData())
+
+    def _history_selected(self, exchange: Exchange | None) -> None:
+        """One history row selected: the pane shows that exchange, labelled as such; else the last send."""
+        if exchange is None:
+            self.response.show_live()
+        else:
+            self.response.show_exchange(exchange)
 
     def load_exchange(self, exchange: Exchange) -> None:
         """Back into the form (or into raw mode when the body was not a JSON object), on its environment."""

@@ -179,6 +179,11 @@ def exchange(conn: sqlite3.Connection, exchange_id: int) -> Exchange | None:
     return None if row is None else rows.exchange_from_row(row)
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever another connection commits to the file (SQLite's own counter)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
 def distinct_values(conn: sqlite3.Connection, column: str) -> list[str]:
     if column not in DISTINCT_COLUMNS:
         raise ValueError(f"distinct_values: column must be one of {sorted(DISTINCT_COLUMNS)}")

@@ -245,6 +245,10 @@ class HistoryStore:
                 return
             last = found[-1].id
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process or window) commits to the file."""
+        return self._read(queries.data_version)
+
     def distinct_values(self, column: str) -> list[str]:
         """The values present in `column` (event_type, environment, outcome, run_id), sorted: for
         filter choices."""
