@@ -155,11 +155,11 @@ class ResponsePane(QTabWidget):
         self.title.setText(f"History #{exchange.id} · {when} · {exchange.environment}")
         self.title.setStyleSheet("font-weight: bold;")
         lines = [_headline(exchange.outcome, exchange.status, exchange.duration_ms)]
-        if exchange.status is not None:
+        if exchange.error:  # the explanation given when it was sent, with what it knew then
+            lines.append(f"<p><b>{html_text(exchange.error)}</b></p>")
+        elif exchange.status is not None:
             lines.append(_explained(explain_status(exchange.status, exchange.response_headers,
                                                    exchange.response_body)))
-        if exchange.error:
-            lines.append(f"<p>{html_text(exchange.error)}</p>")
         if exchange.note:
             lines.append(f"<p>Note: {html_text(exchange.note)}</p>")
         lines.append(_diagnostics_html(exchange.diagnostics))
