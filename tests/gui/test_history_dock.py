@@ -15,7 +15,8 @@ from yespo_console.core.errors import StoreError
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.gui.history_dock import SEARCH_DELAY_MS, HistoryDock, export_format
+from yespo_console.gui.history_dock import SEARCH_DELAY_MS, HistoryDock
+from yespo_console.gui.history_export import export_format
 from yespo_console.gui.history_model import EVENT, KEY_VALUE, OUTCOME, PAGE_SIZE, STAR, TIME, HistoryModel
 
 URL = "http://127.0.0.1:9/api/v2/event"

@@ -3,12 +3,9 @@ be done with the selected exchanges (load into the form, re-send, diff, export, 
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, QTimer, Signal
@@ -18,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,17 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.errors import InputError, StoreError
+from yespo_console.core.errors import StoreError
 from yespo_console.core.history import (
-    FORMATS,
     MIN_SEARCH_CHARS,
     Exchange,
     HistoryFilter,
     HistoryStore,
     fts_match_expression,
-    write_export,
 )
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.gui.history_export import ExportFailed, ask_export_file, write_exchanges
 from yespo_console.gui.history_model import (
     DURATION,
     ENVIRONMENT,
@@ -64,10 +59,6 @@ _ANY = "__any__"
 _FAILURES = "__failures__"
 SINCE_CHOICES = (("Any time", _ANY), ("Last hour", "hour"), ("Today", "today"), ("Last 7 days", "7d"),
                  ("Last 30 days", "30d"))
-# (label in the Save dialog, format, file extension)
-EXPORT_FILTERS = (("HAR 1.2 (*.har)", "har", ".har"), ("NDJSON, lossless (*.ndjson)", "ndjson", ".ndjson"),
-                  ("cURL script (*.sh)", "curl", ".sh"), ("Python httpx script (*.py)", "httpx", ".py"))
-assert {fmt for _label, fmt, _ext in EXPORT_FILTERS} == set(FORMATS)
 _FAILURE_OUTCOMES = tuple(o for o in Outcome if o not in (Outcome.PENDING, Outcome.ACCEPTED))
 _DIM = "color: palette(placeholder-text);"
 _ERROR = "color: #d93025;"
@@ -85,18 +76,6 @@ def since_moment(choice: str, now: datetime | None = None) -> datetime | None:
     if choice == "30d":
         return now - timedelta(days=30)
     return None
-
-
-def export_format(path: str, chosen_filter: str) -> str:
-    """The format the user meant: the extension typed wins over the filter left selected."""
-    suffix = Path(path).suffix.lower()
-    for _label, fmt, ext in EXPORT_FILTERS:
-        if suffix == ext:
-            return fmt
-    for label, fmt, _ext in EXPORT_FILTERS:
-        if label == chosen_filter:
-            return fmt
-    return "har"
 
 
 class HistoryDock(QDockWidget):
@@ -533,31 +512,14 @@ class HistoryDock(QDockWidget):
         ids = sorted(self.selected_ids())
         if not ids or self.store is None:
             return 0
-        filters = ";;".join(label for label, _fmt, _ext in EXPORT_FILTERS)
-        suggested = str(Path.home() / f"yespo-history-{len(ids)}.har")
-        path, chosen = QFileDialog.getSaveFileName(self, "Export selected exchanges", suggested, filters)
-        if not path:
+        chosen = ask_export_file(self, len(ids))
+        if chosen is None:
             return 0
-        fmt = export_format(path, chosen)
-        store = self.store
-        partial = f"{path}.part"
-
-        def records() -> Iterator[Exchange]:
-            # One at a time: an export of thousands of rows never holds every body at once.
-            for exchange_id in ids:
-                exchange = store.get(exchange_id)
-                if exchange is not None:
-                    yield exchange
-
+        path, fmt = chosen
         try:
-            with open(partial, "w", encoding="utf-8", newline="\n") as out:
-                written = write_export(fmt, records(), out)
-            os.replace(partial, path)  # a failed export never leaves a half-written file under the real name
-        except (StoreError, InputError, OSError) as exc:
-            with contextlib.suppress(OSError):
-                os.remove(partial)
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self._show_store_error(f"{reason} ({path})", what="Export", modal=True)
+            written = write_exchanges(self.store, ids, path, fmt)
+        except ExportFailed as exc:
+            self._show_store_error(str(exc), what="Export", modal=True)
             return 0
         self._show_status(f"Exported {written:,} exchange(s) to {path} ({fmt}).")
         return written
