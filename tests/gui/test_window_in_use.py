@@ -165,3 +165,11 @@ def test_the_body_toggles_come_back_after_a_restart(window, session, settings, q
     qtbot.addWidget(again)
     assert not again.binding.pretty_action.isChecked()
     assert again.nested == "object"
+
+
+def test_ctrl_f_opens_a_closed_history_dock(window, qtbot):
+    window.history_dock.close()
+    assert not window.history_dock.isVisible()
+    window.payload.preview.setFocus()
+    qtbot.keyClick(window.payload.preview, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.history_dock.isVisible() and window.history_dock.search.hasFocus()
