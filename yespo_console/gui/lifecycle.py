@@ -64,7 +64,7 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
 
 
 def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path, *,
-                screenshot: Path | None, event: str | None, body: str | None) -> int:
+                screenshot: Path | None, event: str | None, body: str | None = None) -> int:
     install_excepthook(setup_logging(home))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
