@@ -418,6 +418,19 @@ def test_pending_rows_join_the_index_when_they_complete(store: HistoryStore) -> 
     assert store.count(HistoryFilter(search="late-bloomer")) == 1
 
 
+def test_a_count_can_stop_past_a_limit(store: HistoryStore) -> None:
+    for n in range(7):
+        add(store, "cartUpdated" if n % 2 else "pageViewed", key=f"common-{n}")
+    search = HistoryFilter(search="common")
+    assert store.count(search) == 7
+    assert store.count(search, at_most=3) == 4  # "more than 3"
+    assert store.count(search, at_most=10) == 7
+    both = HistoryFilter(search="common", event_type="cartUpdated")
+    assert store.count(both) == 3 and store.count(both, at_most=2) == 3 and store.count(both, at_most=5) == 3
+    assert store.count(HistoryFilter(), at_most=1) == 2
+    assert store.count(HistoryFilter(search="nowhere-at-all"), at_most=1) == 0
+
+
 def test_search_pages_by_key_like_lists(store: HistoryStore) -> None:
     ids = [add(store, key=f"common-{n}") for n in range(7)]
     filters = HistoryFilter(search="common")

@@ -213,6 +213,22 @@ def test_search_finds_any_part_of_what_was_typed(store, make_dock, qtbot, typed,
     assert ids_shown(dock.model) == sorted((made[name] for name in expected), reverse=True)
 
 
+def test_a_search_matching_very_many_rows_is_counted_only_so_far(store, make_dock, qtbot, monkeypatch):
+    from yespo_console.gui import history_model
+
+    monkeypatch.setattr(history_model, "SEARCH_COUNT_CAP", 3)
+    store.import_exchanges((store_exchange(n) for n in range(PAGE_SIZE + 10)), skip_duplicates=False)
+    dock = make_dock(store)
+    dock.search.setText("example.com")
+    dock.apply_filters()
+    qtbot.waitUntil(dock.model.total_known)
+    assert dock.model.total_capped() and dock.count_label.text() == "more than 3 exchanges (filtered)"
+    dock.search.setText("user7@")  # user7@, and no other
+    dock.apply_filters()
+    qtbot.waitUntil(dock.model.total_known)
+    assert not dock.model.total_capped() and dock.count_label.text() == "1 exchange (filtered)"
+
+
 def test_rows_written_by_another_process_appear_without_refresh_and_in_view(store, make_dock, qtbot):
     from yespo_console.core.history import HistoryStore as Store
 

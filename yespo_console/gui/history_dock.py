@@ -402,7 +402,9 @@ class HistoryDock(QDockWidget):
     def _show_total(self, _total: int | None = None) -> None:
         total = self.model.total()
         filtered = " (filtered)" if self.model.filter != HistoryFilter() else ""
-        if self.model.total_known():
+        if self.model.total_capped():
+            self.count_label.setText(f"more than {total:,} exchanges{filtered}")
+        elif self.model.total_known():
             self.count_label.setText(f"{total:,} {'exchange' if total == 1 else 'exchanges'}{filtered}")
         else:
             self.count_label.setText(f"{total:,}+ exchanges{filtered}, counting…")
