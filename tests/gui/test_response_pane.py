@@ -2,6 +2,7 @@
 back is shown, never interpreted as markup, and a body the JSON parser cannot take is shown as it came."""
 
 import pytest
+from PySide6.QtCore import Qt
 
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
@@ -100,6 +101,7 @@ def test_a_history_exchange_is_shown_whole_and_labelled_as_that_exchange(pane):
     pane.setCurrentIndex(2)
     pane.show_exchange(exchange)
     assert pane.title.text().startswith("History #42 · 2026-11-30") and pane.showing_history == 42
+    assert pane.title.textFormat() == Qt.TextFormat.PlainText  # "sandbox" could have been "<b>x</b>"
     text = pane.summary.text()
     assert "Rejected" in text and "HTTP 400 · 17 ms" in text and "no &lt;params&gt;" in text
     assert "Missing &lt;params&gt;" in text  # the server's words, explained and escaped

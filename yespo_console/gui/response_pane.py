@@ -71,6 +71,7 @@ class ResponsePane(QTabWidget):
         self.addTab(self.body, "Body")
         self.addTab(self.request, "Request")
         self.title = QLabel(LIVE_TITLE, self)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # it names an environment, which anyone may name
         self.title.setAccessibleName("What the response pane shows")
         self.title.setContentsMargins(8, 0, 8, 0)
         self.setCornerWidget(self.title, Qt.Corner.TopRightCorner)
