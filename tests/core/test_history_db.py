@@ -88,6 +88,17 @@ def test_v2_file_is_upgraded_to_substring_search_keeping_every_row(tmp_path: Pat
         assert store.count(HistoryFilter(search="pageView")) == 5
 
 
+def test_an_upgrade_to_come_is_known_before_opening(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    assert not history_db.upgrade_pending(path)  # no file: nothing to rebuild
+    history_db.connect(path, target=2).close()
+    assert history_db.upgrade_pending(path)
+    HistoryStore(path).close()
+    assert not history_db.upgrade_pending(path)
+    (tmp_path / "junk.sqlite3").write_bytes(b"not a database at all" * 100)
+    assert not history_db.upgrade_pending(tmp_path / "junk.sqlite3")
+
+
 def test_fresh_and_upgraded_files_have_the_same_schema(tmp_path: Path) -> None:
     def schema(path: Path) -> list[tuple[str, str]]:
         conn = sqlite3.connect(path)

@@ -251,6 +251,19 @@ def migrate(conn: sqlite3.Connection, *, path: Path | str, target: int = SCHEMA_
     return transaction(conn, upgrade, path=path, wait_s=wait_s)
 
 
+def upgrade_pending(path: Path) -> bool:
+    """Whether opening PATH will migrate it: a search index rebuild, which takes minutes on a large history
+    (so a window can say so first). Read without taking any lock; a file that cannot be read is no."""
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+            version = _user_version(conn)
+    except sqlite3.Error:
+        return False
+    return 0 < version < SCHEMA_VERSION
+
+
 def connect(path: Path, *, target: int = SCHEMA_VERSION,
             wait_s: float = DEFAULT_WAIT_S) -> sqlite3.Connection:
     """An open, migrated connection in WAL mode, or StoreError with the reason."""
