@@ -60,6 +60,9 @@ def test_a_type_in_raw_mode_comes_back_as_typed(window, qtbot):
     choose_type(window, "pageViewed")
     assert window.payload.raw_mode
     assert window.payload.raw.exact_text() == '{"eventTypeKey": "pageViewed", "keyValue": broken'
+    window.form_undo.action.trigger()  # the one undo: entering raw mode, not the switches between types
+    assert not window.payload.raw_mode and not window.form_undo.action.isEnabled()
+    assert window.form.draft().event_type == "pageViewed"
 
 
 def test_each_types_last_draft_survives_a_restart(window, session, settings, qtbot):

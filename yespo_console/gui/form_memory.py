@@ -70,6 +70,7 @@ class FormUndo(QObject):
         super().__init__(parent)
         self.binding = binding
         self._stack: list[tuple[str, FormState]] = []
+        self._paused = False
         self.action = QAction("Undo form change", parent)
         self.action.setShortcut(QKeySequence.StandardKey.Undo)
         self.action.triggered.connect(self.undo)
@@ -78,6 +79,8 @@ class FormUndo(QObject):
     def remember(self, what: str, *, form_only: bool = False) -> None:
         """Call before WHAT replaces the form's content. FORM_ONLY: keep the form's draft and not the raw
         text (raw mode was entered just now, from what the form built)."""
+        if self._paused:
+            return
         state = capture(self.binding)
         if form_only:
             state = replace(state, raw=None)
@@ -91,10 +94,18 @@ class FormUndo(QObject):
         if not self._stack:
             return False
         what, state = self._stack.pop()
-        restore(self.binding, state)
+        self.restore_quietly(state)
         self._update()
         self.undone.emit(what)
         return True
+
+    def restore_quietly(self, state: FormState) -> None:
+        """Restore STATE without taking it for a replacement to undo (entering raw mode, say)."""
+        self._paused = True
+        try:
+            restore(self.binding, state)
+        finally:
+            self._paused = False
 
     def _update(self) -> None:
         self.action.setEnabled(bool(self._stack))

@@ -41,7 +41,7 @@ from yespo_console.gui.body_prefs import BodyPreferences
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.drafts import DraftStore
 from yespo_console.gui.environments_dialog import EnvironmentsDialog
-from yespo_console.gui.form_memory import FormUndo, TypeMemory, capture, restore
+from yespo_console.gui.form_memory import FormUndo, TypeMemory, capture
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.inbox import InboxDock
@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
             if kept is None:
                 self.set_draft(example_draft(value))
             else:
-                restore(self.binding, kept)
+                self.form_undo.restore_quietly(kept)  # its own state back: nothing to undo
                 self._select_event_type(value)
             return
         try:
@@ -458,10 +458,10 @@ class MainWindow(QMainWindow):
 
     def load_exchange(self, exchange: Exchange) -> None:
         """Back into the form (or into raw mode when the body was not a JSON object), on its environment."""
+        self.form_undo.remember(f"loading history #{exchange.id}")
         index = self.env_combo.findData(exchange.environment)
         if index >= 0:
             self.env_combo.setCurrentIndex(index)
-        self.form_undo.remember(f"loading history #{exchange.id}")
         self.load_body_text(exchange.request_body.decode("utf-8", "replace"))
         self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history; Edit → Undo (Ctrl+Z) puts "
                                      "the form back.", 8000)
