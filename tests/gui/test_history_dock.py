@@ -254,6 +254,9 @@ def test_selecting_one_row_hands_over_that_exchange(store, make_dock, qtbot):
     assert seen[-1] is None  # two rows: nothing single to look at
     dock.view.selectRow(0)
     assert seen[-1].id == newer
+    dock.search.setText("older@")
+    dock.apply_filters()  # the table is read again: nothing selected any more, nothing to look at
+    assert seen[-1] is None
 
 
 def choose(combo, data) -> None:

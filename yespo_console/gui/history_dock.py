@@ -102,6 +102,7 @@ class HistoryDock(QDockWidget):
         self._build_actions()
         self.model.store_failed.connect(self._show_store_error)
         self.model.total_changed.connect(self._show_total)
+        self.model.modelReset.connect(self._selection_changed)  # a new search drops the selection silently
         if store is None:
             self._container.setEnabled(False)
             for action in self.item_actions:
@@ -378,7 +379,8 @@ class HistoryDock(QDockWidget):
                 ids.append(summary.id)
         return ids
 
-    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+    def _selection_changed(self, _selected: QItemSelection | None = None,
+                           _deselected: QItemSelection | None = None) -> None:
         self._update_actions()
         ids = self.selected_ids()
         chosen = ids[0] if len(ids) == 1 else None
