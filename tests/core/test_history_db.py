@@ -30,7 +30,7 @@ def _file_pragma(path: Path, name: str) -> object:
 def test_new_file_is_wal_with_normal_sync_a_busy_timeout_and_the_current_version(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite3") as store:
         assert _file_pragma(store.path, "journal_mode") == "wal"
-        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 2
+        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 3
         conn = store._connection()  # these two belong to the store's connection, not to the file
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -62,6 +62,41 @@ def test_v1_file_with_rows_is_upgraded_and_its_rows_become_searchable(tmp_path: 
         exchange_id = store.begin(_request("after-upgrade"))
         store.complete(exchange_id, ExchangeResult(Outcome.ACCEPTED, 200))
         assert store.count(HistoryFilter(search="after-upgrade")) == 1
+
+
+def test_v2_file_is_upgraded_to_substring_search_keeping_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    conn = history_db.connect(path, target=2)
+    assert "unicode61" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'exchange_fts'").fetchone()[0]
+    for n in range(5):
+        conn.execute(
+            "INSERT INTO exchange (started_at, environment, method, url, request_body, outcome, key_value) "
+            "VALUES (?, 'sandbox', 'POST', 'https://yespo.io/api/v2/event', ?, 'accepted', ?)",
+            (n, b'{"eventTypeKey":"pageViewed","params":[{"name":"phone","value":"38050123456%d"}]}' % n,
+             f"olena.{n}@example.com"))
+    conn.execute("INSERT INTO exchange_fts(rowid, request_body, response_body, key_value) "
+                 "SELECT id, yc_fts_text(request_body), yc_fts_text(response_body), key_value FROM exchange")
+    assert conn.execute("SELECT count(*) FROM exchange_fts WHERE exchange_fts MATCH '\"0501\"'").fetchone()[0] == 0
+    conn.close()
+
+    with HistoryStore(path) as store:
+        assert _file_pragma(path, "user_version") == SCHEMA_VERSION
+        assert store.count() == 5
+        assert store.count(HistoryFilter(search="0501234")) == 5  # inside the phone numbers
+        assert store.count(HistoryFilter(search="5640")) == 0
+        assert store.count(HistoryFilter(search="lena.3@exam")) == 1  # inside the keyValue
+        assert store.count(HistoryFilter(search="pageView")) == 5
+
+
+def test_an_upgrade_to_come_is_known_before_opening(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    assert not history_db.upgrade_pending(path)  # no file: nothing to rebuild
+    history_db.connect(path, target=2).close()
+    assert history_db.upgrade_pending(path)
+    HistoryStore(path).close()
+    assert not history_db.upgrade_pending(path)
+    (tmp_path / "junk.sqlite3").write_bytes(b"not a database at all" * 100)
+    assert not history_db.upgrade_pending(tmp_path / "junk.sqlite3")
 
 
 def test_fresh_and_upgraded_files_have_the_same_schema(tmp_path: Path) -> None:
@@ -106,7 +141,7 @@ def test_a_file_from_a_newer_version_is_refused_and_left_untouched(tmp_path: Pat
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"newer Yespo Console .*schema version 3"):
+    with pytest.raises(StoreError, match=r"newer Yespo Console .*schema version 4"):
         HistoryStore(path)
     assert path.read_bytes() == before
     assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0

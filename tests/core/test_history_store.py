@@ -382,11 +382,17 @@ def test_search_covers_request_body_response_body_and_key_value(store: HistorySt
     assert found("emailaddress") == [in_response]  # case-insensitive
     assert found("kv-unique-777") == [in_key]
     assert found('"following params"') == [in_response]
-    assert found("follow*") == [in_response]
-    assert found("follow") == []  # whole words unless a prefix is asked for
+    assert found("follow*") == [in_response]  # the old prefix syntax still works
+    assert found("follow") == [in_response]  # any part of a word, as it is typed
+    assert found("98765") == [in_request] and found("D-987") == [in_request]
+    assert found("unique-7") == [in_key]
+    assert found("mailAddr") == [in_response]
     assert found("following EmailAddress") == [in_response]
     assert found("following ORD-98765") == []  # every word must match
-    assert found("@@@ !!!") == []  # something typed, nothing searchable: no match, no error
+    assert found("lowing ORD-98765") == []
+    assert found("@@@ !!!") == []  # something typed, found nowhere: no match, no error
+    assert found("OR ORD-98765") == [in_request]  # a word too short to look up is left out
+    assert found("ab") == []  # nothing long enough to look up: no match
     assert store.count(HistoryFilter(search="   ")) == 3  # blank: no filter
 
 
@@ -412,6 +418,19 @@ def test_pending_rows_join_the_index_when_they_complete(store: HistoryStore) -> 
     assert store.count(HistoryFilter(search="late-bloomer")) == 1
 
 
+def test_a_count_can_stop_past_a_limit(store: HistoryStore) -> None:
+    for n in range(7):
+        add(store, "cartUpdated" if n % 2 else "pageViewed", key=f"common-{n}")
+    search = HistoryFilter(search="common")
+    assert store.count(search) == 7
+    assert store.count(search, at_most=3) == 4  # "more than 3"
+    assert store.count(search, at_most=10) == 7
+    both = HistoryFilter(search="common", event_type="cartUpdated")
+    assert store.count(both) == 3 and store.count(both, at_most=2) == 3 and store.count(both, at_most=5) == 3
+    assert store.count(HistoryFilter(), at_most=1) == 2
+    assert store.count(HistoryFilter(search="nowhere-at-all"), at_most=1) == 0
+
+
 def test_search_pages_by_key_like_lists(store: HistoryStore) -> None:
     ids = [add(store, key=f"common-{n}") for n in range(7)]
     filters = HistoryFilter(search="common")
@@ -424,11 +443,12 @@ def test_search_pages_by_key_like_lists(store: HistoryStore) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("email@example.com", '"email@example.com"'),
     ('say "hello world" now', '"say" AND "hello world" AND "now"'),
-    ("pref*", '"pref"*'),
+    ("pref*", '"pref"'),
     ('"unclosed phrase', '"unclosed phrase"'),
-    ("* - AND OR NOT \"", '"AND" AND "OR" AND "NOT"'),
+    ("* - AND OR NOT \"", '"AND" AND "NOT"'),
     ("   ", None),
-    ("0\x00", '"0"'),
+    ("ab", None),
+    ("abc\x00", '"abc"'),
 ])
 def test_match_expressions_quote_everything(text: str, expected: str | None) -> None:
     assert fts_match_expression(text) == expected
@@ -438,7 +458,6 @@ def test_match_expressions_quote_everything(text: str, expected: str | None) -> 
 @given(text=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"],
                                            max_codepoint=0x4FF), min_size=1, max_size=30))
 def test_what_was_stored_is_found_by_typing_it(store: HistoryStore, text: str) -> None:
-    # Letters and digits up to Cyrillic: every one is a token character for SQLite's unicode61.
     exchange_id = add(store, key=text)
     if fts_match_expression(text) is not None:
         found = [s.id for s in store.query(HistoryFilter(search=text), limit=1_000_000)]

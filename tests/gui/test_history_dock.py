@@ -15,7 +15,8 @@ from yespo_console.core.errors import StoreError
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.gui.history_dock import SEARCH_DELAY_MS, HistoryDock, export_format
+from yespo_console.gui.history_dock import SEARCH_DELAY_MS, HistoryDock
+from yespo_console.gui.history_export import export_format
 from yespo_console.gui.history_model import EVENT, KEY_VALUE, OUTCOME, PAGE_SIZE, STAR, TIME, HistoryModel
 
 URL = "http://127.0.0.1:9/api/v2/event"
@@ -185,12 +186,77 @@ def test_search_finds_a_word_in_the_response_and_a_key_value(store, make_dock, q
     dock.search.setText("carla.unique@example.org")
     dock.search.returnPressed.emit()  # Enter searches at once
     assert ids_shown(dock.model) == [other]
-    dock.search.setText('"" ***')  # nothing searchable: no rows, and no error
+    dock.search.setText('"" *** ca')  # nothing long enough to look up: the whole list, and a hint
     dock.apply_filters()
-    assert dock.model.rowCount() == 0 and dock.status_label.isHidden()
+    assert dock.model.rowCount() == 3 and dock.status_label.text() == "Type at least 3 characters to search."
     dock.search.clear()
     dock.apply_filters()
     assert dock.model.rowCount() == 3
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("zanz", ["wanted"]),  # a part of a word in the response
+    ("0501234", ["phone"]),  # inside a phone number, without its country code
+    ("380501", ["phone"]),  # its prefix
+    ("b@exa", ["wanted"]),  # across the @ of an email
+    ("ARLA.UNI", ["other"]),  # in any case
+    ("example", ["other", "wanted"]),
+    ("olena zanz", []),  # every part must be found in the same exchange
+])
+def test_search_finds_any_part_of_what_was_typed(store, make_dock, qtbot, typed, expected):
+    made = {"phone": add(store, key="olena", body=b'{"params":[{"name":"phone","value":"380501234567"}]}'),
+            "wanted": add(store, key="bob@example.com", response=b'{"errors": ["the zanzibar parameter"]}'),
+            "other": add(store, key="carla.unique@example.org")}
+    dock = make_dock(store)
+    qtbot.keyClicks(dock.search, typed)  # typed key by key, as a person does
+    qtbot.waitUntil(lambda: not dock.search_timer.isActive(), timeout=SEARCH_DELAY_MS * 8)
+    assert ids_shown(dock.model) == sorted((made[name] for name in expected), reverse=True)
+
+
+def test_a_search_matching_very_many_rows_is_counted_only_so_far(store, make_dock, qtbot, monkeypatch):
+    from yespo_console.gui import history_model
+
+    monkeypatch.setattr(history_model, "SEARCH_COUNT_CAP", 3)
+    store.import_exchanges((store_exchange(n) for n in range(PAGE_SIZE + 10)), skip_duplicates=False)
+    dock = make_dock(store)
+    dock.search.setText("example.com")
+    dock.apply_filters()
+    qtbot.waitUntil(dock.model.total_known)
+    assert dock.model.total_capped() and dock.count_label.text() == "more than 3 exchanges (filtered)"
+    dock.search.setText("user7@")  # user7@, and no other
+    dock.apply_filters()
+    qtbot.waitUntil(dock.model.total_known)
+    assert not dock.model.total_capped() and dock.count_label.text() == "1 exchange (filtered)"
+
+
+def test_rows_written_by_another_process_appear_without_refresh_and_in_view(store, make_dock, qtbot):
+    from yespo_console.core.history import HistoryStore as Store
+
+    first = add(store, key="mine@example.com")
+    dock = make_dock(store)
+    assert ids_shown(dock.model) == [first]
+    with Store(store.path) as other:  # its own connection to the file, as the CLI or a second window has
+        theirs = [add(other, key=f"cli-{n}@example.com") for n in range(3)]
+    qtbot.waitUntil(lambda: ids_shown(dock.model)[:1] == [theirs[-1]], timeout=3000)
+    assert ids_shown(dock.model) == [*reversed(theirs), first]
+    assert dock.view.verticalScrollBar().value() == 0 and dock.view.rowAt(0) == 0  # the newest is in view
+
+
+def test_selecting_one_row_hands_over_that_exchange(store, make_dock, qtbot):
+    older = add(store, key="older@example.com", status=400, response=b"plain words")
+    newer = add(store, key="newer@example.com")
+    dock = make_dock(store)
+    seen = []
+    dock.exchange_selected.connect(seen.append)
+    dock.view.selectRow(1)
+    assert [e.id for e in seen] == [older] and seen[0].response_body == b"plain words"
+    dock.view.selectAll()
+    assert seen[-1] is None  # two rows: nothing single to look at
+    dock.view.selectRow(0)
+    assert seen[-1].id == newer
+    dock.search.setText("older@")
+    dock.apply_filters()  # the table is read again: nothing selected any more, nothing to look at
+    assert seen[-1] is None
 
 
 def choose(combo, data) -> None:

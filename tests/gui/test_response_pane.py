@@ -2,6 +2,7 @@
 back is shown, never interpreted as markup, and a body the JSON parser cannot take is shown as it came."""
 
 import pytest
+from PySide6.QtCore import Qt
 
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
@@ -57,3 +58,57 @@ def test_cancelled_and_not_sent(pane):
     assert "The remaining re-sends were not sent." in pane.summary.text()
     pane.show_not_sent("a key with a <line break>")
     assert pane.summary.text() == "<b>Not sent</b><p>a key with a &lt;line break&gt;</p>"
+
+
+def test_after_a_cancel_no_tab_shows_the_older_answer(pane):
+    pane.show_result(result(b'{"error":"bad"}'))
+    pane.setCurrentIndex(2)  # looking at the body
+    pane.show_busy("http://127.0.0.1:1/api/v2/event")
+    pane.show_cancelled(False)
+    assert pane.currentIndex() == 0 and pane.tabText(2) == "Body" and pane.body.toPlainText() == ""
+    assert "Cancelled" in pane.summary.text() and "the send to http://127.0.0.1:1/api/v2/event" in pane.summary.text()
+
+
+def test_one_wording_per_outcome(pane):
+    from yespo_console.gui.response_pane import outcome_line
+
+    assert outcome_line(Outcome.ACCEPTED, 200, 4.2) == "Accepted — HTTP 200 · 4 ms"
+    assert outcome_line(Outcome.TIMEOUT, None, None) == "Timed out — no HTTP answer"
+    pane.show_result(result(b"{}", status=200, outcome=Outcome.ACCEPTED))
+    assert "</span> — HTTP 200 · 1,234 ms" in pane.summary.text()
+
+
+def test_a_plain_text_body_is_not_coloured_as_json(pane):
+    pane.show_result(result(b'The event should have "params": 12'))
+    assert pane.body.highlighter.document() is None
+    pane.show_result(result(b'{"params": 12}'))
+    assert pane.body.highlighter.document() is pane.body.document()
+
+
+def test_a_history_exchange_is_shown_whole_and_labelled_as_that_exchange(pane):
+    from datetime import UTC, datetime
+
+    from yespo_console.core.history import Exchange
+
+    pane.show_result(result(b'{"live": true}', status=200, outcome=Outcome.ACCEPTED))
+    exchange = Exchange(
+        id=42, started_at=datetime(2026, 11, 30, 9, 15, tzinfo=UTC), environment="sandbox",
+        url="http://127.0.0.1:8750/api/v2/event", request_headers=(("Authorization", "Basic ***"),),
+        request_body=b'{"eventTypeKey":"cartUpdated","keyValue":"x@example.com"}', event_type="cartUpdated",
+        key_value="x@example.com", outcome=Outcome.REJECTED, status=400, duration_ms=17.0,
+        response_headers=(("content-type", "text/plain"),), response_body=b"Missing <params>",
+        diagnostics=({"severity": "warning", "path": "params", "message": "no <params>"},))
+    pane.setCurrentIndex(2)
+    pane.show_exchange(exchange)
+    assert pane.title.text().startswith("History #42 · 2026-11-30") and pane.showing_history == 42
+    assert pane.title.textFormat() == Qt.TextFormat.PlainText  # "sandbox" could have been "<b>x</b>"
+    text = pane.summary.text()
+    assert "Rejected" in text and "HTTP 400 · 17 ms" in text and "no &lt;params&gt;" in text
+    assert "Missing &lt;params&gt;" in text  # the server's words, explained and escaped
+    assert pane.headers.toPlainText() == "content-type: text/plain"
+    assert pane.body.toPlainText() == "Missing <params>" and pane.tabText(2) == "Body (16 B)"
+    assert pane.isTabVisible(3) and "Authorization: Basic ***" in pane.request.toPlainText()
+    assert '"keyValue": "x@example.com"' in pane.request.toPlainText()
+    pane.show_live()  # back to the last send
+    assert pane.title.text() == "Last send" and not pane.isTabVisible(3)
+    assert pane.body.toPlainText() == '{\n  "live": true\n}'

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tests.sandbox.helpers import SEARCH_SCENARIO as QUICK
@@ -77,6 +77,19 @@ def test_expectations_fail_when_the_sandbox_fails(dock: RunnerDock, session, qtb
     assert report.summary.exit_code() == 1
     assert cells(dock)[1][4] == "✗ failed" and "got 500" in cells(dock)[1][5]
     assert "FAILED" in dock.summary.text()
+    assert dock.verdict.isVisible() and "FAILED</b>" in dock.verdict.text() and "1 failed" in dock.verdict.text()
+
+
+def test_return_in_the_contact_field_runs_and_the_verdict_reads_passed(dock: RunnerDock, qtbot, quick: Path) -> None:
+    dock.open_file(str(quick))
+    assert not dock.verdict.isVisible()
+    dock.email.setFocus()
+    with qtbot.waitSignal(dock.run_finished, timeout=15_000) as blocker:
+        qtbot.keyClicks(dock.email, "ann@example.com")
+        qtbot.keyClick(dock.email, Qt.Key.Key_Return)
+    assert blocker.args[0].summary.ok
+    assert dock.verdict.isVisible() and "PASSED</b>" in dock.verdict.text()
+    assert "1 expectation(s) held, 0 failed" in dock.verdict.text()
 
 
 def open_with_two_contacts(dock: RunnerDock, tmp_path: Path) -> None:

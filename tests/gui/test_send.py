@@ -8,6 +8,7 @@ from PySide6.QtCore import QTimer
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.sandbox.faults import Faults
 
 
 def send(window, qtbot, timeout=15_000):
@@ -171,3 +172,28 @@ def test_a_remote_environment_without_a_key_says_where_keys_come_from(window, se
     result = send(window, qtbot)
     assert result.status == 401
     assert "No API key for environment 'staging'" in summary(window) and "YESPO_API_KEY" in summary(window)
+
+
+def test_a_history_row_shows_its_own_response_not_the_last_one(window, session, qtbot):
+    session.sandbox.set_faults(status=429, retry_after=7)
+    window.set_draft(example_draft("productViewed"))
+    limited = send(window, qtbot)
+    session.sandbox.set_faults(Faults())
+    window.set_draft(example_draft("cartUpdated"))
+    accepted = send(window, qtbot)
+    assert "Accepted" in summary(window)
+    dock = window.history_dock
+    qtbot.waitUntil(lambda: dock.model.rowCount() == 2)
+    form_body = window.current_body()
+    dock.view.selectRow(dock.model.row_of(limited.exchange_id))
+    pane = window.response
+    assert pane.title.text().startswith(f"History #{limited.exchange_id} · ")
+    assert "Rate limited" in summary(window) and "HTTP 429" in summary(window) and "Accepted" not in summary(window)
+    assert pane.request.toPlainText().count('"productViewed"') == 1
+    assert window.current_body() == form_body  # looking is not loading: the form is untouched
+    dock.view.clearSelection()
+    assert pane.title.text() == "Last send" and "Accepted" in summary(window)
+    dock.view.selectRow(dock.model.row_of(limited.exchange_id))
+    window.send_action.trigger()  # a new send: the pane follows it, not the row still selected
+    qtbot.waitUntil(lambda: pane.title.text() == "Last send" and "Accepted" in summary(window), timeout=15_000)
+    assert accepted.exchange_id is not None

@@ -67,7 +67,7 @@ def test_a_send_reaches_the_sandbox_and_says_so_in_order(rec, session, qtbot):
     assert rec.named("busy_changed") == [(True,), (False,)]
     assert rec.named("sending") == [(env.url,)]
     assert rec.named("answered") == [(result, "")]
-    assert rec.named("status") == [(f"Accepted: {result.explanation.title}", 8000)]
+    assert rec.named("status") == [(f"Accepted — HTTP 200 · {result.duration_ms:,.0f} ms", 8000)]
     assert session.sandbox.events(limit=1)[0].body == BODY
     assert session.history.get(result.exchange_id).request_body == BODY
     assert not rec.flow.in_flight

@@ -135,3 +135,32 @@ def test_the_console_window_module_leaves_http_scenarios_and_the_sandbox_server_
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_history_that_needs_its_search_index_rebuilt_is_named_as_such_first(tmp_path):
+    from yespo_console.core.history import db as history_db
+
+    history_db.connect(tmp_path / "history.sqlite3", target=2).close()  # a file from the previous version
+    result = _python("""
+        import sys
+        from pathlib import Path
+        from yespo_console.gui.app import make_application, settings_for
+        from yespo_console.gui.lifecycle import run_console
+        from yespo_console.gui.startup import StartupWindow
+        app = make_application()
+        home = Path(sys.argv[1])
+        startup = StartupWindow(settings_for(home))
+        startup.show_and_wait_for_paint()
+        said = []
+        original = startup.advance
+        def advance(words=None):
+            original(words)
+            said.append(startup.status.text())
+            if len(said) == 2:
+                startup.close()  # seen what it says before opening the history: no need for the console
+        startup.advance = advance
+        run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
+        print(said[1])
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("Rebuilding the history's search index")

@@ -84,7 +84,8 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--run-id", metavar="ID", help="only exchanges of this scenario run")
     group.add_argument("--starred", action="store_true", help="only starred exchanges")
     group.add_argument("--search", metavar="TEXT",
-                       help='full-text search in bodies and keyValue: words, "a phrase", prefix*')
+                       help='search bodies and keyValue for any part of a word, number, email or id (3+ '
+                       'characters; every word must be found; "a phrase" keeps its spaces)')
 
 
 def _filters(args: argparse.Namespace) -> HistoryFilter:

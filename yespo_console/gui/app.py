@@ -52,8 +52,9 @@ def settings_for(home: Path) -> QSettings:
     return QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def run_gui(*, screenshot: str | None = None, event: str | None = None, size: str | None = None,
-            data_dir_override: str | None = None) -> int:
+def run_gui(*, screenshot: str | None = None, event: str | None = None, body: str | None = None,
+            size: str | None = None, data_dir_override: str | None = None) -> int:
+    """BODY: the text of a body file, loaded into the form after EVENT's example."""
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     window_size = None
@@ -74,4 +75,4 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, size: st
     from yespo_console.gui.lifecycle import run_console
 
     return run_console(app, startup, settings, home, screenshot=Path(screenshot) if screenshot else None,
-                       event=event)
+                       event=event, body=body)

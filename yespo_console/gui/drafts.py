@@ -19,6 +19,7 @@ from yespo_console.gui.jsontext import parse_json
 
 DRAFTS_KEY = "drafts/saved"
 CURRENT_KEY = "drafts/current"
+BY_TYPE_KEY = "drafts/by_type"  # the last draft of each event type, by catalog key
 
 
 def _json_value(settings: QSettings, key: str) -> Any:
@@ -72,3 +73,18 @@ class DraftStore:
 
     def save_current(self, draft: Draft) -> None:
         self.settings.setValue(CURRENT_KEY, json.dumps(draft.model_dump(mode="json"), ensure_ascii=False))
+
+    def load_by_type(self) -> dict[str, Draft]:
+        """The last draft of each event type; entries that do not read as drafts are left out."""
+        data = _json_value(self.settings, BY_TYPE_KEY)
+        drafts: dict[str, Draft] = {}
+        for key, value in (data.items() if isinstance(data, dict) else ()):
+            try:
+                drafts[str(key)] = Draft.model_validate(value)
+            except ValidationError:
+                continue
+        return drafts
+
+    def save_by_type(self, drafts: dict[str, Draft]) -> None:
+        self.settings.setValue(BY_TYPE_KEY, json.dumps({key: draft.model_dump(mode="json")
+                                                        for key, draft in drafts.items()}, ensure_ascii=False))

@@ -3,12 +3,9 @@ be done with the selected exchanges (load into the form, re-send, diff, export, 
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, QTimer, Signal
@@ -18,11 +15,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMessageBox,
     QTableView,
     QToolButton,
@@ -30,9 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.errors import InputError, StoreError
-from yespo_console.core.history import FORMATS, Exchange, HistoryFilter, HistoryStore, write_export
+from yespo_console.core.errors import StoreError
+from yespo_console.core.history import (
+    MIN_SEARCH_CHARS,
+    Exchange,
+    HistoryFilter,
+    HistoryStore,
+    fts_match_expression,
+)
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.gui.history_export import ExportFailed, ask_export_file, write_exchanges
 from yespo_console.gui.history_model import (
     DURATION,
     ENVIRONMENT,
@@ -43,6 +47,7 @@ from yespo_console.gui.history_model import (
     TIME,
     HistoryModel,
 )
+from yespo_console.gui.history_watch import HistoryWatcher
 
 if TYPE_CHECKING:
     from yespo_console.gui.diff_dialog import DiffDialog
@@ -54,10 +59,6 @@ _ANY = "__any__"
 _FAILURES = "__failures__"
 SINCE_CHOICES = (("Any time", _ANY), ("Last hour", "hour"), ("Today", "today"), ("Last 7 days", "7d"),
                  ("Last 30 days", "30d"))
-# (label in the Save dialog, format, file extension)
-EXPORT_FILTERS = (("HAR 1.2 (*.har)", "har", ".har"), ("NDJSON, lossless (*.ndjson)", "ndjson", ".ndjson"),
-                  ("cURL script (*.sh)", "curl", ".sh"), ("Python httpx script (*.py)", "httpx", ".py"))
-assert {fmt for _label, fmt, _ext in EXPORT_FILTERS} == set(FORMATS)
 _FAILURE_OUTCOMES = tuple(o for o in Outcome if o not in (Outcome.PENDING, Outcome.ACCEPTED))
 _DIM = "color: palette(placeholder-text);"
 _ERROR = "color: #d93025;"
@@ -77,24 +78,13 @@ def since_moment(choice: str, now: datetime | None = None) -> datetime | None:
     return None
 
 
-def export_format(path: str, chosen_filter: str) -> str:
-    """The format the user meant: the extension typed wins over the filter left selected."""
-    suffix = Path(path).suffix.lower()
-    for _label, fmt, ext in EXPORT_FILTERS:
-        if suffix == ext:
-            return fmt
-    for label, fmt, _ext in EXPORT_FILTERS:
-        if label == chosen_filter:
-            return fmt
-    return "har"
-
-
 class HistoryDock(QDockWidget):
     """History of exchanges. `load_requested` carries one Exchange (the whole record) for the form;
     `resend_requested` a list of Exchanges, oldest first, to send again."""
 
     load_requested = Signal(object)
     resend_requested = Signal(object)
+    exchange_selected = Signal(object)  # the one Exchange selected, to look at; None when not exactly one
 
     def __init__(self, store: HistoryStore | None, parent: QWidget | None = None, *,
                  unavailable_reason: str = "") -> None:
@@ -103,6 +93,7 @@ class HistoryDock(QDockWidget):
         self.store = store
         self.model = HistoryModel(store, self, load=False)
         self.last_diff: DiffDialog | None = None
+        self._looked_at: int | None = None  # the exchange last handed over by exchange_selected
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
@@ -111,6 +102,7 @@ class HistoryDock(QDockWidget):
         self._build_actions()
         self.model.store_failed.connect(self._show_store_error)
         self.model.total_changed.connect(self._show_total)
+        self.model.modelReset.connect(self._selection_changed)  # a new search drops the selection silently
         if store is None:
             self._container.setEnabled(False)
             for action in self.item_actions:
@@ -118,6 +110,8 @@ class HistoryDock(QDockWidget):
             return
         self._fill_choices()
         self.apply_filters()
+        self.watcher = HistoryWatcher(store, self)
+        self.watcher.changed.connect(self.refresh)
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -142,7 +136,7 @@ class HistoryDock(QDockWidget):
         layout.addWidget(self._container, 1)
 
         self.search = QLineEdit(self._container)
-        self.search.setPlaceholderText("Search bodies and keyValue: words, \"a phrase\", prefix*  (Ctrl+F)")
+        self.search.setPlaceholderText("Search bodies and keyValue: any part of a phone, email, id or word  (Ctrl+F)")
         self.search.setAccessibleName("Search history")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self.search_timer.start())
@@ -264,9 +258,11 @@ class HistoryDock(QDockWidget):
         self._buttons.addStretch(1)
         self._buttons.addWidget(self.count_label)
 
+        # From anywhere in the window (the window also lists it in its Edit menu), not only from the dock.
         self.find_action = QAction("Find in history", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
-        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.find_action.setToolTip("Search the history (any part of a phone, email, id or word)")
         self.find_action.triggered.connect(self.focus_search)
         self.addAction(self.find_action)
         self._update_actions()
@@ -316,6 +312,8 @@ class HistoryDock(QDockWidget):
         else:
             outcome = Outcome(outcome_choice)
         search = self.search.text().strip()
+        if fts_match_expression(search) is None:
+            search = ""  # nothing long enough to look up yet: the list stays whole while typing on
         return HistoryFilter(
             event_type=chosen(self.event_combo),
             environment=chosen(self.env_combo),
@@ -334,6 +332,9 @@ class HistoryDock(QDockWidget):
         self.model.set_filter(self.current_filter())
         self._show_total()
         self._update_actions()
+        typed = self.search.text().strip()
+        if typed and fts_match_expression(typed) is None:
+            self._show_status(f"Type at least {MIN_SEARCH_CHARS} characters to search.")
 
     def refresh(self) -> None:
         """After a send (or when asked): new rows come in at the top; what is shown stays put."""
@@ -345,7 +346,9 @@ class HistoryDock(QDockWidget):
             # "Last hour" slides with the clock: the window must move too, which needs a full reload.
             self.apply_filters()
             return
-        self.model.refresh()
+        at_top = self.view.verticalScrollBar().value() == 0
+        if self.model.refresh() and at_top:
+            self.view.scrollToTop()  # the newest row in view, unless the user had scrolled down to look
         self._show_total()
         self._update_actions()
 
@@ -355,6 +358,10 @@ class HistoryDock(QDockWidget):
         super().changeEvent(event)
 
     def focus_search(self) -> None:
+        self.show()
+        window = self.parentWidget()
+        if isinstance(window, QMainWindow) and window.tabifiedDockWidgets(self):
+            self.raise_()  # in front of the docks tabbed with it
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -372,8 +379,16 @@ class HistoryDock(QDockWidget):
                 ids.append(summary.id)
         return ids
 
-    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+    def _selection_changed(self, _selected: QItemSelection | None = None,
+                           _deselected: QItemSelection | None = None) -> None:
         self._update_actions()
+        ids = self.selected_ids()
+        chosen = ids[0] if len(ids) == 1 else None
+        if chosen == self._looked_at:
+            return  # rows came in above it (a refresh): the same exchange, and a send since stays shown
+        self._looked_at = chosen
+        exchanges = self._exchanges(ids) if chosen is not None else None
+        self.exchange_selected.emit(exchanges[0] if exchanges else None)
 
     def _update_actions(self) -> None:
         count = len(self.view.selectionModel().selectedRows()) if self.store is not None else 0
@@ -389,7 +404,9 @@ class HistoryDock(QDockWidget):
     def _show_total(self, _total: int | None = None) -> None:
         total = self.model.total()
         filtered = " (filtered)" if self.model.filter != HistoryFilter() else ""
-        if self.model.total_known():
+        if self.model.total_capped():
+            self.count_label.setText(f"more than {total:,} exchanges{filtered}")
+        elif self.model.total_known():
             self.count_label.setText(f"{total:,} {'exchange' if total == 1 else 'exchanges'}{filtered}")
         else:
             self.count_label.setText(f"{total:,}+ exchanges{filtered}, counting…")
@@ -499,31 +516,14 @@ class HistoryDock(QDockWidget):
         ids = sorted(self.selected_ids())
         if not ids or self.store is None:
             return 0
-        filters = ";;".join(label for label, _fmt, _ext in EXPORT_FILTERS)
-        suggested = str(Path.home() / f"yespo-history-{len(ids)}.har")
-        path, chosen = QFileDialog.getSaveFileName(self, "Export selected exchanges", suggested, filters)
-        if not path:
+        chosen = ask_export_file(self, len(ids))
+        if chosen is None:
             return 0
-        fmt = export_format(path, chosen)
-        store = self.store
-        partial = f"{path}.part"
-
-        def records() -> Iterator[Exchange]:
-            # One at a time: an export of thousands of rows never holds every body at once.
-            for exchange_id in ids:
-                exchange = store.get(exchange_id)
-                if exchange is not None:
-                    yield exchange
-
+        path, fmt = chosen
         try:
-            with open(partial, "w", encoding="utf-8", newline="\n") as out:
-                written = write_export(fmt, records(), out)
-            os.replace(partial, path)  # a failed export never leaves a half-written file under the real name
-        except (StoreError, InputError, OSError) as exc:
-            with contextlib.suppress(OSError):
-                os.remove(partial)
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self._show_store_error(f"{reason} ({path})", what="Export", modal=True)
+            written = write_exchanges(self.store, ids, path, fmt)
+        except ExportFailed as exc:
+            self._show_store_error(str(exc), what="Export", modal=True)
             return 0
         self._show_status(f"Exported {written:,} exchange(s) to {path} ({fmt}).")
         return written

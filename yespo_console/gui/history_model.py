@@ -24,6 +24,9 @@ PAGE_SIZE = 200
 # A refresh after a send normally finds one new row; past this many pages of new rows it is cheaper
 # (and as correct) to start again from the top.
 _REFRESH_PAGES = 5
+# A search is counted up to this many matches: counting every match of a common fragment in a million rows
+# would hold the window for seconds, for a figure nobody reads exactly.
+SEARCH_COUNT_CAP = 10_000
 
 STAR, TIME, ENVIRONMENT, EVENT, KEY_VALUE, STATUS, OUTCOME, DURATION = range(8)
 HEADERS = ("★", "Time", "Environment", "Event", "keyValue", "Status", "Outcome", "Duration")
@@ -103,6 +106,7 @@ class HistoryModel(QAbstractTableModel):
         self._failed = False
         self._total = 0
         self._total_known = store is None
+        self._total_capped = False  # the total is SEARCH_COUNT_CAP, and there are more
         # Counting every match can take longer than reading the first page (a million rows, a common word):
         # the count runs on the next turn of the event loop, after the first page has been painted.
         self._count_timer = QTimer(self)
@@ -139,16 +143,21 @@ class HistoryModel(QAbstractTableModel):
     def total_known(self) -> bool:
         return self._total_known
 
+    def total_capped(self) -> bool:
+        """True when a search matched more than SEARCH_COUNT_CAP rows, which were not all counted."""
+        return self._total_known and self._total_capped
+
     def count_now(self) -> int:
         """Count the matches at once (normally done on the next turn of the event loop)."""
         self._count_timer.stop()
         if self._store is not None and not self._total_known:
             try:
-                total = self._store.count(self._filter)
+                cap = SEARCH_COUNT_CAP if self._filter.search else None
+                total = self._store.count(self._filter, at_most=cap)
             except StoreError as exc:
                 self._report(exc)
                 return self.total()
-            self._set_total(total)
+            self._set_total(total if cap is None else min(total, cap), capped=cap is not None and total > cap)
         return self.total()
 
     def loaded(self) -> int:
@@ -225,7 +234,7 @@ class HistoryModel(QAbstractTableModel):
             self._rows[0:0] = fresh
             self._cells[0:0] = [_cells(summary) for summary in fresh]
             self.endInsertRows()
-            if self._total_known:
+            if self._total_known and not self._total_capped:
                 self._set_total(self._total + len(fresh))
         return len(fresh)
 
@@ -242,9 +251,12 @@ class HistoryModel(QAbstractTableModel):
         if gone:
             self.remove_ids(gone)
 
-    def _set_total(self, total: int) -> None:
+    def _set_total(self, total: int, *, capped: bool | None = None) -> None:
+        """CAPPED: whether TOTAL is the search cap with more beyond it; None keeps what was said."""
         self._total = max(0, total)
         self._total_known = True
+        if capped is not None:
+            self._total_capped = capped
         self.total_changed.emit(self._total)
 
     def _report(self, exc: StoreError) -> None:
@@ -272,7 +284,7 @@ class HistoryModel(QAbstractTableModel):
             # Every match is held: that is the count (and truer than an older one if another process
             # added or removed rows since).
             self._count_timer.stop()
-            self._set_total(len(self._rows))
+            self._set_total(len(self._rows), capped=False)
         return len(page)
 
     # -- editing what is held (the store was changed by the caller) -----------------------------------
@@ -312,7 +324,7 @@ class HistoryModel(QAbstractTableModel):
             self.endRemoveRows()
             removed += last - first + 1
             end = start - 1
-        if removed and self._total_known:
+        if removed and self._total_known and not self._total_capped:
             self._set_total(self._total - removed)
         return removed
 

@@ -18,6 +18,8 @@ from yespo_console.gui.logs import install_excepthook, setup_logging
 from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
 
 log = logging.getLogger(__name__)
+UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
+             "exchanges)…")
 
 
 def _console_ready() -> None:
@@ -27,18 +29,22 @@ def _console_ready() -> None:
 
 
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
-               screenshot: Path | None, event: str | None) -> int:
+               screenshot: Path | None, event: str | None, body: str | None) -> int:
     startup.advance()
     from yespo_console.core.events.examples import example_draft
+    from yespo_console.core.history.db import upgrade_pending
+    from yespo_console.core.paths import history_path
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 
-    startup.advance()
+    startup.advance(UPGRADING if upgrade_pending(history_path(home)) else None)
     session = Session.open(home)
     startup.advance()
     window = MainWindow(session, settings)
     if event is not None:
         window.set_draft(example_draft(event))
+    if body is not None:
+        window.load_body_text(body)
     if startup.abandoned:  # closed while loading: the user wants out, not a window
         window.deleteLater()
         await session.aclose()
@@ -62,9 +68,9 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
 
 
 def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path, *,
-                screenshot: Path | None, event: str | None) -> int:
+                screenshot: Path | None, event: str | None, body: str | None = None) -> int:
     install_excepthook(setup_logging(home))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event)))
+        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))

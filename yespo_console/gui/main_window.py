@@ -39,9 +39,11 @@ from yespo_console.core.events.payload import Draft, NestedEncoding, detect_nest
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.history import Exchange, curl_command, httpx_snippet
 from yespo_console.core.http.environments import Environment
+from yespo_console.gui.body_prefs import BodyPreferences
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.drafts import DraftStore
 from yespo_console.gui.environments_dialog import EnvironmentsDialog
+from yespo_console.gui.form_memory import FormUndo, TypeMemory, capture
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.history_dock import HistoryDock
 from yespo_console.gui.inbox import InboxDock
@@ -52,6 +54,7 @@ from yespo_console.gui.raw_binding import RawBinding
 from yespo_console.gui.response_pane import ResponsePane
 from yespo_console.gui.send_flow import SendFlow
 from yespo_console.gui.session import Session
+from yespo_console.gui.shortcuts import ShortcutsDialog
 from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
 
 if TYPE_CHECKING:
@@ -97,6 +100,11 @@ class MainWindow(QMainWindow):
         self.binding = RawBinding(self.form, self.payload, lambda: self.environment.api_version, self)
         self.binding.report_changed.connect(self._show_report)
         self.binding.message.connect(self.statusBar().showMessage)
+        self.type_memory = TypeMemory(self.drafts)
+        self.form_undo = FormUndo(self.binding, self)
+        self.form_undo.undone.connect(lambda what: self.statusBar().showMessage(f"Undone: {what}.", 5000))
+        self.payload.currentChanged.connect(self._payload_mode_changed)
+        self.body_prefs = BodyPreferences(self.settings, self.binding, lambda: self.env_combo.currentData())
         self.ladder = LocatorLadder(self)
         self.diagnostics = DiagnosticsView(self)
         self.diagnostics.finding_activated.connect(self.focus_finding)
@@ -129,6 +137,7 @@ class MainWindow(QMainWindow):
         self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
         self.history_dock.load_requested.connect(self.load_exchange)
         self.history_dock.resend_requested.connect(self.resend)
+        self.history_dock.exchange_selected.connect(self._history_selected)
         self.send_finished.connect(lambda _result: self.history_dock.refresh())
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_dock)
         self.inbox = InboxDock(self)
@@ -203,6 +212,9 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.form_undo.action)
+        edit_menu.addAction(self.history_dock.find_action)
+        edit_menu.addSeparator()
         for label, fmt, shortcut in (("Copy as JSON", "json", "Ctrl+Shift+C"), ("Copy as cURL", "curl", "Ctrl+Shift+U"),
                                      ("Copy as httpx", "httpx", "Ctrl+Shift+H")):
             action = edit_menu.addAction(label, partial(self.copy_as, fmt))
@@ -215,11 +227,17 @@ class MainWindow(QMainWindow):
         request_menu = self.menuBar().addMenu("&Request")
         request_menu.addAction(self.send_action)
         request_menu.addAction(self.cancel_action)
+        request_menu.addSeparator()
+        request_menu.addAction(environments)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.events_dock.toggleViewAction())
         self.view_menu.addAction(self.history_dock.toggleViewAction())
         self.view_menu.addAction(self.inbox.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.binding.pretty_action)
         help_menu = self.menuBar().addMenu("&Help")
+        shortcuts = help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
+        shortcuts.setShortcut(QKeySequence("Ctrl+/"))
         help_menu.addAction("About Yespo Console", self.about)
 
     # -- environments -----------------------------------------------------------------------
@@ -276,7 +294,7 @@ class MainWindow(QMainWindow):
             self.banner.show()
         else:
             self.banner.hide()
-        self.binding.set_nested(env.nested)
+        self.binding.set_nested(self.body_prefs.nested_for(env))
         sandbox_note = ""
         if env.is_sandbox:
             if self.session.sandbox is not None:
@@ -323,13 +341,31 @@ class MainWindow(QMainWindow):
         if item is None:
             return
         kind, value = item.data(Qt.ItemDataRole.UserRole)
+        self._keep_typed()
         if kind == "type":
-            self.set_draft(example_draft(value, self.form.profile))
+            kept = self.type_memory.recall(value)  # what was typed for this type before, else its example
+            if kept is None:
+                self.set_draft(example_draft(value, self.form.profile))
+            else:
+                self.form_undo.restore_quietly(kept)  # its own state back: nothing to undo
+                self._select_event_type(value)
             return
         try:
-            self.set_draft(self.drafts.load(value))
+            draft = self.drafts.load(value)
         except InputError as exc:  # the settings file was edited by hand, or by a newer version
             self.statusBar().showMessage(str(exc), 8000)
+            return
+        self.form_undo.remember(f"loading draft {value!r}")
+        self.set_draft(draft)
+
+    def _keep_typed(self) -> None:
+        """The form's state, kept for its event type before the form shows something else."""
+        if self.form.spec is not None:
+            self.type_memory.keep(self.form.spec.key, capture(self.binding))
+
+    def _payload_mode_changed(self) -> None:
+        if self.payload.raw_mode:
+            self.form_undo.remember("raw edits", form_only=True)
 
     def set_draft(self, draft: Draft) -> None:
         self.binding.show_draft(draft)
@@ -346,6 +382,7 @@ class MainWindow(QMainWindow):
                 self.events.blockSignals(False)
 
     def load_example(self) -> None:
+        self.form_undo.remember("loading the example")
         key = self.form.spec.key if self.form.spec else "pageViewed"
         self.set_draft(example_draft(key, self.form.profile))
 
@@ -439,12 +476,25 @@ class MainWindow(QMainWindow):
         """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
         self.send_flow.resend(exchanges, self.env_combo.currentData())
 
+    def _history_selected(self, exchange: Exchange | None) -> None:
+        """One history row selected: the pane shows that exchange, labelled as such; else the last send."""
+        if exchange is None:
+            self.response.show_live()
+        else:
+            self.response.show_exchange(exchange)
+
     def load_exchange(self, exchange: Exchange) -> None:
         """Back into the form (or into raw mode when the body was not a JSON object), on its environment."""
+        self.form_undo.remember(f"loading history #{exchange.id}")
         index = self.env_combo.findData(exchange.environment)
         if index >= 0:
             self.env_combo.setCurrentIndex(index)
-        text = exchange.request_body.decode("utf-8", "replace")
+        self.load_body_text(exchange.request_body.decode("utf-8", "replace"))
+        self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history; Edit → Undo (Ctrl+Z) puts "
+                                     "the form back.", 8000)
+
+    def load_body_text(self, text: str) -> None:
+        """A body into the form when it is a JSON object; otherwise into raw mode, exactly as it is."""
         body = parse_json(text)  # None: not JSON, or nested too deep for the parser; raw mode shows it
         if isinstance(body, dict):
             encoding = detect_nested_encoding(body)
@@ -453,7 +503,6 @@ class MainWindow(QMainWindow):
             self.set_draft(draft_from_object(body, self.form.profile))
         else:
             self.binding.show_raw(text)
-        self.statusBar().showMessage(f"Loaded exchange #{exchange.id} from history.", 5000)
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -473,6 +522,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.drafts.save_current(self.form.draft())
+        self._keep_typed()
         self.settings.sync()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -489,6 +539,12 @@ class MainWindow(QMainWindow):
         self.inbox.detach()
         self.save_state()
         super().closeEvent(event)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def about(self) -> None:
         from importlib.metadata import version

@@ -75,6 +75,9 @@ class RawBinding(QObject):
         """The exact bytes a send would post now."""
         if self.payload.raw_mode:
             return self.payload.raw.exact_text().encode("utf-8")
+        return self._form_body()
+
+    def _form_body(self) -> bytes:
         return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked(),
                           profile=self.form.profile)
 
@@ -122,8 +125,9 @@ class RawBinding(QObject):
 
     def _mode_changed(self) -> None:
         if self.payload.raw_mode:
-            # Raw mode starts from the bytes the form builds now (the form follows it from then on).
-            self.payload.set_raw_text(self.payload.preview.exact_text())
+            # Raw mode starts from the bytes the form builds now (the form follows it from then on): built
+            # here, not read from the preview, which lags by one refresh after the last keystroke.
+            self.payload.set_raw_text(self._form_body().decode("utf-8"))
             self._raw_edited(self.payload.raw.exact_text())
         else:
             self.refresh()

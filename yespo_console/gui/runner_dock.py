@@ -159,6 +159,8 @@ class RunnerDock(QDockWidget):
         self.phone.setPlaceholderText("the scenario's default")
         self.phone.setAccessibleName("Test contact phone")
         self.phone.setToolTip("The test contact's phone, digits with the country code: the {{phone}} variable")
+        for field in (self.email, self.phone):
+            field.returnPressed.connect(self.run)  # Return runs, as in a dialog
         contact.addWidget(self.email, 3)
         contact.addWidget(QLabel("Phone:", body))
         contact.addWidget(self.phone, 2)
@@ -198,7 +200,7 @@ class RunnerDock(QDockWidget):
 
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run", body)
-        self.run_button.setToolTip("Run the scenario against the current environment")
+        self.run_button.setToolTip("Run the scenario against the current environment (Return in a field)")
         self.run_button.clicked.connect(self.run)
         self.stop_button = QPushButton("Stop", body)
         self.stop_button.setEnabled(False)
@@ -216,6 +218,12 @@ class RunnerDock(QDockWidget):
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.export_button)
         layout.addLayout(buttons)
+        # The verdict beside the buttons, in large type: what the run came to, without reading the table.
+        self.verdict = QLabel(body)
+        self.verdict.setAccessibleName("Run verdict")
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verdict.hide()
+        layout.addWidget(self.verdict)
 
         self.model = StepModel(self)
         self.table = QTableView(body)
@@ -372,6 +380,7 @@ class RunnerDock(QDockWidget):
         self.runner = runner
         self.report = None
         self.model.clear()
+        self.verdict.hide()
         self._planned_steps = sum(len(c.steps) for c in contacts)
         self.progress.setRange(0, max(1, self._planned_steps))
         self.progress.setValue(0)
@@ -425,6 +434,12 @@ class RunnerDock(QDockWidget):
         head, *rest = lines
         self.summary.setText(f"<span style='color:{color}'><b>{html_text(head)}</b></span><br>"
                              + "<br>".join(html_text(line.strip()) for line in rest))
+        word = "STOPPED" if summary.cancelled else "PASSED" if summary.ok else "FAILED"
+        self.verdict.setText(
+            f"<span style='font-size:16pt; color:{color}'><b>{word}</b></span> — {summary.expectations_held} "
+            f"expectation(s) held, {summary.expectations_failed} failed · {summary.accepted} of {summary.sent} "
+            "event(s) accepted")
+        self.verdict.show()
         if summary.cancelled:
             self.progress.setValue(self.progress.value())
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 
 from yespo_console.core.errors import InputError
 from yespo_console.gui.dialogs import confirm_production
+from yespo_console.gui.response_pane import outcome_line
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:
@@ -125,5 +126,5 @@ class SendFlow(QObject):
             # Sent without a key: say where a key comes from (keyring, or $YESPO_API_KEY) next to the 401.
             missing = client.secret is None and result.status in (401, 403)
             self.answered.emit(result, self.session.secrets.missing_message(client.environment) if missing else "")
-            self.status.emit(f"{result.outcome.label}: {result.explanation.title}", 8000)
+            self.status.emit(outcome_line(result.outcome, result.status, result.duration_ms), 8000)
         self.finished.emit(result)

@@ -118,10 +118,11 @@ class StartupWindow(QMainWindow):
         self.show()
         waiting.exec()
 
-    def advance(self) -> None:
-        """Name the next step, and repaint before its (blocking) work begins."""
+    def advance(self, words: str | None = None) -> None:
+        """Name the next step (in WORDS, when it is not the usual one), and repaint before its (blocking)
+        work begins."""
         step = min(self.progress.value() + 1, len(STEPS) - 1)
-        self.status.setText(STEPS[step])
+        self.status.setText(words or STEPS[step])
         self.progress.setValue(step)
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 

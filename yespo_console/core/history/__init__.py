@@ -10,6 +10,7 @@ in are in `models`. Exports and imports go through `export`, by format: the loss
 from yespo_console.core.history.db import SCHEMA_VERSION
 from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, write_export
 from yespo_console.core.history.models import (
+    MIN_SEARCH_CHARS,
     Exchange,
     ExchangeSummary,
     HistoryFilter,
@@ -27,6 +28,7 @@ __all__ = [
     "FORMATS",
     "INTERRUPTED_ERROR",
     "MAX_RECORD_BYTES",
+    "MIN_SEARCH_CHARS",
     "SCHEMA_VERSION",
     "Exchange",
     "ExchangeSummary",

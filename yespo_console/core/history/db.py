@@ -5,7 +5,8 @@ version up inside one transaction (SQLite DDL is transactional), so a failed or 
 leaves the file at its old version. A file from a newer version is refused, never touched.
 
 Full-text search is its own step (v2) because it is built from rows that already exist: keeping it
-separate makes the upgrade path of a filled database something the tests exercise, not a theory.
+separate makes the upgrade path of a filled database something the tests exercise, not a theory. v3
+rebuilds that index on trigrams, so that any part of a word is found (v2 found whole words only).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from yespo_console.core.errors import StoreError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_WAIT_S = 30.0
 _BUSY_TIMEOUT_MS = 5_000
 # Errors in our own SQL, not in the file: they must surface as the bugs they are, not as a store problem.
@@ -32,7 +33,8 @@ _BUGS = (sqlite3.ProgrammingError, sqlite3.InterfaceError)
 
 def fts_text(value: bytes | str | None) -> str | None:
     """The text the search index holds for a body: UTF-8 (bad bytes replaced), and JSON written with
-    `\\u` escapes unescaped, so that a name in Cyrillic is found however the body was encoded.
+    `\\u` escapes unescaped, so that a name in Cyrillic is found however the body was encoded, and NUL
+    made a space.
 
     It must stay deterministic: rows are removed from the index by giving it the same text again.
     A change here needs a migration that rebuilds the index."""
@@ -45,7 +47,8 @@ def fts_text(value: bytes | str | None) -> str | None:
             unescaped = json.dumps(json.loads(text), ensure_ascii=False)
             unescaped.encode("utf-8")  # a lone surrogate (\ud800) has no UTF-8: such a body is indexed as it is
             text = unescaped
-    return text
+    # The trigram tokenizer stops at a NUL: what follows one would never be found.
+    return text.replace("\x00", " ")
 
 
 def _v1_exchanges(conn: sqlite3.Connection) -> None:
@@ -102,6 +105,22 @@ def _v2_search(conn: sqlite3.Connection) -> None:
         "CREATE VIRTUAL TABLE exchange_fts USING fts5(request_body, response_body, key_value, "
         "content='', columnsize=0, tokenize='unicode61 remove_diacritics 2')"
     )
+    _index_final_rows(conn)
+
+
+def _v3_substring_search(conn: sqlite3.Connection) -> None:
+    # The same contentless index, on trigrams: any run of 3+ characters is found, inside a phone number,
+    # an email or an id (FTS5's trigram tokenizer, SQLite 3.34+), folded to one case. Rebuilt from the
+    # rows, so every exchange of a v2 file stays searchable; the rows themselves are not touched.
+    conn.execute("DROP TABLE exchange_fts")
+    conn.execute(
+        "CREATE VIRTUAL TABLE exchange_fts USING fts5(request_body, response_body, key_value, "
+        "content='', columnsize=0, tokenize='trigram')"
+    )
+    _index_final_rows(conn)
+
+
+def _index_final_rows(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO exchange_fts(rowid, request_body, response_body, key_value) "
         "SELECT id, yc_fts_text(request_body), yc_fts_text(response_body), key_value "
@@ -109,7 +128,9 @@ def _v2_search(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_exchanges, 2: _v2_search}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1_exchanges, 2: _v2_search, 3: _v3_substring_search,
+}
 
 
 def _disk_full(path: Path | str) -> bool:
@@ -230,6 +251,19 @@ def migrate(conn: sqlite3.Connection, *, path: Path | str, target: int = SCHEMA_
         return version
 
     return transaction(conn, upgrade, path=path, wait_s=wait_s)
+
+
+def upgrade_pending(path: Path) -> bool:
+    """Whether opening PATH will migrate it: a search index rebuild, which takes minutes on a large history
+    (so a window can say so first). Read without taking any lock; a file that cannot be read is no."""
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+            version = _user_version(conn)
+    except sqlite3.Error:
+        return False
+    return 0 < version < SCHEMA_VERSION
 
 
 def connect(path: Path, *, target: int = SCHEMA_VERSION,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -155,28 +154,25 @@ class HistoryStats:
 
 # A quoted phrase (closing quote optional, as while typing), or a run of anything else but spaces.
 _TERM_RE = re.compile(r'"([^"]*)"?|([^\s"]+)')
-
-
-def _searchable(text: str) -> bool:
-    # The unicode61 tokenizer keeps letters, numbers and private-use characters; anything else only
-    # separates tokens, and a phrase of separators alone would match nothing at all.
-    return any(unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Co" for ch in text)
+# The search index holds every run of three characters: a shorter term has nothing to look up.
+MIN_SEARCH_CHARS = 3
 
 
 def fts_match_expression(text: str) -> str | None:
     """A safe FTS5 MATCH expression for what a person typed, or None when it has nothing to find.
 
-    Each word or "quoted phrase" becomes an FTS5 phrase (all must match), so operators, quotes,
-    `@`, `-` or `:` in user text are literal; a trailing `*` on a word asks for a prefix match."""
+    Each word or "quoted phrase" is looked for as a substring anywhere in the bodies and keyValue
+    (all must be found, in any case), so a part of a phone number, an email or an id matches. Every
+    term is an FTS5 phrase, so operators, quotes, `@`, `-` or `:` in user text are literal; a trailing
+    `*` (the old prefix syntax) is dropped, since every term already matches inside words. Terms of
+    fewer than MIN_SEARCH_CHARS characters are left out: the trigram index cannot look them up."""
     parts: list[str] = []
     # FTS5 reads its query as a C string: a NUL would end it inside a quoted phrase. NUL only ever
     # separates tokens, so a space means the same.
     for match in _TERM_RE.finditer(text.replace("\x00", " ")):
         quoted, bare = match.group(1), match.group(2)
-        term = quoted if quoted is not None else bare
-        prefix = bare is not None and bare.endswith("*")
-        term = term.rstrip("*") if prefix else term
-        if not _searchable(term):
+        term = quoted if quoted is not None else bare.rstrip("*")
+        if len(term) < MIN_SEARCH_CHARS:
             continue
-        parts.append('"' + term.replace('"', '""') + '"' + ("*" if prefix else ""))
+        parts.append('"' + term.replace('"', '""') + '"')
     return " AND ".join(parts) if parts else None

@@ -171,18 +171,34 @@ def batch(conn: sqlite3.Connection, where: Where, after_id: int | None, *, newes
     return rows.read_rows(rows.exchange_from_row, fetched, damaged), fetched[-1][0] if fetched else None, len(fetched)
 
 
-def count(conn: sqlite3.Connection, where: Where) -> int:
+def count(conn: sqlite3.Connection, where: Where, at_most: int | None = None) -> int:
+    """How many rows match; with AT_MOST, counting stops past it (a search matching most of a million
+    rows takes seconds to count in full, and AT_MOST + 1 says "more than AT_MOST")."""
     if where.match is not None and not where.clauses and not where.time_clauses:
-        return int(conn.execute("SELECT count(*) FROM exchange_fts WHERE exchange_fts MATCH ?",
-                                (where.match,)).fetchone()[0])
-    statement = select(conn, where, "count(*)")
-    return 0 if statement is None else int(conn.execute(*statement).fetchone()[0])
+        if at_most is None:
+            return int(conn.execute("SELECT count(*) FROM exchange_fts WHERE exchange_fts MATCH ?",
+                                    (where.match,)).fetchone()[0])
+        return int(conn.execute("SELECT count(*) FROM (SELECT 1 FROM exchange_fts WHERE exchange_fts MATCH ? "
+                                "LIMIT ?)", (where.match, at_most + 1)).fetchone()[0])
+    if at_most is None:
+        statement = select(conn, where, "count(*)")
+        return 0 if statement is None else int(conn.execute(*statement).fetchone()[0])
+    statement = select(conn, where, "1", limit=at_most + 1)
+    if statement is None:
+        return 0
+    sql, params = statement
+    return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
 
 def exchange(conn: sqlite3.Connection, exchange_id: int) -> Exchange | None:
     row = conn.execute(f"SELECT {rows.EXCHANGE_SELECT} FROM exchange AS e WHERE e.id = ?",
                        (exchange_id,)).fetchone()
     return None if row is None else rows.exchange_from_row(row)
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever another connection commits to the file (SQLite's own counter)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def distinct_values(conn: sqlite3.Connection, column: str) -> list[str]:

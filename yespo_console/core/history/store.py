@@ -224,11 +224,12 @@ class HistoryStore:
             return []
         return self._read(lambda conn: queries.page(conn, where, before_id, limit, self.damaged))
 
-    def count(self, filters: HistoryFilter | None = None) -> int:
+    def count(self, filters: HistoryFilter | None = None, *, at_most: int | None = None) -> int:
+        """The matching rows; with AT_MOST, AT_MOST + 1 stands for "more than AT_MOST" (a faster answer)."""
         where = queries.where(filters)
         if where.impossible:
             return 0
-        return self._read(lambda conn: queries.count(conn, where))
+        return self._read(lambda conn: queries.count(conn, where, at_most))
 
     def get(self, exchange_id: int) -> Exchange | None:
         return self._read(lambda conn: queries.exchange(conn, exchange_id))
@@ -249,6 +250,10 @@ class HistoryStore:
             yield from found
             if read < batch:
                 return
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process or window) commits to the file."""
+        return self._read(queries.data_version)
 
     def distinct_values(self, column: str) -> list[str]:
         """The values present in `column` (event_type, environment, outcome, run_id), sorted: for
