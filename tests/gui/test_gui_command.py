@@ -71,7 +71,7 @@ def test_a_screenshot_needs_no_display_and_shows_the_body_file(tmp_path: Path) -
 @pytest.mark.parametrize("content, expected", [
     (None, "no such file"),
     (b"\xff\xfe not text", "not UTF-8"),
-    (b" " * (BODY_FILE_MAX_BYTES + 1), "at most"),
+    (b" " * (BODY_FILE_MAX_BYTES + 1), "larger than 1 MB"),
 ])
 def test_a_bad_body_file_is_one_clear_line_and_exit_2(tmp_path: Path, content: bytes | None, expected: str) -> None:
     body_file = tmp_path / "body.json"

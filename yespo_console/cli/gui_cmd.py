@@ -6,13 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from yespo_console.cli.io import fail
 from yespo_console.core.errors import InputError
 from yespo_console.core.terminal import printable
-from yespo_console.core.textfiles import decode_text, read_file
+from yespo_console.core.textfiles import read_text
 
 # Qt platform plugins that draw without a display server.
 _HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb", "vkkhrdisplay",
@@ -63,16 +62,7 @@ def display_missing(environ: Mapping[str, str], platform: str = sys.platform) ->
 
 def read_body_file(path: str) -> str:
     """The text of a body file, or InputError saying why not (missing, a folder, too large, not UTF-8)."""
-    try:
-        size = Path(path).stat().st_size
-    except OSError:
-        size = 0  # read_file says what is wrong with the path
-    if size > BODY_FILE_MAX_BYTES:
-        raise InputError(f"{path}: {size:,} bytes is not an event body (at most {BODY_FILE_MAX_BYTES:,} bytes "
-                         "are read)")
-    if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
-        raise InputError(f"{path}: not a regular file")  # a pipe or a device could be endless
-    return decode_text(read_file(path, "body file"), path)
+    return read_text(path, "body file", limit=BODY_FILE_MAX_BYTES)
 
 
 def run(args: argparse.Namespace) -> int:
