@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from yespo_console.core.errors import StoreError
-from yespo_console.core.history import SCHEMA_VERSION, HistoryFilter, HistoryStore
+from yespo_console.core.errors import InputError, StoreError
+from yespo_console.core.history import (
+    SCHEMA_VERSION,
+    HistoryFilter,
+    HistoryStore,
+    exchange_from_record,
+    exchange_record,
+)
 from yespo_console.core.history import db as history_db
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
@@ -30,7 +36,7 @@ def _file_pragma(path: Path, name: str) -> object:
 def test_new_file_is_wal_with_normal_sync_a_busy_timeout_and_the_current_version(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite3") as store:
         assert _file_pragma(store.path, "journal_mode") == "wal"
-        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 3
+        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 4
         conn = store._connection()  # these two belong to the store's connection, not to the file
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -86,6 +92,7 @@ def test_v2_file_is_upgraded_to_substring_search_keeping_every_row(tmp_path: Pat
         assert store.count(HistoryFilter(search="5640")) == 0
         assert store.count(HistoryFilter(search="lena.3@exam")) == 1  # inside the keyValue
         assert store.count(HistoryFilter(search="pageView")) == 5
+        assert store.count(HistoryFilter(kind="send")) == 5  # every row before v4 was a send
 
 
 def test_an_upgrade_to_come_is_known_before_opening(tmp_path: Path) -> None:
@@ -141,7 +148,7 @@ def test_a_file_from_a_newer_version_is_refused_and_left_untouched(tmp_path: Pat
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"newer Yespo Console .*schema version 4"):
+    with pytest.raises(StoreError, match=r"newer Yespo Console .*schema version 5"):
         HistoryStore(path)
     assert path.read_bytes() == before
     assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
@@ -264,3 +271,17 @@ def test_a_write_refused_as_read_only_is_a_store_error_with_advice(tmp_path: Pat
         with pytest.raises(StoreError, match="read-only"):
             store.begin(_request("x"))
         assert store.count() == 0
+
+
+def test_the_kind_of_an_exchange_is_kept_filtered_and_exported(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        for kind in ("send", "lookup", "proxied", "lookup"):
+            row = store.begin(ExchangeRequest(url="http://127.0.0.1:1/api/v2/event", body=b"{}", kind=kind))
+            store.complete(row, ExchangeResult(Outcome.ACCEPTED, 200))
+        assert [store.count(HistoryFilter(kind=kind)) for kind in ("send", "lookup", "proxied")] == [1, 2, 1]
+        assert store.get(2).kind == "lookup" and store.get(2).to_request().kind == "lookup"
+        record = exchange_record(store.get(3))
+        assert record["kind"] == "proxied" and exchange_from_record(record).kind == "proxied"
+        assert exchange_from_record({**record, "kind": None}).kind == "send"
+        with pytest.raises(InputError, match="unknown kind 'forwarded'"):
+            exchange_from_record({**record, "kind": "forwarded"})

@@ -33,6 +33,7 @@ from yespo_console.core.history import (
     summary_record,
     write_export,
 )
+from yespo_console.core.http.exchange import EXCHANGE_KINDS
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.terminal import printable
 from yespo_console.core.textfiles import NotUtf8Error, open_file, stream_lines
@@ -66,7 +67,7 @@ def _span(text: str) -> timedelta:
 
 _FILTER_DEFAULTS: dict[str, Any] = {
     "event": None, "outcome": None, "status": None, "env": None, "since": None, "until": None,
-    "run_id": None, "starred": False, "search": None,
+    "run_id": None, "starred": False, "search": None, "kind": None,
 }
 
 
@@ -83,6 +84,9 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--until", type=_when, metavar="WHEN", help="started before WHEN")
     group.add_argument("--run-id", metavar="ID", help="only exchanges of this scenario run")
     group.add_argument("--starred", action="store_true", help="only starred exchanges")
+    group.add_argument("--kind", choices=EXCHANGE_KINDS,
+                       help="only sends (events the console sent), lookups (account reads and writes that follow "
+                       "an event up) or proxied (a foreign client's requests relayed to Yespo)")
     group.add_argument("--search", metavar="TEXT",
                        help='search bodies and keyValue for any part of a word, number, email or id (3+ '
                        'characters; every word must be found; "a phrase" keeps its spaces)')
@@ -92,7 +96,7 @@ def _filters(args: argparse.Namespace) -> HistoryFilter:
     return HistoryFilter(
         event_type=args.event, outcome=tuple(Outcome(o) for o in args.outcome) if args.outcome else None,
         status=args.status, environment=args.env, since=args.since, until=args.until, run_id=args.run_id,
-        starred=True if args.starred else None, search=args.search,
+        starred=True if args.starred else None, search=args.search, kind=args.kind,
     )
 
 
@@ -268,6 +272,8 @@ def _describe(ex: Exchange) -> Iterator[str]:
     yield f"  outcome      {ex.outcome.label}{status}"
     if ex.error:
         yield f"  error        {ex.error}"
+    if ex.kind != "send":
+        yield f"  kind         {ex.kind}"
     if ex.run_id:
         yield f"  run          {ex.run_id}"
     if ex.note:

@@ -24,7 +24,7 @@ from yespo_console.core.errors import StoreError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_WAIT_S = 30.0
 _BUSY_TIMEOUT_MS = 5_000
 # Errors in our own SQL, not in the file: they must surface as the bugs they are, not as a store problem.
@@ -120,6 +120,12 @@ def _v3_substring_search(conn: sqlite3.Connection) -> None:
     _index_final_rows(conn)
 
 
+def _v4_kind(conn: sqlite3.Connection) -> None:
+    # What each exchange was (core.http.exchange.ExchangeKind): every row before this one was a send.
+    conn.execute("ALTER TABLE exchange ADD COLUMN kind TEXT NOT NULL DEFAULT 'send'")
+    conn.execute("CREATE INDEX exchange_kind ON exchange(kind, id)")
+
+
 def _index_final_rows(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO exchange_fts(rowid, request_body, response_body, key_value) "
@@ -129,7 +135,7 @@ def _index_final_rows(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1_exchanges, 2: _v2_search, 3: _v3_substring_search,
+    1: _v1_exchanges, 2: _v2_search, 3: _v3_substring_search, 4: _v4_kind,
 }
 
 

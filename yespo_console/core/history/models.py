@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.exchange import ExchangeKind, ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
 
 Headers = tuple[tuple[str, str], ...]
@@ -51,6 +51,7 @@ class HistoryFilter:
     run_id: str | None = None
     starred: bool | None = None
     search: str | None = None
+    kind: ExchangeKind | None = None
 
     def __post_init__(self) -> None:
         value: Any = self.outcome
@@ -112,6 +113,7 @@ class Exchange:
     run_id: str | None = None
     note: str = ""
     starred: bool = False
+    kind: ExchangeKind = "send"
 
     @property
     def summary(self) -> ExchangeSummary:
@@ -127,7 +129,7 @@ class Exchange:
             url=self.url, body=self.request_body, environment=self.environment, method=self.method,
             headers=self.request_headers, event_type=self.event_type, key_value=self.key_value,
             key_value_source=self.key_value_source, diagnostics=self.diagnostics, run_id=self.run_id,
-            note=self.note, started_at=self.started_at,
+            note=self.note, started_at=self.started_at, kind=self.kind,
         )
 
     def to_result(self) -> ExchangeResult | None:

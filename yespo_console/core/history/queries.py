@@ -69,6 +69,9 @@ def where(filters: HistoryFilter | None) -> Where:
     if filters.run_id is not None:
         clauses.append("e.run_id = ?")
         params.append(filters.run_id)
+    if filters.kind is not None:
+        clauses.append("e.kind = ?")
+        params.append(filters.kind)
     if filters.starred is not None:
         clauses.append("e.starred = ?")
         params.append(1 if filters.starred else 0)

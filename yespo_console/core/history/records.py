@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import loads_finite
 from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, as_utc
+from yespo_console.core.http.exchange import EXCHANGE_KINDS, ExchangeKind
 from yespo_console.core.http.masking import mask_headers, mask_url
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.textfiles import NotUtf8Error, decode_text
@@ -102,6 +103,7 @@ def exchange_record(exchange: Exchange) -> dict[str, Any]:
         "run_id": exchange.run_id,
         "note": exchange.note,
         "starred": exchange.starred,
+        "kind": exchange.kind,
         "diagnostics": list(exchange.diagnostics),
         "request": {
             "headers": [[n, v] for n, v in safe_headers(exchange.request_headers)],
@@ -171,6 +173,13 @@ def outcome_in(value: Any, where: str) -> Outcome:
         raise InputError(f"{where}: unknown outcome {value!r}") from None
 
 
+def kind_in(value: str, where: str) -> ExchangeKind:
+    for kind in EXCHANGE_KINDS:
+        if value == kind:
+            return kind
+    raise InputError(f"{where}: unknown kind {value!r} (one of {', '.join(EXCHANGE_KINDS)})")
+
+
 def exchange_from_record(obj: Any, where: str = "record") -> Exchange:
     """An Exchange from `exchange_record` output (the id is kept only for reference)."""
     if not isinstance(obj, dict):
@@ -206,6 +215,7 @@ def exchange_from_record(obj: Any, where: str = "record") -> Exchange:
         run_id=checked(obj, "run_id", str, where),
         note=checked(obj, "note", str, where, ""),
         starred=checked(obj, "starred", bool, where, False),
+        kind=kind_in(checked(obj, "kind", str, where, "send"), where),
         diagnostics=tuple(diagnostics),
         request_headers=headers_in(request.get("headers"), f"{where} request"),
         request_body=body_bytes(checked(request, "body", str, f"{where} request", ""),

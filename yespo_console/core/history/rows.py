@@ -133,6 +133,7 @@ COLUMNS = (
     Column("run_id", storable, request="run_id"),
     Column("note", storable, request="note"),
     Column("starred", int, bool),
+    Column("kind", request="kind"),
 )
 ID = Column("id")  # given by SQLite on insert, never written
 WRITER_COLUMNS = ("writer_pid", "writer_token")  # who will complete a pending row (see HistoryStore)

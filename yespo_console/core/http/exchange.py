@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from yespo_console.core.http.outcome import Outcome
 
@@ -27,6 +27,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# What an exchange was: an event the console sent ("send"), a read or write of the account to follow an event
+# up ("lookup": contacts, activity, orders), or a foreign client's request relayed to Yespo ("proxied").
+ExchangeKind = Literal["send", "lookup", "proxied"]
+EXCHANGE_KINDS: tuple[ExchangeKind, ...] = ("send", "lookup", "proxied")
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeRequest:
     url: str
@@ -41,6 +47,7 @@ class ExchangeRequest:
     run_id: str | None = None
     note: str = ""
     started_at: datetime = field(default_factory=utc_now)
+    kind: ExchangeKind = "send"
 
 
 @dataclass(frozen=True, slots=True)
