@@ -427,3 +427,16 @@ async def test_past_events_get_the_documented_statuses(sandbox: Sandbox) -> None
     response = await post(sandbox, body({"events": events}), path="/api/v2/past_events")
     statuses = [r["status"] for r in response.json()["results"]]
     assert statuses == [*cases.values(), "EVENT_SEGMENTATION_DISABLED"]
+
+
+@pytest.mark.asyncio
+async def test_control_endpoints_read_a_capped_settings_object(sandbox: Sandbox) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        for path in ("/_sandbox/settings", "/_sandbox/faults"):
+            huge = b'{"validate": "' + b"a" * (128 * 1024) + b'"}'
+            deep = b"[" * 100_000 + b"]" * 100_000
+            for content in (huge, deep, b"\xff\xfe"):
+                response = await client.put(f"{sandbox.base_url}{path}", content=content,
+                                            headers={"Content-Type": "application/json"})
+                assert response.status_code == 400, (path, content[:20])
+    assert sandbox.account.validate is None and sandbox.faults.status is None

@@ -143,6 +143,20 @@ def _fault_text(status: int) -> str:
     return f"{_REASONS.get(status, 'Error')} (sandbox fault injection)"
 
 
+# A settings object is a few hundred bytes; more is not a settings object, and is not read on for ever.
+SETTINGS_MAX_BYTES = 64 * 1024
+
+
+async def _settings_object(request: Request) -> dict[str, Any] | None:
+    """The JSON object a control endpoint's PUT carries, or None when it is not one (or too large, or slow)."""
+    try:
+        body = await read_body(request.stream(), SETTINGS_MAX_BYTES, limit=SETTINGS_MAX_BYTES, timeout_s=5.0)
+        changes = json.loads(body.data) if body.complete else None
+    except (ValueError, RecursionError, ClientDisconnect):
+        return None
+    return changes if isinstance(changes, dict) else None
+
+
 class Endpoints:
     """The ASGI app of one `Sandbox`. `stopping` is set while the sandbox stops: answers held back by the
     latency fault are then dropped instead of waited for."""
@@ -269,11 +283,8 @@ class Endpoints:
         if request.method == "DELETE":
             return JSONResponse(self._sandbox.reset_faults().model_dump())
         if request.method == "PUT":
-            try:
-                changes = json.loads(await request.body())
-            except (ValueError, ClientDisconnect):
-                return PlainTextResponse("Send a JSON object of fault settings.", status_code=400)
-            if not isinstance(changes, dict):
+            changes = await _settings_object(request)
+            if changes is None:
                 return PlainTextResponse("Send a JSON object of fault settings.", status_code=400)
             try:
                 self._sandbox.set_faults(**changes)
@@ -283,11 +294,8 @@ class Endpoints:
 
     async def _settings_endpoint(self, request: Request) -> Response:
         if request.method == "PUT":
-            try:
-                changes = json.loads(await request.body())
-            except (ValueError, ClientDisconnect):
-                changes = None
-            if not isinstance(changes, dict):
+            changes = await _settings_object(request)
+            if changes is None:
                 return PlainTextResponse('Send a JSON object such as {"validate": "all"}.', status_code=400)
             try:
                 self._sandbox.account = self._sandbox.account.changed(changes)
