@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_http import serving
 
 # OSC 0 (window title), OSC 52 (clipboard write), CSI 2J (clear screen), a C1 CSI, a bidi override.
 ESCAPES = "\x1b]0;pwned\x07\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J\x9b2J\u202e"
@@ -47,11 +48,5 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def hostile_server() -> Iterator[str]:
     """A server on 127.0.0.1 answering every POST with a 400 whose body carries ESCAPES; yields its event URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v2/event"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Handler) as address:
+        yield f"http://{address}/api/v2/event"
