@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -48,6 +48,8 @@ from yespo_console.core.http.secrets import Secret, authorization_header, check_
 from yespo_console.core.http.sending import Explanation, Timeouts, header_value, parse_retry_after
 from yespo_console.core.http.streams import read_capped
 from yespo_console.core.http.tls import transport_options
+
+T = TypeVar("T")
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # an activity page of 500 entries fits many times over
 OTHER_RATE = 200.0  # Yespo's documented limit for the methods it does not name
@@ -185,19 +187,19 @@ class AccountClient:
     # -- the endpoints -----------------------------------------------------------------------------
 
     async def account_info(self) -> answers.AccountInfo:
-        return answers.account_info(await self._answer(ACCOUNT_INFO))
+        return await self._answer(ACCOUNT_INFO, answers.account_info)
 
     async def find_contacts(self, *, email: str | None = None, sms: str | None = None,
                             external_customer_id: str | None = None, max_rows: int = 10) -> list[answers.Contact]:
         query = {"email": email, "sms": sms, "externalCustomerId": external_customer_id}
         if not any(query.values()):
             raise ValueError("a contact search needs an email, a phone (sms) or an externalCustomerId")
-        return answers.contacts(await self._answer(CONTACT_SEARCH, query={**query, "maxrows": max_rows}))
+        return await self._answer(CONTACT_SEARCH, answers.contacts, query={**query, "maxrows": max_rows})
 
     async def contact(self, contact_id: int) -> answers.Contact | None:
         """The contact, or None when there is none with this id (404)."""
         try:
-            return answers.contact(await self._answer(CONTACT, {"id": contact_id}))
+            return await self._answer(CONTACT, answers.contact, {"id": contact_id})
         except FollowupError as exc:
             if exc.kind == "not_found":
                 return None
@@ -205,43 +207,44 @@ class AccountClient:
 
     async def contact_id_for_push_token(self, app_uuid: str, token: str) -> int | None:
         try:
-            data = await self._answer(CONTACT_BY_TOKEN, {"app": app_uuid, "token": token})
+            return await self._answer(CONTACT_BY_TOKEN, lambda data: answers.id_result(data, "contact by push token"),
+                                      {"app": app_uuid, "token": token})
         except FollowupError as exc:
             if exc.kind == "not_found":
                 return None
             raise
-        return answers.id_result(data, "contact by push token")
 
     async def activity(self, date_from: datetime, date_to: datetime, *, email: str | None = None,
                        sms: str | None = None, status: str | None = None,
                        max_rows: int = 500) -> list[answers.Activity]:
         query = {"dateFrom": _date(date_from), "dateTo": _date(date_to), "email": email, "sms": sms,
                  "activityStatus": status, "maxrows": max_rows}
-        return answers.activities(await self._answer(ACTIVITY, query=query))
+        return await self._answer(ACTIVITY, answers.activities, query=query)
 
     async def messages(self, date_from: datetime, date_to: datetime, *, contact_id: int | None = None,
                        email: str | None = None, phone: str | None = None,
                        external_customer_id: str | None = None, max_rows: int = 100) -> list[answers.Message]:
         query = {"dateFrom": _date(date_from), "dateTo": _date(date_to), "contactId": contact_id, "email": email,
                  "phone": phone, "externalCustomerId": external_customer_id, "maxrows": max_rows}
-        return answers.messages(await self._answer(MESSAGES, query=query))
+        return await self._answer(MESSAGES, answers.messages, query=query)
 
     async def workflows(self, *, name: str | None = None, max_rows: int = 500) -> list[answers.Workflow]:
-        return answers.workflows(await self._answer(WORKFLOWS, query={"name": name, "maxrows": max_rows}))
+        return await self._answer(WORKFLOWS, answers.workflows, query={"name": name, "maxrows": max_rows})
 
     async def save_contact(self, contact: Mapping[str, Any]) -> int:
         """Create or update one contact (the OpenAPI Contact object); its id."""
-        return answers.id_result(await self._answer(SAVE_CONTACT, body=contact), "contact saved")
+        return await self._answer(SAVE_CONTACT, lambda data: answers.id_result(data, "contact saved"), body=contact)
 
     async def send_orders(self, orders: list[Mapping[str, Any]]) -> list[Any]:
         """Send orders (a purchase stops an abandoned-cart flow); the ones Yespo did not take."""
-        return answers.failed_orders(await self._answer(ORDERS, body={"orders": orders}, empty_ok=True))
+        return await self._answer(ORDERS, answers.failed_orders, body={"orders": orders}, empty_ok=True)
 
     # -- one call ----------------------------------------------------------------------------------
 
-    async def _answer(self, endpoint: Endpoint, path: Mapping[str, Any] | None = None, *,
-                      query: Mapping[str, Any] | None = None, body: Any = None, empty_ok: bool = False) -> Any:
-        """The parsed JSON answer of ENDPOINT, after the production question for writes and 429 retries."""
+    async def _answer(self, endpoint: Endpoint, read: Callable[[Any], T], path: Mapping[str, Any] | None = None, *,
+                      query: Mapping[str, Any] | None = None, body: Any = None, empty_ok: bool = False) -> T:
+        """ENDPOINT's answer as READ makes it of the JSON, after the production question for writes and 429
+        retries. An answer READ cannot take (BadAnswer) is an error of kind `not_yespo`."""
         if self.secret is None:
             raise FollowupError("no_key", self._missing_key)
         if endpoint.writes and self.environment.needs_confirmation:
@@ -264,10 +267,8 @@ class AccountClient:
                 error = _status_error(endpoint, status, content, self.environment)
                 error.exchange_id = exchange_id
                 raise error
-            if empty_ok and not content.strip():
-                return None
             try:
-                return answers.parse_json(content)
+                return read(None if empty_ok and not content.strip() else answers.parse_json(content))
             except BadAnswer as exc:
                 raise FollowupError("not_yespo", f"Not a Yespo answer ({self.environment.label}): {exc}.",
                                     f"{endpoint.name} at {mask_url(url)} answered {status} with something else "
