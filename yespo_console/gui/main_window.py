@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
 
     def edit_environments(self) -> None:
         dialog = EnvironmentsDialog(self.session.environments, self.session.secrets, self.env_combo.currentData(),
-                                    self)
+                                    self, session=self.session)
         dialog.exec()
         if dialog.changed:
             self._load_environments(self.env_combo.currentData())
