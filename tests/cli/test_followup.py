@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import pty
+import re
+import select
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,3 +177,29 @@ def test_verify_unreachable_is_exit_3(data, capsys) -> None:
     _sent(data)
     assert cli(data, "verify", "--last", "--json") == 3
     assert json.loads(output(capsys))["error"]["kind"] == "unreachable"
+
+
+def test_verify_counts_down_on_a_terminal_and_ctrl_c_stops_it_cleanly(yespo, data) -> None:
+    script, _ = yespo
+    exchange_id = _sent(data)
+    script.on("/api/v1/contacts", Answer(200, [CONTACT]))
+    script.on("/api/v2/contacts/activity", Answer(200, []))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "yespo_console", "--data-dir", str(data), "verify", "--last",
+                                "--interval", "30s", "--wait", "1m"], stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"poll 1, 0:5" not in seen and time.monotonic() < deadline:  # waiting after the first poll
+        ready, _, _ = select.select([leader], [], [], 1)
+        if ready:
+            seen += os.read(leader, 4096)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    os.close(leader)
+    line = rb"\rFollowing cartUpdated up: poll 1, 0:[45]\d left \(Ctrl\+C stops\)"
+    assert re.search(line, seen.replace(b"\x1b[K", b""))
+    assert process.returncode == 130
+    assert b"Stopped before anything linked appeared." in out
+    with HistoryStore.open(data) as store:
+        assert store.verifications([exchange_id])[exchange_id].status == "cancelled"

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -105,15 +105,21 @@ def register(subparsers: Any) -> None:
         "the server could not be reached. The call is recorded in the history as a lookup.",
     )
     add_target_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=on_environment(_check))
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        env = target_environment(args)
-    except InputError as exc:
-        return fail(str(exc))
-    return asyncio.run(_check(args, env))
+def on_environment(work: Callable[[argparse.Namespace, Environment], Coroutine[Any, Any, int]]
+                   ) -> Callable[[argparse.Namespace], int]:
+    """A command's `func`: WORK run on the environment the options name (exit 2 when they name none)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            env = target_environment(args)
+        except InputError as exc:
+            return fail(str(exc))
+        return asyncio.run(work(args, env))
+
+    return run
 
 
 async def _check(args: argparse.Namespace, env: Environment) -> int:

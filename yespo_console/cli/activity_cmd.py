@@ -4,7 +4,6 @@ the event that started them)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,14 +11,14 @@ from yespo_console.cli.account_cmd import (
     EXIT_OK,
     account_client,
     add_target_options,
+    on_environment,
     print_error,
     since_option,
-    target_environment,
 )
-from yespo_console.cli.io import fail, print_json, say
-from yespo_console.core.errors import InputError
+from yespo_console.cli.io import print_json, say
 from yespo_console.core.followup.answers import Activity
 from yespo_console.core.followup.client import FollowupError
+from yespo_console.core.http.environments import Environment
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +35,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--since", type=since_option, default=timedelta(hours=1), metavar="SPAN",
                         help="how far back (default 1h; 30m, 2d …)")
     add_target_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=on_environment(_activity))
 
 
 def activity_line(entry: Activity, workflow: str | None = None) -> str:
@@ -49,15 +48,7 @@ def activity_line(entry: Activity, workflow: str | None = None) -> str:
             f"from {source}{why}")
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        env = target_environment(args)
-    except InputError as exc:
-        return fail(str(exc))
-    return asyncio.run(_activity(args, env))
-
-
-async def _activity(args: argparse.Namespace, env: Any) -> int:
+async def _activity(args: argparse.Namespace, env: Environment) -> int:
     now = datetime.now(UTC)
     async with account_client(args, env, "lookup") as client:
         try:

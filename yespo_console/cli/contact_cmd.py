@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
 from yespo_console.cli.account_cmd import (
@@ -11,13 +10,13 @@ from yespo_console.cli.account_cmd import (
     EXIT_OK,
     account_client,
     add_target_options,
+    on_environment,
     print_error,
-    target_environment,
 )
-from yespo_console.cli.io import fail, print_json, say
-from yespo_console.core.errors import InputError
+from yespo_console.cli.io import print_json, say
 from yespo_console.core.followup.client import FollowupError
 from yespo_console.core.followup.verify import contact_text
+from yespo_console.core.http.environments import Environment
 
 
 def register(subparsers: Any) -> None:
@@ -35,18 +34,10 @@ def register(subparsers: Any) -> None:
     by.add_argument("--phone", metavar="P", help="the phone number, as the contact's sms channel has it")
     by.add_argument("--external-id", metavar="X", help="the contact's externalCustomerId")
     add_target_options(find)
-    find.set_defaults(func=run)
+    find.set_defaults(func=on_environment(_find))
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        env = target_environment(args)
-    except InputError as exc:
-        return fail(str(exc))
-    return asyncio.run(_find(args, env))
-
-
-async def _find(args: argparse.Namespace, env: Any) -> int:
+async def _find(args: argparse.Namespace, env: Environment) -> int:
     async with account_client(args, env, "lookup") as client:
         try:
             found = await client.find_contacts(email=args.email, sms=args.phone,

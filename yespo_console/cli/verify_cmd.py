@@ -25,6 +25,7 @@ from yespo_console.cli.io import fail, print_json, say
 from yespo_console.core.errors import InputError, YespoConsoleError
 from yespo_console.core.followup.verify import PollPlan, Progress, SentEvent, Verification, verify
 from yespo_console.core.history import Exchange, HistoryFilter, HistoryStore, VerificationRecord
+from yespo_console.core.http.environments import Environment
 from yespo_console.core.terminal import printable
 
 EXIT_CANCELLED = 130
@@ -103,7 +104,7 @@ class _Countdown:
             sys.stderr.flush()
 
 
-async def _verify(args: argparse.Namespace, env: Any, exchange: Exchange) -> int:
+async def _verify(args: argparse.Namespace, env: Environment, exchange: Exchange) -> int:
     event = SentEvent(exchange.event_type, exchange.key_value, exchange.key_value_source, exchange.started_at)
     plan = PollPlan(wait_s=args.wait.total_seconds(), first_interval_s=args.interval.total_seconds(),
                     max_interval_s=max(20.0, args.interval.total_seconds()))
