@@ -28,17 +28,13 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NETWORK = 3
 
-ACCESS_NOTE = ("The key's access level must allow what is asked: account info works with any valid key; "
-               "contacts and activity need contact access, messages need message access (or give the key "
-               "full access).")
 
-
-def add_target_options(parser: argparse.ArgumentParser, *, json_help: str = "print one JSON object") -> None:
+def add_target_options(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--env", metavar="NAME", help="environment (default: sandbox); its URL gives the API's base")
     target.add_argument("--url", metavar="URL", help="an event URL instead of an environment "
                         "(https://yespo.io/api/v2/event reads https://yespo.io/api/...)")
-    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-history", action="store_true", help="do not record the lookups in the history")
 
 
