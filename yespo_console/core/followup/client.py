@@ -215,10 +215,14 @@ class AccountClient:
             raise
 
     async def activity(self, date_from: datetime, date_to: datetime, *, email: str | None = None,
-                       sms: str | None = None, status: str | None = None,
-                       max_rows: int = 500) -> list[answers.Activity]:
+                       sms: str | None = None, web_push_token: str | None = None, mob_push_token: str | None = None,
+                       status: str | None = None, max_rows: int = 500) -> list[answers.Activity]:
+        """The contact's activity between the dates (one locator: email, sms or a push token), optionally of
+        one activityStatus. Filtering by source event or workflow is the caller's: the endpoint has no such
+        parameters."""
         query = {"dateFrom": _date(date_from), "dateTo": _date(date_to), "email": email, "sms": sms,
-                 "activityStatus": status, "maxrows": max_rows}
+                 "webPushToken": web_push_token, "mobPushToken": mob_push_token, "activityStatus": status,
+                 "maxrows": max_rows}
         return await self._answer(ACTIVITY, answers.activities, query=query)
 
     async def messages(self, date_from: datetime, date_to: datetime, *, contact_id: int | None = None,
@@ -253,7 +257,7 @@ class AccountClient:
         pairs = [(k, str(v)) for k, v in (query or {}).items() if v is not None]
         if pairs:
             url += "?" + urlencode(pairs)
-        data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        data = b"" if body is None else json.dumps(body).encode("ascii")  # \u escapes: any text, even a lone surrogate
         for attempt in range(1, self.attempts + 1):
             status, headers, content, exchange_id = await self._once(endpoint, url, data, attempt)
             if status == 429 and attempt < self.attempts:

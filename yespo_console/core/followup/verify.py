@@ -27,8 +27,9 @@ from yespo_console.core.followup.client import AccountClient, FollowupError
 
 NOT_FOUND_TEXT = "Contact not found — Yespo will record the event but start no workflow."
 CLOCK_SKEW = timedelta(minutes=2)  # between this computer's clock and Yespo's
-# Activity from up to this long before the send is asked for: it is filtered by its time afterwards.
-LOOK_BACK = timedelta(hours=1)
+# The dates asked for start this long before the send: the endpoints may read them in the account's time zone
+# (up to 14 hours from UTC). What comes back is filtered by its own time afterwards.
+LOOK_BACK = timedelta(hours=14)
 
 LocatorKind = Literal["email", "sms", "externalCustomerId", "contactId", "pushToken"]
 Status = Literal["linked", "nothing", "contact_not_found", "contact_unknown", "error", "cancelled"]
