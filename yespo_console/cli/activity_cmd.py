@@ -16,8 +16,8 @@ from yespo_console.cli.account_cmd import (
     since_option,
 )
 from yespo_console.cli.io import print_json, say
-from yespo_console.core.followup.answers import Activity
 from yespo_console.core.followup.client import FollowupError
+from yespo_console.core.followup.verify import activity_line
 from yespo_console.core.http.environments import Environment
 
 
@@ -36,16 +36,6 @@ def register(subparsers: Any) -> None:
                         help="how far back (default 1h; 30m, 2d …)")
     add_target_options(parser)
     parser.set_defaults(func=on_environment(_activity))
-
-
-def activity_line(entry: Activity, workflow: str | None = None) -> str:
-    source = entry.source_event_type_key or "-"
-    if entry.source_event_key:
-        source += f" ({entry.source_event_key})"
-    flow = workflow or (f"workflow #{entry.workflow_id}" if entry.workflow_id is not None else "-")
-    why = f" — {entry.status_description}" if entry.status_description else ""
-    return (f"{entry.time or '-'}  {entry.status or '-'}  {entry.media_type or '-'}  {flow}  "
-            f"from {source}{why}")
 
 
 async def _activity(args: argparse.Namespace, env: Environment) -> int:

@@ -20,10 +20,9 @@ from yespo_console.cli.account_cmd import (
     since_option,
     target_environment,
 )
-from yespo_console.cli.activity_cmd import activity_line
 from yespo_console.cli.io import fail, print_json, say
 from yespo_console.core.errors import InputError, YespoConsoleError
-from yespo_console.core.followup.verify import PollPlan, Progress, SentEvent, Verification, verify
+from yespo_console.core.followup.verify import PollPlan, Progress, SentEvent, Verification, result_lines, verify
 from yespo_console.core.history import Exchange, HistoryFilter, HistoryStore, VerificationRecord
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.terminal import printable
@@ -136,16 +135,7 @@ def _store(args: argparse.Namespace, exchange_id: int, result: Verification, det
 
 def _print(exchange: Exchange, result: Verification, stored: bool) -> None:
     say(f"Exchange #{exchange.id}: {exchange.event_type} for {exchange.key_value or '-'}")
-    say(result.summary)
-    if result.error is not None and result.error.detail:
-        say(f"  {result.error.detail}")
-    for linked in result.activities:
-        say("  activity  " + activity_line(linked.activity, linked.workflow_name))
-    for message in result.messages:
-        subject = f"  {message.subject}" if message.subject else ""
-        say(f"  message   {message.time or '-'}  {message.channel or '-'}  {message.status or '-'}{subject}")
-    for problem in result.problems:
-        say(f"  note: {problem}")
+    say("\n".join(result_lines(result)))
     say(f"({result.polls} poll(s) in {result.waited_s:.0f} s{'; kept with the exchange' if stored else ''})")
 
 

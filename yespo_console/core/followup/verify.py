@@ -134,6 +134,33 @@ class Progress:
     remaining_s: float
 
 
+def activity_line(entry: Activity, workflow: str | None = None) -> str:
+    """One activity entry for people: time, status, channel, workflow, the event that started it."""
+    source = entry.source_event_type_key or "-"
+    if entry.source_event_key:
+        source += f" ({entry.source_event_key})"
+    flow = workflow or (f"workflow #{entry.workflow_id}" if entry.workflow_id is not None else "-")
+    why = f" — {entry.status_description}" if entry.status_description else ""
+    return (f"{entry.time or '-'}  {entry.status or '-'}  {entry.media_type or '-'}  {flow}  "
+            f"from {source}{why}")
+
+
+def message_line(message: Message) -> str:
+    subject = f"  {message.subject}" if message.subject else ""
+    return f"{message.time or '-'}  {message.channel or '-'}  {message.status or '-'}{subject}"
+
+
+def result_lines(result: Verification) -> list[str]:
+    """A verification for people: the summary, then what followed, then what went wrong on the way."""
+    lines = [result.summary]
+    if result.error is not None and result.error.detail:
+        lines.append(f"  {result.error.detail}")
+    lines += ["  activity  " + activity_line(a.activity, a.workflow_name) for a in result.activities]
+    lines += ["  message   " + message_line(m) for m in result.messages]
+    lines += [f"  note: {problem}" for problem in result.problems]
+    return lines
+
+
 def contact_text(contact: Contact) -> str:
     channels = ", ".join(f"{c.type} {c.value}" for c in contact.channels) or "no channels"
     name = f" {contact.name}" if contact.name else ""
