@@ -148,7 +148,7 @@ def test_a_file_from_a_newer_version_is_refused_and_left_untouched(tmp_path: Pat
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"newer Yespo Console .*schema version 5"):
+    with pytest.raises(StoreError, match=rf"newer Yespo Console .*schema version {SCHEMA_VERSION + 1}"):
         HistoryStore(path)
     assert path.read_bytes() == before
     assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
