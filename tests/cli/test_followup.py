@@ -148,6 +148,8 @@ def test_verify_the_last_send_finds_the_linked_activity_and_keeps_it(yespo, data
     assert json.loads(output(capsys))["verification"]["status"] == "linked"
     assert cli(data, "history", "list", "--kind", "send") == 0
     assert f"{exchange_id:>7}  ✓ " in output(capsys)
+    assert cli(data, "history", "list", "--kind", "send", "--json") == 0
+    assert json.loads(output(capsys).splitlines()[0])["verification"] == "linked"
 
 
 def test_verify_contact_not_found_nothing_within_the_wait_and_bad_input(yespo, data, capsys) -> None:

@@ -115,15 +115,18 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("list", help="the latest exchanges, newest first",
                            description="The latest exchanges, newest first. For the next page, pass the "
-                           "last id shown as --before-id.")
+                           "last id shown as --before-id. A send verified with `yespo-console verify` is marked ✓ "
+                           "when something linked followed it, ✗ when nothing did (in JSON: its verification's "
+                           "status).")
     _add_filters(p)
     p.add_argument("--limit", type=whole_number(1), default=20, metavar="N", help="at most N rows (default 20)")
     p.add_argument("--before-id", type=int, metavar="ID", help="only exchanges older than ID (paging)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=_guarded(_list))
 
-    p = actions.add_parser("show", help="one exchange in full", description="One exchange in full. "
-                           "Exit 1 when there is no exchange with this id.")
+    p = actions.add_parser("show", help="one exchange in full", description="One exchange in full, with what "
+                           "followed it when it was verified (`yespo-console verify`). Exit 1 when there is no "
+                           "exchange with this id.")
     p.add_argument("id", type=int, metavar="ID")
     p.add_argument("--json", action="store_true", help="one JSON object (the NDJSON export record)")
     p.set_defaults(func=_guarded(_show))
@@ -230,7 +233,8 @@ def _list(args: argparse.Namespace) -> int:
     _name_damaged(store, "left out of the list")
     if args.json:
         for summary in rows:
-            print_json(summary_record(summary))
+            mark = verified.get(summary.id)
+            print_json({**summary_record(summary), **({"verification": mark.status} if mark else {})})
         return 0
     if not rows:
         say("no exchanges found", file=sys.stderr)
