@@ -162,6 +162,14 @@ def test_no_key_sends_nothing(yespo) -> None:
     assert caught.value.kind == "no_key" and "YESPO_API_KEY" in caught.value.title and script.seen == []
 
 
+def test_a_key_that_cannot_go_into_a_header_sends_nothing_and_says_why(yespo) -> None:
+    script, host = yespo
+    broken = Secret("line\nbreak-key-0123", SecretSource.ENVIRONMENT, "the test")
+    with pytest.raises(FollowupError) as caught:
+        run(host, lambda c: c.account_info(), secret=broken)
+    assert caught.value.kind == "no_key" and "line break" in caught.value.title and script.seen == []
+
+
 def test_writes_to_production_ask_first_and_send_nothing_when_refused(yespo) -> None:
     script, host = yespo
     script.on("/api/v1/contact", Answer(200, {"id": 42}))
@@ -224,3 +232,15 @@ def test_the_contact_by_id_and_by_push_token_are_none_when_absent(yespo) -> None
     assert run(host, lambda c: c.contact(42)).id == 42
     assert run(host, lambda c: c.contact(7)) is None
     assert run(host, lambda c: c.contact_id_for_push_token("app/1", "tok")) in (42, None)
+
+
+def test_each_endpoint_keeps_to_its_documented_rate() -> None:
+    from yespo_console.core.followup import client as followup
+
+    env = Environment(name="local", url="http://127.0.0.1:9/api/v2/event")
+    limits = AccountClient(env, secret=KEY)
+    rates = {e.name: (limits._limiter(e).rate, limits._limiter(e).burst) for e in (
+        followup.MESSAGES, followup.CONTACT_SEARCH, followup.CONTACT_BY_TOKEN, followup.ACCOUNT_INFO)}
+    assert rates == {"contact messages": (10.0, 1), "contact search": (50.0, 5), "contact by push token": (150.0, 10),
+                     "account info": (200.0, 10)}
+    assert limits._limiter(followup.MESSAGES) is limits._limiter(followup.MESSAGES)

@@ -35,6 +35,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import httpx
 
 from yespo_console import __version__
+from yespo_console.core.errors import InputError
 from yespo_console.core.followup import answers
 from yespo_console.core.followup.answers import BadAnswer
 from yespo_console.core.http.environments import Environment
@@ -142,8 +143,9 @@ def _status_error(endpoint: Endpoint, status: int, body: bytes, environment: Env
 class AccountClient:
     """Reads (and, when asked, writes) an account through one environment.
 
-    `secret=None` means no key: every call fails with kind `no_key` and `missing_key` as its words.
-    `sleep` is what waiting after a 429 uses (tests pass a recording one). Create and close it on one loop.
+    `secret=None` means no key: every call fails with kind `no_key` and `missing_key` as its words; so does
+    a key that cannot go into a header (a line break in it), with the reason. `sleep` is what waiting after a
+    429 uses (tests pass a recording one). Create and close it on one loop.
     """
 
     def __init__(self, environment: Environment, *, secret: Secret | None,
@@ -151,8 +153,12 @@ class AccountClient:
                  confirm: Confirm | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  attempts: int = 3, max_retry_after: float = 60.0, missing_key: str = "",
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._unusable_key = ""
         if secret is not None:
-            check_header_secret(secret, environment)
+            try:
+                check_header_secret(secret, environment)
+            except InputError as exc:
+                self._unusable_key, secret = str(exc), None
         self.environment = environment
         self.secret = secret
         self.base = api_base(environment.url)
@@ -162,6 +168,7 @@ class AccountClient:
         self.max_retry_after = max_retry_after
         self._missing_key = missing_key or f"No API key for environment {environment.name!r}."
         self._sleep = sleep
+        # One call at a time per caller: each history write is done at once, never held for a group.
         self._recording = Recording(recorder, lambda: 1)
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
@@ -250,7 +257,7 @@ class AccountClient:
         """ENDPOINT's answer as READ makes it of the JSON, after the production question for writes and 429
         retries. An answer READ cannot take (BadAnswer) is an error of kind `not_yespo`."""
         if self.secret is None:
-            raise FollowupError("no_key", self._missing_key)
+            raise FollowupError("no_key", self._unusable_key or self._missing_key)
         if endpoint.writes and self.environment.needs_confirmation:
             await self._ask(endpoint)
         url = self.base + endpoint.path.format(**{k: quote(str(v), safe="") for k, v in (path or {}).items()})
