@@ -4,11 +4,9 @@ history; against a scripted Yespo on 127.0.0.1 and the embedded sandbox."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from PySide6.QtCore import QTimer
 
+from tests.gui.ticks import ticking
 from tests.local_http import Answer, Scripted, serving
 from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.environments import Environment
@@ -36,14 +34,9 @@ def test_the_answer_shows_in_the_dialog_and_the_window_keeps_running(session, qt
                                             delay_s=0.5))
     dialog = dialog_for(session, qtbot, "local")
     dialog.secret.setText(KEY)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start(20)
-    with qtbot.waitSignal(dialog.connection_tested, timeout=10_000) as blocker:
+    with ticking() as ticks, qtbot.waitSignal(dialog.connection_tested, timeout=10_000) as blocker:
         assert dialog.test_connection() is not None
         assert not dialog.test_button.isEnabled() and "Testing" in dialog.connection_status.text()
-    timer.stop()
     assert blocker.args[0] is True
     assert "organisation <b>Shop</b>, user qa@shop.example" in dialog.connection_status.text()
     assert len(ticks) >= 5  # Qt kept running its timers while the answer was awaited

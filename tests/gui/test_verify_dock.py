@@ -4,12 +4,11 @@ what followed, keeps the result with the exchange; Stop cancels and keeps what w
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import QTimer
 
+from tests.gui.ticks import ticking
 from tests.local_http import Answer, Scripted, serving
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.history import HistoryFilter
@@ -62,14 +61,9 @@ def test_verify_shows_what_followed_and_keeps_it(window, session, qtbot, yespo) 
     exchange_id = sent(session)
     dock = window.verify_dock
     dock.set_exchange(session.history.get(exchange_id))
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start(20)
-    with qtbot.waitSignal(dock.finished, timeout=20_000) as blocker:
+    with ticking() as ticks, qtbot.waitSignal(dock.finished, timeout=20_000) as blocker:
         assert dock.start() is not None
         assert dock.button.text() == "Stop"
-    timer.stop()
     result = blocker.args[0]
     assert result.status == "linked" and result.polls == 2
     assert len(ticks) >= 10  # the interval between the polls: the window kept running
