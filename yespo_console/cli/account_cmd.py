@@ -29,9 +29,9 @@ EXIT_BAD_INPUT = 2
 EXIT_NETWORK = 3
 
 
-def add_target_options(parser: argparse.ArgumentParser) -> None:
+def add_target_options(parser: argparse.ArgumentParser, default: str = "sandbox") -> None:
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--env", metavar="NAME", help="environment (default: sandbox); its URL gives the API's base")
+    target.add_argument("--env", metavar="NAME", help=f"environment (default: {default}); its URL gives the API's base")
     target.add_argument("--url", metavar="URL", help="an event URL instead of an environment "
                         "(https://yespo.io/api/v2/event reads https://yespo.io/api/...)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

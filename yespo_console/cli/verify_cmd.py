@@ -49,7 +49,7 @@ def register(subparsers: Any) -> None:
                         help="how long to keep polling (default 2m)")
     parser.add_argument("--interval", type=since_option, default=timedelta(seconds=2), metavar="SPAN",
                         help="the first pause between polls (default 2s; each next one is longer, up to 20s)")
-    add_target_options(parser)
+    add_target_options(parser, default="the one the event was sent to")
     parser.set_defaults(func=run)
 
 
