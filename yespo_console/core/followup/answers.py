@@ -8,6 +8,7 @@ FailedOrders).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from typing import Any
 MAX_DEPTH = 64
 # Text from the server longer than this is cut: a name or a status is never this long.
 MAX_TEXT = 2000
+
+
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
 class BadAnswer(ValueError):
@@ -40,7 +44,7 @@ def parse_json(body: bytes) -> Any:
 def _depth(text: str) -> int:
     """How deep the brackets go (strings included: an overestimate is only ever safer)."""
     depth = deepest = 0
-    for char in text:
+    for char in _NOT_BRACKETS.sub("", text):  # the loop walks brackets only, not every character
         if char in "[{":
             depth += 1
             deepest = max(deepest, depth)
