@@ -29,7 +29,8 @@ from yespo_console.core.followup.verify import (
 from yespo_console.core.history import HistoryStore, VerificationRecord
 from yespo_console.core.history import db as history_db
 from yespo_console.core.http.environments import Environment
-from yespo_console.core.http.exchange import ExchangeRequest
+from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
+from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.http.secrets import Secret, SecretSource
 
 KEY = Secret("verify-key-0123456789", SecretSource.ENVIRONMENT, "the test")
@@ -182,6 +183,9 @@ def test_the_verification_is_kept_with_its_exchange_and_goes_with_it(tmp_path: P
                                                               "truncated": True}
         store.delete([first])
         assert store.verifications([first]) == {}
+        store.complete(second, ExchangeResult(Outcome.ACCEPTED, status=200))
+        store.set_verification(VerificationRecord(second, datetime.now(UTC), "linked", "ok"))
+        assert store.clear() == 1 and store.verifications([second]) == {}
 
 
 def test_a_v4_file_gains_the_verification_table(tmp_path: Path) -> None:
