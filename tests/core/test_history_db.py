@@ -36,7 +36,7 @@ def _file_pragma(path: Path, name: str) -> object:
 def test_new_file_is_wal_with_normal_sync_a_busy_timeout_and_the_current_version(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite3") as store:
         assert _file_pragma(store.path, "journal_mode") == "wal"
-        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 4
+        assert _file_pragma(store.path, "user_version") == SCHEMA_VERSION == 5
         conn = store._connection()  # these two belong to the store's connection, not to the file
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -148,7 +148,7 @@ def test_a_file_from_a_newer_version_is_refused_and_left_untouched(tmp_path: Pat
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"newer Yespo Console .*schema version 5"):
+    with pytest.raises(StoreError, match=rf"newer Yespo Console .*schema version {SCHEMA_VERSION + 1}"):
         HistoryStore(path)
     assert path.read_bytes() == before
     assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0

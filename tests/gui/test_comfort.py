@@ -82,11 +82,11 @@ def test_every_dock_is_a_tab_at_the_bottom_and_comes_back_after_a_restart(window
                      if "History" in [bar.tabText(i) for i in range(bar.count())]), [])
 
     qtbot.waitUntil(lambda: window.runner_dock is not None)
-    qtbot.waitUntil(lambda: bottom_tabs(window) == ["History", "Sandbox inbox", "Scenarios"])
+    qtbot.waitUntil(lambda: bottom_tabs(window) == ["History", "Sandbox inbox", "Verification", "Scenarios"])
     window.close()
     again = MainWindow(session, settings)
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: again.runner_dock is not None)
-    qtbot.waitUntil(lambda: bottom_tabs(again) == ["History", "Sandbox inbox", "Scenarios"])
+    qtbot.waitUntil(lambda: bottom_tabs(again) == ["History", "Sandbox inbox", "Verification", "Scenarios"])
     assert again.runner_dock.toggleViewAction() in again.view_menu.actions()

@@ -28,6 +28,7 @@ from yespo_console.core.history import (
     ExchangeSummary,
     HistoryFilter,
     HistoryStore,
+    VerificationRecord,
     exchange_record,
     read_exchanges,
     summary_record,
@@ -114,15 +115,18 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("list", help="the latest exchanges, newest first",
                            description="The latest exchanges, newest first. For the next page, pass the "
-                           "last id shown as --before-id.")
+                           "last id shown as --before-id. A send verified with `yespo-console verify` is marked ✓ "
+                           "when something linked followed it, ✗ when nothing did (in JSON: its verification's "
+                           "status).")
     _add_filters(p)
     p.add_argument("--limit", type=whole_number(1), default=20, metavar="N", help="at most N rows (default 20)")
     p.add_argument("--before-id", type=int, metavar="ID", help="only exchanges older than ID (paging)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=_guarded(_list))
 
-    p = actions.add_parser("show", help="one exchange in full", description="One exchange in full. "
-                           "Exit 1 when there is no exchange with this id.")
+    p = actions.add_parser("show", help="one exchange in full", description="One exchange in full, with what "
+                           "followed it when it was verified (`yespo-console verify`). Exit 1 when there is no "
+                           "exchange with this id.")
     p.add_argument("id", type=int, metavar="ID")
     p.add_argument("--json", action="store_true", help="one JSON object (the NDJSON export record)")
     p.set_defaults(func=_guarded(_show))
@@ -208,11 +212,16 @@ def _cut(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _row(summary: ExchangeSummary) -> str:
+# The mark of a verified send in `history list`: something linked followed it, or nothing did.
+_VERIFIED = {True: "✓", False: "✗"}
+
+
+def _row(summary: ExchangeSummary, verified: VerificationRecord | None = None) -> str:
     duration = "-" if summary.duration_ms is None else f"{summary.duration_ms:.0f}"
     status = "-" if summary.status is None else str(summary.status)
     star = "★" if summary.starred else " "
-    return (f"{summary.id:>7} {star} {_local(summary.started_at)}  {_cut(summary.environment, 10):<10} "
+    mark = " " if verified is None else _VERIFIED[verified.linked]
+    return (f"{summary.id:>7} {star}{mark} {_local(summary.started_at)}  {_cut(summary.environment, 10):<10} "
             f"{_cut(summary.event_type, 22):<22} {_cut(summary.key_value, 26):<26} {status:>6} "
             f"{summary.outcome.value:<16} {duration:>7}")
 
@@ -220,18 +229,20 @@ def _row(summary: ExchangeSummary) -> str:
 def _list(args: argparse.Namespace) -> int:
     with _open(args) as store:
         rows = store.query(_filters(args), before_id=args.before_id, limit=args.limit)
+        verified = store.verifications([summary.id for summary in rows])
     _name_damaged(store, "left out of the list")
     if args.json:
         for summary in rows:
-            print_json(summary_record(summary))
+            mark = verified.get(summary.id)
+            print_json({**summary_record(summary), **({"verification": mark.status} if mark else {})})
         return 0
     if not rows:
         say("no exchanges found", file=sys.stderr)
         return 0
-    say(f"{'ID':>7}   {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
+    say(f"{'ID':>7}    {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
           f"{'OUTCOME':<16} {'MS':>7}")
     for summary in rows:
-        say(_row(summary))
+        say(_row(summary, verified.get(summary.id)))
     if len(rows) == args.limit:
         say(f"more: --before-id {rows[-1].id}", file=sys.stderr)
     return 0
@@ -250,14 +261,42 @@ def _body_lines(body: bytes) -> list[str]:
 def _show(args: argparse.Namespace) -> int:
     with _open(args) as store:
         exchange = store.get(args.id)
+        verification = store.verifications([args.id]).get(args.id)
     if exchange is None:
         return fail(f"no exchange #{args.id} in the history", 1)
     if args.json:
-        print_json(exchange_record(exchange))
+        extra = {} if verification is None else {"verification": _verification_record(verification)}
+        print_json({**exchange_record(exchange), **extra})
         return 0
     for line in _describe(exchange):
         say(line)
+    if verification is not None:
+        for line in _verification_lines(verification):
+            say(line)
     return 0
+
+
+def _verification_record(record: VerificationRecord) -> dict[str, Any]:
+    return {**record.detail, "status": record.status, "summary": record.summary,
+            "verifiedAt": record.verified_at.isoformat()}
+
+
+def _verification_lines(record: VerificationRecord) -> Iterator[str]:
+    """What followed the send (`yespo-console verify`), from the kept detail; a detail of another shape
+    shows as its summary alone."""
+    yield f"Verification ({_local(record.verified_at)}): {record.status}"
+    yield f"  {record.summary}"
+    for entry in _entries(record.detail, "activities"):
+        flow = entry.get("workflowName") or (f"workflow #{entry['workflow_id']}" if entry.get("workflow_id") else "-")
+        yield (f"  activity  {entry.get('time') or '-'}  {entry.get('status') or '-'}  "
+               f"{entry.get('media_type') or '-'}  {flow}")
+    for entry in _entries(record.detail, "messages"):
+        yield f"  message   {entry.get('time') or '-'}  {entry.get('channel') or '-'}  {entry.get('status') or '-'}"
+
+
+def _entries(detail: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    found = detail.get(name)
+    return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
 
 
 def _describe(ex: Exchange) -> Iterator[str]:

@@ -27,6 +27,10 @@ COMMANDS: dict[str, str] = {
     "run": "yespo_console.cli.run_cmd",
     "past-events": "yespo_console.cli.past_events_cmd",
     "profile": "yespo_console.cli.profile_cmd",
+    "account": "yespo_console.cli.account_cmd",
+    "contact": "yespo_console.cli.contact_cmd",
+    "activity": "yespo_console.cli.activity_cmd",
+    "verify": "yespo_console.cli.verify_cmd",
 }
 DEFAULT_COMMAND = "gui"
 _OPTIONS_WITH_VALUE = frozenset({"--data-dir"})

@@ -1,7 +1,13 @@
-"""The environment editor: URL, auth, nesting, production guard, and the secret (kept in the keyring)."""
+"""The environment editor: URL, auth, nesting, production guard, and the secret (kept in the keyring); and
+Test connection, which asks the account who the key belongs to (core.followup) on the window's qasync loop,
+so the window stays responsive while it waits, and shows the answer, or why there is none, in the dialog."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,13 +28,21 @@ from PySide6.QtWidgets import (
 from yespo_console.core.errors import InputError, SecretStoreError
 from yespo_console.core.events.profiles import BUILTIN_NAME
 from yespo_console.core.http.environments import AuthMode, Environment, EnvironmentStore
-from yespo_console.core.http.secrets import SecretStore
+from yespo_console.core.http.secrets import Secret, SecretSource, SecretStore, check_header_secret
+
+if TYPE_CHECKING:
+    from yespo_console.gui.session import Session
 
 
 class EnvironmentsDialog(QDialog):
+    connection_tested = Signal(bool, str)  # whether the key works, and the words shown
+
     def __init__(self, environments: EnvironmentStore, secrets: SecretStore, current: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, session: Session | None = None) -> None:
+        """SESSION, when given, records the test in its history and tests the embedded sandbox at its port."""
         super().__init__(parent)
+        self.session = session
+        self._test_task: asyncio.Task[None] | None = None
         self.setWindowTitle("Environments")
         self.resize(760, 460)
         self.environments = environments
@@ -66,6 +80,14 @@ class EnvironmentsDialog(QDialog):
         self.secret.setPlaceholderText("leave empty to keep the stored secret")
         self.secret_status = QLabel(self)
         self.secret_status.setWordWrap(True)
+        self.test_button = QPushButton("Test connection", self)
+        self.test_button.setToolTip("Ask the account who this key belongs to (GET /api/v1/account/info), with the "
+                                    "form as it is now and the key typed above, or the stored one")
+        self.test_button.clicked.connect(self.test_connection)
+        self.connection_status = QLabel(self)
+        self.connection_status.setWordWrap(True)
+        self.connection_status.setTextFormat(Qt.TextFormat.PlainText)  # the server's words, never markup
+        self.connection_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
         form.addRow("Name", self.name)
@@ -80,6 +102,7 @@ class EnvironmentsDialog(QDialog):
         form.addRow("Timeout", self.timeout)
         form.addRow("API key / token", self.secret)
         form.addRow("", self.secret_status)
+        form.addRow(self.test_button, self.connection_status)
 
         side = QVBoxLayout()
         side.addWidget(self.names)
@@ -123,6 +146,7 @@ class EnvironmentsDialog(QDialog):
         self.timeout.setValue(env.timeout_s)
         self.profile.setCurrentText(env.profile or BUILTIN_NAME)
         self.secret.clear()
+        self.connection_status.clear()
         self._show_secret_status(env)
 
     def _show_secret_status(self, env: Environment) -> None:
@@ -188,3 +212,56 @@ class EnvironmentsDialog(QDialog):
             return
         self.changed = True
         self._fill(self.environments.default().name)
+
+    # -- Test connection ---------------------------------------------------------------------------
+
+    def _tested(self) -> tuple[Environment, Secret | None]:
+        """The environment as the form has it, and the key to try: the one typed (not saved yet), else the
+        stored one; a sandbox gets its placeholder whatever is typed."""
+        env = self._form_environment()
+        if env.is_sandbox and self.session is not None:
+            env = self.session.environment(env.name) if env.name in self.environments.names() else env
+        typed = self.secret.text()
+        if typed and not env.is_sandbox:
+            secret = Secret(typed, SecretSource.KEYRING, "the key typed in this dialog (not saved yet)")
+            check_header_secret(secret, env)
+            return env, secret
+        return env, self.secrets.get(env)
+
+    def test_connection(self) -> asyncio.Task[None] | None:
+        """Start the test (its task; None when the form cannot be tested: the reason is shown)."""
+        if self._test_task is not None and not self._test_task.done():
+            return None
+        try:
+            env, secret = self._tested()
+        except (InputError, ValueError) as exc:
+            self._show_test(False, f"Not tested: {exc}")
+            return None
+        self.test_button.setEnabled(False)
+        self.connection_status.setText(f"Testing {env.label}…")
+        self._test_task = asyncio.ensure_future(self._test(env, secret))
+        return self._test_task
+
+    async def _test(self, env: Environment, secret: Secret | None) -> None:
+        from yespo_console.core.followup.client import AccountClient, FollowupError  # httpx: only when used
+
+        recorder = self.session.history if self.session is not None else None
+        try:
+            async with AccountClient(env, secret=secret, recorder=recorder,
+                                     missing_key=self.secrets.missing_message(env)) as client:
+                info = await client.account_info()
+        except FollowupError as exc:
+            self._show_test(False, f"✗ {exc.title} {exc.detail}".strip())
+        else:
+            self._show_test(True, f"✓ Connected to {client.base}: organisation {info.organisation or '-'}, "
+                            f"user {info.user_email or '-'}.")
+
+    def _show_test(self, ok: bool, text: str) -> None:
+        self.test_button.setEnabled(True)
+        self.connection_status.setText(text)
+        self.connection_tested.emit(ok, text)
+
+    def done(self, result: int) -> None:
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()  # nothing left to show the answer in
+        super().done(result)

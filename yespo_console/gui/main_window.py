@@ -56,6 +56,7 @@ from yespo_console.gui.send_flow import SendFlow
 from yespo_console.gui.session import Session
 from yespo_console.gui.shortcuts import ShortcutsDialog
 from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
+from yespo_console.gui.verify_dock import VerifyDock
 
 if TYPE_CHECKING:
     from yespo_console.gui.runner_dock import RunnerDock
@@ -143,6 +144,11 @@ class MainWindow(QMainWindow):
         self.inbox = InboxDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.inbox)
         self.tabifyDockWidget(self.history_dock, self.inbox)
+        self.verify_dock = VerifyDock(self.session, self)
+        self.send_finished.connect(self.verify_dock.follow_send)
+        self.history_dock.exchange_selected.connect(self.verify_dock.set_exchange)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.verify_dock)
+        self.tabifyDockWidget(self.inbox, self.verify_dock)
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
         on_first_paint(self, self._add_runner_dock)
@@ -233,6 +239,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.events_dock.toggleViewAction())
         self.view_menu.addAction(self.history_dock.toggleViewAction())
         self.view_menu.addAction(self.inbox.toggleViewAction())
+        self.view_menu.addAction(self.verify_dock.toggleViewAction())
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.binding.pretty_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -272,7 +279,7 @@ class MainWindow(QMainWindow):
 
     def edit_environments(self) -> None:
         dialog = EnvironmentsDialog(self.session.environments, self.session.secrets, self.env_combo.currentData(),
-                                    self)
+                                    self, session=self.session)
         dialog.exec()
         if dialog.changed:
             self._load_environments(self.env_combo.currentData())
@@ -534,6 +541,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.send_flow.cancel()
+        self.verify_dock.stop()
         if self.runner_dock is not None:
             self.runner_dock.stop()
         self.inbox.detach()

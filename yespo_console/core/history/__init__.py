@@ -4,7 +4,8 @@
 (reading) and `writes` (writing), the table's columns in `rows`, and the file, its schema and
 migrations in `db`; `process` tells a live writer from a dead one. The values it hands out and takes
 in are in `models`. Exports and imports go through `export`, by format: the lossless NDJSON record
-(`records`), HAR 1.2 (`har`), and cURL and httpx scripts (`scripts`).
+(`records`), HAR 1.2 (`har`), and cURL and httpx scripts (`scripts`). What followed an exchange (its
+verification) is kept beside it (`verifications`).
 """
 
 from yespo_console.core.history.db import SCHEMA_VERSION
@@ -21,6 +22,7 @@ from yespo_console.core.history.queries import DISTINCT_COLUMNS
 from yespo_console.core.history.records import exchange_from_record, exchange_record, summary_record
 from yespo_console.core.history.scripts import curl_command, httpx_snippet
 from yespo_console.core.history.store import HistoryStore, ImportResult
+from yespo_console.core.history.verifications import VerificationRecord
 from yespo_console.core.history.writes import INTERRUPTED_ERROR
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "HistoryStats",
     "HistoryStore",
     "ImportResult",
+    "VerificationRecord",
     "curl_command",
     "exchange_from_record",
     "exchange_record",

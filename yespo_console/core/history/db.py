@@ -6,7 +6,8 @@ leaves the file at its old version. A file from a newer version is refused, neve
 
 Full-text search is its own step (v2) because it is built from rows that already exist: keeping it
 separate makes the upgrade path of a filled database something the tests exercise, not a theory. v3
-rebuilds that index on trigrams, so that any part of a word is found (v2 found whole words only).
+rebuilds that index on trigrams, so that any part of a word is found (v2 found whole words only). v4
+adds each exchange's kind; v5 the table of verifications (what followed a send).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from yespo_console.core.errors import StoreError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_WAIT_S = 30.0
 _BUSY_TIMEOUT_MS = 5_000
 # Errors in our own SQL, not in the file: they must surface as the bugs they are, not as a store problem.
@@ -126,6 +127,26 @@ def _v4_kind(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX exchange_kind ON exchange(kind, id)")
 
 
+def _v5_verification(conn: sqlite3.Connection) -> None:
+    # What followed an exchange (core.followup.verify): one row per verified exchange, the latest kept.
+    # The trigger drops it with its exchange, whichever way that goes (delete, prune, clear).
+    conn.execute(
+        """
+        CREATE TABLE verification (
+            exchange_id INTEGER PRIMARY KEY,
+            verified_at INTEGER NOT NULL,  -- microseconds since 1970 UTC
+            status TEXT NOT NULL,          -- linked, nothing, contact_not_found, contact_unknown, error, cancelled
+            summary TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'  -- JSON: Verification.as_dict(), masked
+        )
+        """
+    )
+    conn.execute(
+        "CREATE TRIGGER exchange_verification_gone AFTER DELETE ON exchange "
+        "BEGIN DELETE FROM verification WHERE exchange_id = old.id; END"
+    )
+
+
 def _index_final_rows(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO exchange_fts(rowid, request_body, response_body, key_value) "
@@ -135,7 +156,7 @@ def _index_final_rows(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1_exchanges, 2: _v2_search, 3: _v3_substring_search, 4: _v4_kind,
+    1: _v1_exchanges, 2: _v2_search, 3: _v3_substring_search, 4: _v4_kind, 5: _v5_verification,
 }
 
 

@@ -27,6 +27,7 @@ from typing import Any, Self, TypeVar
 from yespo_console.core.errors import StoreError
 from yespo_console.core.history import db as history_db
 from yespo_console.core.history import queries, rows, writes
+from yespo_console.core.history import verifications as verification_table
 from yespo_console.core.history.models import Exchange, ExchangeSummary, HistoryFilter, HistoryStats, to_micros
 from yespo_console.core.history.process import current_token, writer_alive
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
@@ -272,6 +273,14 @@ class HistoryStore:
         return total
 
     # -- editing ------------------------------------------------------------------------------------
+
+    def set_verification(self, record: verification_table.VerificationRecord) -> None:
+        """Keep what followed an exchange (replacing an earlier verification); nothing if it is gone."""
+        self._write(lambda conn: verification_table.save(conn, record))
+
+    def verifications(self, ids: Sequence[int]) -> dict[int, verification_table.VerificationRecord]:
+        """The verifications of these exchanges, by id (the unverified ones are absent)."""
+        return self._read(lambda conn: verification_table.load_many(conn, ids))
 
     def set_star(self, exchange_id: int, starred: bool) -> bool:
         """Returns whether the exchange exists."""
