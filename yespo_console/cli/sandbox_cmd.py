@@ -161,12 +161,12 @@ def _event_line(event: SandboxEvent) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from yespo_console.core.http.masking import mask_url
     from yespo_console.sandbox import Faults, Sandbox, SandboxError
     from yespo_console.sandbox.contacts import load_seed
     from yespo_console.sandbox.logs import logging_to
     from yespo_console.sandbox.settings import AccountSettings
     from yespo_console.sandbox.store import json_text
-    from yespo_console.core.http.masking import mask_url
     from yespo_console.sandbox.webhook import WebhookSender
     from yespo_console.sandbox.workflows import load_workflows
 
