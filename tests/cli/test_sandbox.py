@@ -12,7 +12,7 @@ import pytest
 
 from tests.cli.helpers import cli
 from tests.sandbox.account_helpers import FAST_WORKFLOWS, PERIOD, cart_event, get, post, wait_for
-from tests.sandbox.helpers import VALID_EVENT, body, start_sandbox_process
+from tests.sandbox.helpers import SEARCH_SCENARIO, VALID_EVENT, body, free_port, start_sandbox_process
 
 
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
@@ -157,3 +157,29 @@ def test_sandbox_command_refuses_a_bad_time_scale(tmp_path: Path, scale: str) ->
     with pytest.raises(SystemExit) as info:
         cli(tmp_path, "sandbox", "--time-scale", scale)
     assert info.value.code == 2
+
+
+def test_runs_temporary_sandbox_runs_its_workflows_at_the_wait_scale(tmp_path: Path) -> None:
+    """`run --wait-scale` scales the temporary sandbox's workflow delays too: a 15-minute workflow fires within a
+    scenario that waits 20 (scaled) minutes."""
+    from yespo_console.core.http.environments import EnvironmentStore
+    from yespo_console.sandbox import SandboxStore
+    from yespo_console.sandbox.accountdb import AccountDB
+
+    store = EnvironmentStore.open(tmp_path)
+    store.save(store.get("sandbox").with_url(f"http://127.0.0.1:{free_port()}/api/v2/event"))
+    records = SandboxStore.open(tmp_path)
+    AccountDB(records).save_contact({"channels": [{"type": "email", "value": "ann@example.com"}]})
+    records.close()
+    scenario = tmp_path / "search.yaml"
+    scenario.write_text(SEARCH_SCENARIO.replace("default@example.com", "ann@example.com") + "  - wait: 20m\n")
+    assert cli(tmp_path, "run", str(scenario), "--var", "query=q", "--wait-scale", "0.001") == 0
+    records = SandboxStore.open(tmp_path)
+    try:
+        db = AccountDB(records)
+        [instance] = db.instances(5)
+        assert (instance.workflow_name, instance.state) == ("Search without results", "sent")
+        [delivery] = db.recent_deliveries(5)
+        assert delivery["sourceEventTypeKey"] == "searchRequest"
+    finally:
+        records.close()
