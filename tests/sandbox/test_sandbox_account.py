@@ -113,6 +113,7 @@ def test_an_event_for_an_unknown_contact_is_recorded_as_not_found_and_starts_not
     sandbox, base = account
     answer = post(base, "/api/v2/event", cart_event("nobody@example.com"))
     assert answer.status_code == 200  # Yespo accepts it all the same
+    assert (answer.json()["contact"], answer.json()["contactId"]) == ("Contact not found", None)
     [event] = httpx.get(base + "/_sandbox/events", trust_env=False).json()["events"]
     assert event["contact"] == "Contact not found" and event["contactId"] is None
     assert any("Contact not found" in note for note in event["notes"])
@@ -123,8 +124,9 @@ def test_an_event_for_an_unknown_contact_is_recorded_as_not_found_and_starts_not
 def test_a_cart_update_for_a_known_contact_starts_the_workflow_and_a_linked_message_follows(
         account: tuple[Sandbox, str]) -> None:
     _, base = account
-    add_contact(base, "ann@example.com")
+    contact_id = add_contact(base, "ann@example.com")
     answer = post(base, "/api/v2/event", cart_event("ann@example.com"))
+    assert (answer.json()["contact"], answer.json()["contactId"]) == ("Contact found", contact_id)
     event_id = int(answer.headers["X-Sandbox-Event-Id"])
     [message] = wait_for(lambda: _messages(base, "ann@example.com"))
     assert (message["channelType"], message["activityStatus"], message["subject"]) == ("email", "DELIVERED",

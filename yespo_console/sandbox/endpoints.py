@@ -17,8 +17,8 @@ switches, `judge.judge_event`): what Yespo always rejects → 400 with one plain
 required param when the event type has Validate parameters on → 400 with Yespo's `The event should have the
 following params: [...]` (the type's whole structure); anything else → 200 with a small JSON object
 `{"status": "accepted", "id": <record id>, "eventTypeKey", "keyValue", "keyValueSource", "warnings",
-"downstreamProblems"}` (Yespo's own success body is not documented; clients should rely on the 2xx status
-only). Every event answer carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something
+"downstreamProblems", "contact" ("Contact found", "Contact not found", "Contact created"), "contactId"}`
+(Yespo's own success body is not documented; clients should rely on the 2xx status only). Every event answer carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something
 downstream) and `X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index", "status",
 "errors"}], "successCount", "errorCount"}` (status: the documented ACCEPTED, OCCURRED_DATE_IS_REQUIRED,
 INCORRECT_OCCURRED_DATE_FORMAT, OCCURRED_TIME_TOO_DEPTH, OCCURRED_TIME_IN_FUTURE, EVENT_SEGMENTATION_DISABLED,
@@ -431,8 +431,9 @@ class Endpoints:
         if accepted is not None:
             fields = accepted
 
-            def respond(event_id: int) -> str:
-                return json_text({"status": "accepted", "id": event_id, **fields})
+            def respond(event_id: int) -> str:  # called once the account has matched the contact
+                return json_text({"status": "accepted", "id": event_id, **fields, "contact": record.contact,
+                                  "contactId": record.contact_id})
 
             return self._answer(record, started, 200, "", respond=respond, json_body=True,
                                 extra_headers=verdict_headers)
