@@ -86,6 +86,15 @@ def parse_json(data: bytes) -> Any:
     return value
 
 
+def new_record(request: Request, endpoint: str, data: bytes, auth: str = "") -> NewEvent:
+    """The record of a request to `endpoint`, its headers masked."""
+    client = request.client
+    return NewEvent(endpoint=endpoint, method=request.method, path=request.url.path,
+                    remote=f"{client.host}:{client.port}" if client else "unknown",
+                    headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1"))
+                                               for k, v in request.headers.raw)), body=data, auth=auth)
+
+
 def _bad(text: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
     return PlainTextResponse(text, status_code=status, headers=headers)
 
@@ -161,13 +170,8 @@ class AccountApi:
                                    else EXCERPT_BYTES, timeout_s=self._endpoints.body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)
-        client = request.client
-        record = NewEvent(endpoint=endpoint, method="POST", path=request.url.path,
-                          remote=f"{client.host}:{client.port}" if client else "unknown",
-                          headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1"))
-                                                     for k, v in request.headers.raw)),
-                          body=body.data, auth=check_auth(request.headers.get("authorization"),
-                                                          self._sandbox.api_key).description)
+        auth = check_auth(request.headers.get("authorization"), self._sandbox.api_key)
+        record = new_record(request, endpoint, body.data, auth.description)
         status: int
         answer: Any
         if not media.endswith("json"):

@@ -20,11 +20,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from yespo_console.core.http.masking import mask_headers
-from yespo_console.sandbox.account_api import parse_json
+from yespo_console.sandbox.account_api import new_record, parse_json
 from yespo_console.sandbox.intake import read_body
 from yespo_console.sandbox.queries import Query, QueryError
-from yespo_console.sandbox.store import NewEvent
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.endpoints import Endpoints
@@ -46,33 +44,33 @@ class AccountControl:
             Route("/_sandbox/webhook", self._webhook, methods=["GET", "POST"]),
         ]
 
-    def _limit(self, request: Request) -> int:
-        query = Query(request.query_params, ("limit",), request.url.path)
-        return query.number("limit", 0, MAX_LIMIT, 50)
-
-    async def _contacts(self, request: Request) -> Response:
+    def _limit(self, request: Request) -> int | Response:
+        """The `limit` parameter, or the 400 answer."""
         try:
-            limit = self._limit(request)
+            return Query(request.query_params, ("limit",), request.url.path).number("limit", 0, MAX_LIMIT, 50)
         except QueryError as exc:
             return PlainTextResponse(str(exc), status_code=400)
+
+    async def _contacts(self, request: Request) -> Response:
+        limit = self._limit(request)
+        if isinstance(limit, Response):
+            return limit
         db = self._sandbox.automation.db
         return JSONResponse({"contacts": db.contacts(limit), "total": db.contact_count()})
 
     async def _workflows(self, request: Request) -> Response:
-        try:
-            limit = self._limit(request)
-        except QueryError as exc:
-            return PlainTextResponse(str(exc), status_code=400)
+        limit = self._limit(request)
+        if isinstance(limit, Response):
+            return limit
         automation = self._sandbox.automation
         return JSONResponse({"workflows": [w.describe() for w in automation.workflows],
                              "instances": [i.as_dict() for i in automation.db.instances(limit)],
                              "timeScale": self._sandbox.account.time_scale})
 
     async def _messages(self, request: Request) -> Response:
-        try:
-            limit = self._limit(request)
-        except QueryError as exc:
-            return PlainTextResponse(str(exc), status_code=400)
+        limit = self._limit(request)
+        if isinstance(limit, Response):
+            return limit
         return JSONResponse({"messages": self._sandbox.automation.db.recent_deliveries(limit)})
 
     async def _webhook(self, request: Request) -> Response:
@@ -86,11 +84,7 @@ class AccountControl:
                                    timeout_s=self._endpoints.body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)
-        client = request.client
-        record = NewEvent(endpoint="webhook", method="POST", path=request.url.path,
-                          remote=f"{client.host}:{client.port}" if client else "unknown",
-                          headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1"))
-                                                     for k, v in request.headers.raw)), body=body.data)
+        record = new_record(request, "webhook", body.data)
         status, text = 200, "ok"
         if body.truncated:
             status, text = 413, f"The body is larger than {self._endpoints.max_body:,} bytes."
