@@ -19,8 +19,9 @@ following params: [...]` (the type's whole structure); anything else → 200 wit
 `{"status": "accepted", "id": <record id>, "eventTypeKey", "keyValue", "keyValueSource", "warnings",
 "downstreamProblems", "contact" ("Contact found", "Contact not found", "Contact created"), "contactId"}`
 (Yespo's own success body is not documented; clients should rely on the 2xx status only). Every event answer
-carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something downstream) and `X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index", "status",
-"errors"}], "successCount", "errorCount"}` (status: the documented ACCEPTED, OCCURRED_DATE_IS_REQUIRED,
+carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something downstream) and
+`X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index", "status", "errors"}],
+"successCount", "errorCount"}` (status: the documented ACCEPTED, OCCURRED_DATE_IS_REQUIRED,
 INCORRECT_OCCURRED_DATE_FORMAT, OCCURRED_TIME_TOO_DEPTH, OCCURRED_TIME_IN_FUTURE, EVENT_SEGMENTATION_DISABLED,
 or the sandbox's own ERROR for an event Yespo rejects), or 400 for a malformed request. A Content-Type that is
 not JSON → 415. A body over 1 MiB → 413; one that takes over 30 s to arrive → 408 (both close the
