@@ -77,10 +77,11 @@ class Automation:
         self._timers.clear()
         self._loop = None
 
-    def add_listener(self, listener: Notify) -> None:
-        """`listener(kind, item)` with each change: ("contact", contact), ("instance", instance dict),
-        ("delivery", delivery)."""
+    def add_listener(self, listener: Notify) -> Callable[[], None]:
+        """`listener(kind, item)` with each change, on the sandbox's loop: ("contact", contact), ("instance",
+        instance dict), ("delivery", delivery). Returns a function that removes it."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _notify(self, kind: str, item: dict[str, Any]) -> None:
         for listener in list(self._listeners):
