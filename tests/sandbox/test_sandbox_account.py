@@ -315,3 +315,14 @@ def test_the_control_endpoints_list_contacts_workflows_and_messages(account: tup
     [message] = httpx.get(base + "/_sandbox/messages", trust_env=False).json()["messages"]
     assert message["sourceEventTypeKey"] == "cartUpdated" and message["channelType"] == "email"
     assert httpx.get(base + "/_sandbox/messages?limit=x", trust_env=False).status_code == 400
+
+
+def test_the_account_can_be_reset(account: tuple[Sandbox, str]) -> None:
+    sandbox, base = account
+    add_contact(base, "ann@example.com")
+    post(base, "/api/v2/event", cart_event("ann@example.com"))
+    wait_for(lambda: _messages(base, "ann@example.com"))
+    assert httpx.delete(base + "/_sandbox/contacts", trust_env=False).json() == {"deleted": 1}
+    assert get(base, "/api/v1/contacts").json() == [] and _instances(base) == []
+    assert httpx.get(base + "/_sandbox/messages", trust_env=False).json()["messages"] == []
+    assert sandbox.store.count() == 2  # the requests' records stay (DELETE /_sandbox/events clears them)

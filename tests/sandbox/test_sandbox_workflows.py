@@ -152,6 +152,21 @@ def test_a_waiting_instance_is_lost_when_the_sandbox_stops(tmp_path: Path) -> No
         again.stop()
 
 
+def test_an_instance_left_waiting_by_a_sandbox_that_did_not_stop_is_lost_once_it_was_due(tmp_path: Path) -> None:
+    """Another sandbox may share the file: its instances that are not yet due are its own to fire."""
+    from yespo_console.sandbox.accountdb import WAITING, Instance
+
+    store = SandboxStore(tmp_path / "shared.sqlite3")
+    try:
+        db = AccountDB(store)
+        for name, due in (("past", "2000-01-01T00:00:00.000+00:00"), ("future", "2999-01-01T00:00:00.000+00:00")):
+            db.add_instance(Instance(name, 1, "W", 1, None, "cartUpdated", "a@b.c", WAITING, "", due, due, None))
+        AccountDB(store)  # another sandbox opens the file
+        assert {i.instance_id: i.state for i in db.instances(5)} == {"past": "lost", "future": "waiting"}
+    finally:
+        store.close()
+
+
 def test_webhook_urls_are_loopback_unless_allowed() -> None:
     with pytest.raises(ValueError, match="not this machine"):
         check_webhook_url("https://example.com/hook")

@@ -56,6 +56,7 @@ FAULTS: tuple[tuple[str, Faults], ...] = (
     ("30 s latency (timeouts)", Faults(latency_ms=30_000)),
     ("Drop every connection", Faults(drop_rate=1.0)),
     ("Fail 30 % with 500", Faults(fail_rate=0.3)),
+    ("Yespo's rate limits (429 past them)", Faults(rate_limits=True)),
 )
 
 

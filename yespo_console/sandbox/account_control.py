@@ -1,6 +1,7 @@
 """The control endpoints of the account (no auth; the same Host and Origin rules as every control endpoint):
 
     GET  /_sandbox/contacts?limit=      {"contacts": [... newest first, with createdAt/updatedAt], "total": n}
+    DELETE /_sandbox/contacts           forget every contact, workflow instance and message: {"deleted": n}
     GET  /_sandbox/workflows?limit=     {"workflows": [definitions], "instances": [... newest first, state
                                          waiting|cancelled|sent|lost, with the reason], "timeScale": x}
     GET  /_sandbox/messages?limit=      {"messages": [every delivery, newest first: activity and message fields]}
@@ -38,7 +39,7 @@ class AccountControl:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/_sandbox/contacts", self._contacts, methods=["GET"]),
+            Route("/_sandbox/contacts", self._contacts, methods=["GET", "DELETE"]),
             Route("/_sandbox/workflows", self._workflows, methods=["GET"]),
             Route("/_sandbox/messages", self._messages, methods=["GET"]),
             Route("/_sandbox/webhook", self._webhook, methods=["GET", "POST"]),
@@ -52,6 +53,8 @@ class AccountControl:
             return PlainTextResponse(str(exc), status_code=400)
 
     async def _contacts(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse({"deleted": self._sandbox.automation.clear()})
         limit = self._limit(request)
         if isinstance(limit, Response):
             return limit

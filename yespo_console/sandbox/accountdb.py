@@ -3,8 +3,9 @@ instances and deliveries (one row per message a workflow sent: it is served both
 
 Contacts are kept as their Yespo JSON (`Contact` in the OpenAPI file, without `id`), with the values they are
 found by in a table of keys: email (lower case), phone (digits only), externalCustomerId, push tokens, first
-and last names (lower case). Timers do not survive a restart: a workflow instance still waiting when the
-sandbox stopped is marked "lost" when the file is opened again.
+and last names (lower case). Timers do not survive a restart: a sandbox marks its waiting instances "lost"
+when it stops, and one that ended without stopping leaves them waiting until the file is opened again after
+they were due (another sandbox sharing the file may still be running its own, which fire before they are due).
 """
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ class AccountDB:
         self._store = store
         with store.locked() as conn:
             conn.executescript(_SCHEMA)
-            conn.execute("UPDATE workflow_instances SET state = ?, reason = ?, ended_at = ? WHERE state = ?",
-                         (LOST, LOST_REASON, now_text(), WAITING))
+            now = now_text()
+            conn.execute("UPDATE workflow_instances SET state = ?, reason = ?, ended_at = ? WHERE state = ? "
+                         "AND due_at < ?", (LOST, LOST_REASON, now, WAITING, now))
 
     # -- contacts --------------------------------------------------------------------------------
 
@@ -223,6 +225,16 @@ class AccountDB:
             rows = conn.execute(f"SELECT {_INSTANCE_COLUMNS} FROM workflow_instances {where} "
                                 "ORDER BY started_at DESC, rowid DESC LIMIT ?", [*params, limit]).fetchall()
         return [Instance(*row) for row in rows]
+
+    def clear(self) -> int:
+        """Forget every contact, instance and delivery; how many contacts there were."""
+        with self._store.locked() as conn:
+            count = int(conn.execute("SELECT COUNT(*) FROM contacts").fetchone()[0])
+            conn.execute("BEGIN IMMEDIATE")
+            for table in ("contacts", "contact_keys", "workflow_instances", "deliveries"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("COMMIT")
+        return count
 
     # -- deliveries: what the activity and messages endpoints serve ------------------------------
 

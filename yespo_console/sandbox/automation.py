@@ -77,6 +77,13 @@ class Automation:
         self._timers.clear()
         self._loop = None
 
+    def clear(self) -> int:
+        """Forget the account's contacts, instances and messages (stopping their timers); how many contacts."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        return self.db.clear()
+
     def add_listener(self, listener: Notify) -> Callable[[], None]:
         """`listener(kind, item)` with each change, on the sandbox's loop: ("contact", contact), ("instance",
         instance dict), ("delivery", delivery). Returns a function that removes it."""

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_LOG = 100
+MAX_QUEUED = 1000  # batches waiting while the receiver is down; past that the newest are dropped (and logged)
 
 
 def check_webhook_url(url: str, *, allow_remote: bool = False) -> str:
@@ -51,7 +52,7 @@ class WebhookSender:
         self.log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)  # what happened to each delivery, newest last
 
     def start(self) -> None:
-        self._queue = asyncio.Queue()
+        self._queue = asyncio.Queue(MAX_QUEUED)
         self._task = asyncio.create_task(self._run(), name="yespo-sandbox-webhook")
 
     async def stop(self) -> None:
@@ -62,8 +63,12 @@ class WebhookSender:
                 await task
 
     def send(self, items: list[dict[str, Any]]) -> None:
-        if self._queue is not None:
+        if self._queue is None:
+            return
+        try:
             self._queue.put_nowait(items)
+        except asyncio.QueueFull:
+            self._note(len(items), 0, None, f"dropped: {MAX_QUEUED} deliveries were already waiting")
 
     async def _run(self) -> None:
         assert self._queue is not None
