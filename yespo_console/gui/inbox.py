@@ -16,6 +16,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QHBoxLayout,
@@ -57,6 +58,14 @@ FAULTS: tuple[tuple[str, Faults], ...] = (
     ("Drop every connection", Faults(drop_rate=1.0)),
     ("Fail 30 % with 500", Faults(fail_rate=0.3)),
     ("Yespo's rate limits (429 past them)", Faults(rate_limits=True)),
+)
+
+
+TIME_SCALES: tuple[tuple[str, float], ...] = (
+    ("Workflow delays: as set", 1.0),
+    ("Workflow delays ×0.1", 0.1),
+    ("Workflow delays ×0.01 (30 min → 18 s)", 0.01),
+    ("Workflow delays ×0.001 (30 min → 1.8 s)", 0.001),
 )
 
 
@@ -198,6 +207,17 @@ class InboxDock(QDockWidget):
             self.validation.addItem(label, choice)
         self.validation.currentIndexChanged.connect(self._validation_chosen)
         bar.addWidget(self.validation)
+        self.time_scale = QComboBox(body)
+        self.time_scale.setToolTip("How fast the sandbox's workflows run: every delay is multiplied by this")
+        for label, scale in TIME_SCALES:
+            self.time_scale.addItem(label, scale)
+        self.time_scale.currentIndexChanged.connect(self._account_chosen)
+        bar.addWidget(self.time_scale)
+        self.auto_contacts = QCheckBox("Auto-create contacts", body)
+        self.auto_contacts.setToolTip("Create a contact from an event's locators when none matches (off in Yespo: "
+                                      "the event is then recorded as \"Contact not found\" and starts nothing)")
+        self.auto_contacts.toggled.connect(self._account_chosen)
+        bar.addWidget(self.auto_contacts)
         copy = QPushButton("Copy URL", body)
         copy.setToolTip("Copy the event URL, to point another program at the sandbox")
         copy.clicked.connect(self.copy_url)
@@ -242,8 +262,8 @@ class InboxDock(QDockWidget):
         self.event_received.connect(self._add, Qt.ConnectionType.QueuedConnection)
         self.account_changed.connect(self.refresh_account, Qt.ConnectionType.QueuedConnection)
         self.address.setText("Starting the embedded sandbox…")
-        self.faults.setEnabled(False)
-        self.validation.setEnabled(False)
+        for control in (self.faults, self.validation, self.time_scale, self.auto_contacts):
+            control.setEnabled(False)
 
     def attach(self, sandbox: Sandbox | None, error: str = "") -> None:
         """Show what `sandbox` receives from now on (it starts after the window, to open it sooner)."""
@@ -252,9 +272,15 @@ class InboxDock(QDockWidget):
         if sandbox is None:
             self.address.setText(f"The embedded sandbox is not running: {error or 'not started'}")
             return
-        self.faults.setEnabled(True)
-        self.validation.setEnabled(True)
+        for control in (self.faults, self.validation, self.time_scale, self.auto_contacts):
+            control.setEnabled(True)
         self.validation.setCurrentIndex(max(0, self.validation.findData(sandbox.account.validate)))
+        scale = self.time_scale.findData(sandbox.account.time_scale)
+        if scale < 0:  # a scale set elsewhere (sandbox --time-scale): listed as it is
+            self.time_scale.addItem(f"Workflow delays ×{sandbox.account.time_scale:g}", sandbox.account.time_scale)
+            scale = self.time_scale.count() - 1
+        self.time_scale.setCurrentIndex(scale)
+        self.auto_contacts.setChecked(sandbox.account.auto_contacts)
         self.address.setText(f"Listening at <b>{sandbox.event_url}</b> — any program may post here")
         self.model.set_events(sandbox.events(limit=MAX_ROWS))
         # The sandbox calls listeners on its loop; a queued signal brings each event to the GUI thread.
@@ -298,6 +324,11 @@ class InboxDock(QDockWidget):
     def _validation_chosen(self) -> None:
         if self.sandbox is not None:
             self.sandbox.account = replace(self.sandbox.account, validate=self.validation.currentData())
+
+    def _account_chosen(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.account = replace(self.sandbox.account, time_scale=float(self.time_scale.currentData()),
+                                           auto_contacts=self.auto_contacts.isChecked())
 
     def copy_url(self) -> None:
         if self.sandbox is not None:
