@@ -212,12 +212,14 @@ class InboxDock(QDockWidget):
         for label, scale in TIME_SCALES:
             self.time_scale.addItem(label, scale)
         self.time_scale.currentIndexChanged.connect(self._account_chosen)
-        bar.addWidget(self.time_scale)
+        account_bar = QHBoxLayout()  # a row of its own: the first is as wide as the dock may be narrow
+        account_bar.addWidget(self.time_scale)
         self.auto_contacts = QCheckBox("Auto-create contacts", body)
         self.auto_contacts.setToolTip("Create a contact from an event's locators when none matches (off in Yespo: "
                                       "the event is then recorded as \"Contact not found\" and starts nothing)")
         self.auto_contacts.toggled.connect(self._account_chosen)
-        bar.addWidget(self.auto_contacts)
+        account_bar.addWidget(self.auto_contacts)
+        account_bar.addStretch(1)
         copy = QPushButton("Copy URL", body)
         copy.setToolTip("Copy the event URL, to point another program at the sandbox")
         copy.clicked.connect(self.copy_url)
@@ -226,6 +228,7 @@ class InboxDock(QDockWidget):
         bar.addWidget(copy)
         bar.addWidget(clear)
         layout.addLayout(bar)
+        layout.addLayout(account_bar)
 
         self.model = InboxModel(self)
         self.table = QTableView(body)
