@@ -265,6 +265,9 @@ class Sandbox:
         answer matters more than its record. `respond(id)` may write the answer once the id is known."""
         try:
             self.automation.before_record(record)
+        except Exception:  # the record is still kept, without its contact
+            log.exception("the sandbox could not match an event to a contact")
+        try:
             event = self.store.add(record, respond)
         except Exception:
             log.exception("the sandbox could not record an event")
