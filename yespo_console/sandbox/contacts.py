@@ -30,6 +30,7 @@ _KEYS = (*_TEXT_KEYS, "channels", "fields", "address", "addressBookId", "id", "g
 _SHORT_KEYS = {"email": "email", "phone": "sms", "sms": "sms", "externalcustomerid": "externalCustomerId",
                "firstname": "firstName", "lastname": "lastName"}
 _PHONE = re.compile(r"\+?[\d\s().-]{5,40}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 def _text(value: Any, name: str) -> str:
@@ -48,7 +49,7 @@ def _channel(item: Any, index: int) -> dict[str, Any]:
     if kind not in CHANNEL_TYPES:
         raise ValueError(f"{where}.type should be one of {', '.join(CHANNEL_TYPES)}")
     value = _text(item.get("value"), f"{where}.value")
-    if kind == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+    if kind == "email" and not _EMAIL.fullmatch(value):
         raise ValueError(f"{where}.value {value[:80]!r} is not an email address")
     if kind == "sms" and len(re.sub(r"\D", "", value)) < 5:
         raise ValueError(f"{where}.value {value[:80]!r} is not a phone number")
@@ -200,7 +201,7 @@ def event_contact(body: dict[str, Any]) -> dict[str, Any] | None:
         if not candidate.usable or value is None:
             continue
         kind = "email" if candidate.name == "keyValue" and "@" in value else candidate.name
-        if kind == "email" and re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+        if kind == "email" and _EMAIL.fullmatch(value):
             doc["channels"].append({"type": "email", "value": value})
         elif kind == "phone":
             doc["channels"].append({"type": "sms", "value": value})
