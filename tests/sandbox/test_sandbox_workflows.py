@@ -167,6 +167,18 @@ def test_an_instance_left_waiting_by_a_sandbox_that_did_not_stop_is_lost_once_it
         store.close()
 
 
+def test_the_webhook_check_endpoint_masks_a_password_in_the_delivery_url(tmp_path: Path) -> None:
+    sender = WebhookSender("http://user:hunter2-secret@127.0.0.1:9/hook")
+    runner = SandboxThread(port=0, data_dir=tmp_path / "masked", webhook=sender)
+    base = runner.start().base_url
+    try:
+        answer = httpx.get(base + "/_sandbox/webhook", trust_env=False)
+        assert answer.status_code == 200 and "hunter2-secret" not in answer.text
+        assert answer.json()["deliveringTo"].endswith("@127.0.0.1:9/hook")
+    finally:
+        runner.stop()
+
+
 def test_webhook_urls_are_loopback_unless_allowed() -> None:
     with pytest.raises(ValueError, match="not this machine"):
         check_webhook_url("https://example.com/hook")

@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from yespo_console.core.http.masking import mask_url
 from yespo_console.sandbox.account_api import new_record, parse_json
 from yespo_console.sandbox.intake import read_body
 from yespo_console.sandbox.queries import Query, QueryError
@@ -79,7 +80,7 @@ class AccountControl:
     async def _webhook(self, request: Request) -> Response:
         if request.method == "GET":
             sender = self._sandbox.webhook
-            return JSONResponse({"ok": True, "deliveringTo": sender.url if sender else None,
+            return JSONResponse({"ok": True, "deliveringTo": mask_url(sender.url) if sender else None,
                                  "deliveries": list(sender.log) if sender else []})
         started = time.perf_counter()
         try:

@@ -99,11 +99,12 @@ class WebhookSender:
                 delay = min(delay * 2, 300.0)
         self._note(len(items), self._attempts, None, problem)
         log.warning("webhook %s: %d activity entries dropped after %d tries (%s)", mask_url(self.url), len(items),
-                    self._attempts, problem)
+                    self._attempts, self.log[-1]["problem"])
 
     def _note(self, count: int, attempts: int, status: int | None, problem: str) -> None:
         self.log.append({"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "entries": count,
-                         "attempts": attempts, "status": status, "problem": problem})
+                         "attempts": attempts, "status": status,
+                         "problem": problem.replace(self.url, mask_url(self.url))})
 
 
 class _Refused(Exception):
