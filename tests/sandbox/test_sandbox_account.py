@@ -208,6 +208,7 @@ def test_auto_contacts_creates_the_contact_from_the_events_locators(account: tup
     ("/api/v2/contacts/activity", {"dateFrom": "yesterday", "dateTo": "2024-03-01"}, "is not a date"),
     ("/api/v2/contacts/activity", {**PERIOD, "activityStatus": "SENT"}, "is not one of"),
     ("/api/v2/contacts/activity", {**PERIOD, "maxrows": "10" * 40}, "maxrows must be a whole number"),
+    ("/api/v2/contacts/activity", {**PERIOD, "maxrows": "25001"}, "from 1 to 25,000"),
     ("/api/v2/contacts/activity", {"dateFrom": "2024-03-02", "dateTo": "2024-03-01"}, "dateFrom must be before"),
     ("/api/v2/contacts/activity", {**PERIOD, "email": "a@b.c", "sms": "123456"}, "Give one of"),
     ("/api/v2/contacts/messages", PERIOD, "needs one of contactId, externalCustomerId, email, phone"),
@@ -339,3 +340,18 @@ def test_the_rate_windows_count_one_second_per_endpoint() -> None:
     assert windows.retry_after("messages", now=100.5) == 1
     assert windows.retry_after("contacts", now=100.5) is None  # each endpoint has its own window and limit
     assert windows.retry_after("messages", now=101.01) is None  # the first has left the window
+
+
+def test_activity_pages_with_the_last_entrys_offset_and_messages_with_a_count(account: tuple[Sandbox, str]) -> None:
+    _, base = account
+    for email in ("ann@example.com", "bob@example.com"):
+        add_contact(base, email)
+        post(base, "/api/v2/event", cart_event(email))
+        wait_for(lambda email=email: _messages(base, email))
+    first = get(base, "/api/v2/contacts/activity", maxrows=1, **PERIOD).json()
+    assert [entry["email"] for entry in first] == ["ann@example.com"]
+    rest = get(base, "/api/v2/contacts/activity", offset=first[-1]["offset"], **PERIOD).json()
+    assert [entry["email"] for entry in rest] == ["bob@example.com"]
+    assert get(base, "/api/v2/contacts/activity", offset=rest[-1]["offset"], **PERIOD).json() == []
+    assert get(base, "/api/v2/contacts/messages", email="bob@example.com", offset=1, **PERIOD).json() == []
+    assert get(base, "/api/v2/contacts/activity", offset="abc", **PERIOD).status_code == 400

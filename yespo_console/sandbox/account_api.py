@@ -6,10 +6,12 @@
     GET  /api/v1/contact/{id}                        the Contact, or 404
     GET  /api/v1/contact/token/{app_uuid}/{token_id}/contactId   {id} of the contact with that push token, or 404
     GET  /api/v2/contacts/activity?dateFrom=&dateTo=&email=|sms=|webPushToken=|mobPushToken=&activityStatus=
-         &messageTag=&offset=&maxrows=               [ContactActivity]; also sourceEventKey, sourceEventTypeKey,
-                                                     workflowId, workflowInstanceId (the sandbox's own filters)
+         &messageTag=&offset=&maxrows=               [ContactActivity]; maxrows ≤ 25,000 (the default); offset is
+                                                     the last entry's `offset` of a previous answer; also
+                                                     sourceEventKey, sourceEventTypeKey, workflowId,
+                                                     workflowInstanceId (the sandbox's own filters)
     GET  /api/v2/contacts/messages?dateFrom=&dateTo=&contactId=|externalCustomerId=|email=|phone=
-         &channelTypes=&offset=&maxrows=             [ContactMessage]; maxrows ≤ 100
+         &channelTypes=&offset=&maxrows=             [ContactMessage]; offset counts from 0; maxrows ≤ 100 (10)
     GET  /api/v1/workflows?name=&startindex=&maxrows=   [Workflow]
     POST /api/v1/contact                             create or update one contact → {id}
     POST /api/v1/orders   {"orders": [...]}          → {failedOrders}; a purchase stops the contact's waiting
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from yespo_console.sandbox.endpoints import Endpoints
     from yespo_console.sandbox.server import Sandbox
 
-MAX_CONTACT_ROWS, MAX_MESSAGE_ROWS, MAX_ACTIVITY_ROWS = 500, 100, 1000
+MAX_CONTACT_ROWS, MAX_MESSAGE_ROWS, MAX_ACTIVITY_ROWS = 500, 100, 25_000
+DEFAULT_MESSAGE_ROWS = 10
 MAX_ORDERS = 1000
 MAX_DEPTH = 32
 ACTIVITY_STATUSES = ("DELIVERED", "UNDELIVERED", "READ", "UNSUBSCRIBED", "CLICKED", "SPAM")
@@ -247,14 +250,14 @@ class AccountApi:
         date_from, date_to = query.period()
         locator = query.one_of(_ACTIVITY_LOCATORS, required=False)
         statuses = query.choices("activityStatus", ACTIVITY_STATUSES)
-        offset = query.number("offset", 0, 2**31 - 1, 0)
+        after = query.number("offset", 0, 2**63 - 1, 0)  # the offset of the last entry already seen
         rows = query.number("maxrows", 1, MAX_ACTIVITY_ROWS, MAX_ACTIVITY_ROWS)
         filters = {name: value for name in _ACTIVITY_FILTERS if (value := query.text(name)) is not None}
         items = [activity_of(delivery) for delivery in self._sandbox.automation.db.deliveries(
-            self._contact_ids(locator, _ACTIVITY_LOCATORS), date_from, date_to)]
+            self._contact_ids(locator, _ACTIVITY_LOCATORS), date_from, date_to, after)]
         items = [item for item in items if (not statuses or item["activityStatus"] in statuses)
                  and all(str(item.get(name)) == value for name, value in filters.items())]
-        return JSONResponse(_page(items, offset, rows))
+        return JSONResponse(items[:rows])
 
     async def _messages(self, request: Request) -> Response:
         allowed = ("dateFrom", "dateTo", *_MESSAGE_LOCATORS, "channelTypes", "offset", "maxrows")
@@ -263,7 +266,7 @@ class AccountApi:
         locator = query.one_of(_MESSAGE_LOCATORS, required=True)
         channels = query.choices("channelTypes", (*CHANNEL_TYPES, "telegrambot"))
         offset = query.number("offset", 0, 2**31 - 1, 0)
-        rows = query.number("maxrows", 1, MAX_MESSAGE_ROWS, MAX_MESSAGE_ROWS)
+        rows = query.number("maxrows", 1, MAX_MESSAGE_ROWS, DEFAULT_MESSAGE_ROWS)
         items = [message_of(delivery) for delivery in self._sandbox.automation.db.deliveries(
             self._contact_ids(locator, _MESSAGE_LOCATORS), date_from, date_to)]
         items = [item for item in items if not channels or item["channelType"] in channels]

@@ -244,18 +244,20 @@ class AccountDB:
                                   (contact_id, at, json_text(doc)))
             return int(cursor.lastrowid or 0)
 
-    def deliveries(self, contact_ids: list[int] | None, date_from: str, date_to: str) -> list[dict[str, Any]]:
-        """Deliveries from `date_from` up to (not including) `date_to`, oldest first; all contacts' when None."""
-        where = "at >= ? AND at < ?"
-        params: list[Any] = [date_from, date_to]
+    def deliveries(self, contact_ids: list[int] | None, date_from: str, date_to: str,
+                   after: int = 0) -> list[dict[str, Any]]:
+        """Deliveries from `date_from` up to (not including) `date_to`, oldest first; all contacts' when None.
+        Each has its `offset` (the activity endpoint's continuation token): `after` one gives those that follow."""
+        where = "at >= ? AND at < ? AND id > ?"
+        params: list[Any] = [date_from, date_to, after]
         if contact_ids is not None:
             if not contact_ids:
                 return []
             where += f" AND contact_id IN ({','.join('?' * len(contact_ids))})"
             params += contact_ids
         with self._store.locked() as conn:
-            rows = conn.execute(f"SELECT doc FROM deliveries WHERE {where} ORDER BY at, id", params).fetchall()
-        return [json.loads(row[0]) for row in rows]
+            rows = conn.execute(f"SELECT id, doc FROM deliveries WHERE {where} ORDER BY id", params).fetchall()
+        return [{**json.loads(doc), "offset": str(row_id)} for row_id, doc in rows]
 
     def recent_deliveries(self, limit: int) -> list[dict[str, Any]]:
         with self._store.locked() as conn:

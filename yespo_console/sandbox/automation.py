@@ -34,7 +34,7 @@ _CHANNEL_OF = {"email": "email", "sms": "sms", "webpush": "webpush", "mobilepush
 ACTIVITY_KEYS = ("iid", "contactId", "externalCustomerId", "email", "sms", "webPushToken", "mobPushToken",
                  "mediaType", "activityStatus", "messageId", "messageInstanceId", "messageName", "messageTag",
                  "activityDateTime", "statusDescription", "viewMessageLink", "sourceEventKey", "sourceEventTypeKey",
-                 "workflowBlockId", "workflowId", "workflowInstanceId", "from")
+                 "workflowBlockId", "workflowId", "workflowInstanceId", "from", "offset")
 MESSAGE_KEYS = ("contactId", "email", "phone", "messageId", "messageInstanceId", "messageTags", "channelType",
                 "sentDateTime", "activityStatus", "from", "subject", "text", "viewMessageLink")
 

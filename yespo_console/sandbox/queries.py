@@ -43,7 +43,7 @@ class Query:
         value = self.text(name)
         if value is None:
             return default
-        if not (value.isascii() and value.isdigit() and len(value) <= 12 and low <= int(value) <= high):
+        if not (value.isascii() and value.isdigit() and len(value) <= len(str(high)) and low <= int(value) <= high):
             raise QueryError(f"{name} must be a whole number from {low:,} to {high:,}, not {value[:40]!r}.")
         return int(value)
 
