@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS workflow_instances (
     due_at TEXT NOT NULL,
     ended_at TEXT
 );
+CREATE INDEX IF NOT EXISTS workflow_instances_contact ON workflow_instances (contact_id, state);
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     contact_id INTEGER NOT NULL,

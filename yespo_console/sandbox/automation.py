@@ -145,13 +145,16 @@ class Automation:
         if event.contact_id is None or event.endpoint not in EVENT_ENDPOINTS or event.status != 200:
             return
         params = _parsed(event.body).get("params")
-        for workflow in self.workflows:
-            if any(rule.matches(event.event_type, params) for rule in workflow.cancel_events):
-                self._cancel(workflow, event.contact_id, f"cancelled by {event.event_type} (event #{event.id})")
-        for workflow in self.workflows:
-            if workflow.active and workflow.trigger.matches(event.event_type, params):
-                self._cancel(workflow, event.contact_id, f"replaced by a newer {event.event_type} (event #{event.id})")
-                self._start(workflow, event)
+        cancels = [w for w in self.workflows if any(rule.matches(event.event_type, params) for rule in w.cancel_events)]
+        starts = [w for w in self.workflows if w.active and w.trigger.matches(event.event_type, params)]
+        if not cancels and not starts:
+            return
+        waiting = self.db.instances(1000, contact_id=event.contact_id, state=WAITING)
+        for workflow in cancels:
+            self._cancel(workflow, waiting, f"cancelled by {event.event_type} (event #{event.id})")
+        for workflow in starts:
+            self._cancel(workflow, waiting, f"replaced by a newer {event.event_type} (event #{event.id})")
+            self._start(workflow, event)
 
     def on_order(self, order: dict[str, Any]) -> int | None:
         """A purchase stops the waiting instances of the workflows an order cancels; the contact's id."""
@@ -159,13 +162,15 @@ class Automation:
                  ("email", "email"), ("phone", "phone")) if order.get(key)]
         contact_id = self.find_contact(pairs)
         if contact_id is not None and order.get("status") in ORDER_STOPS:
+            waiting = self.db.instances(1000, contact_id=contact_id, state=WAITING)
             for workflow in self.workflows:
                 if workflow.cancel_on_order:
-                    self._cancel(workflow, contact_id, f"cancelled by order {str(order.get('externalOrderId'))[:80]}")
+                    self._cancel(workflow, waiting, f"cancelled by order {str(order.get('externalOrderId'))[:80]}")
         return contact_id
 
-    def _cancel(self, workflow: Workflow, contact_id: int, reason: str) -> None:
-        for instance in self.db.instances(100, contact_id=contact_id, state=WAITING):
+    def _cancel(self, workflow: Workflow, waiting: list[Instance], reason: str) -> None:
+        """End the contact's `waiting` instances of `workflow` (those another event ended meanwhile are skipped)."""
+        for instance in waiting:
             if instance.workflow_id == workflow.id and self.db.end_instance(instance.instance_id, CANCELLED, reason):
                 timer = self._timers.pop(instance.instance_id, None)
                 if timer is not None:
