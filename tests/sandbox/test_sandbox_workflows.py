@@ -179,6 +179,29 @@ def test_the_webhook_check_endpoint_masks_a_password_in_the_delivery_url(tmp_pat
         runner.stop()
 
 
+def test_ended_instances_and_deliveries_are_pruned_to_the_newest(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from yespo_console.sandbox import accountdb
+    from yespo_console.sandbox.accountdb import SENT, WAITING, Instance
+
+    monkeypatch.setattr(accountdb, "KEEP", 3)
+    monkeypatch.setattr(accountdb, "_PRUNE_EVERY", 4)
+    store = SandboxStore(tmp_path / "pruned.sqlite3")
+    try:
+        db = AccountDB(store)
+        db.add_instance(Instance("w", 1, "W", 1, None, "e", "k", WAITING, "", "t", "2999", None))
+        for index in range(7):
+            db.add_instance(Instance(f"s{index}", 1, "W", 1, None, "e", "k", SENT, "", f"t{index}", "t", "t"))
+            db.add_delivery(1, f"2024-01-01T00:00:0{index}", {"n": index})
+        kept = {i.instance_id for i in db.instances(100)}
+        assert {"w", "s6"} <= kept and "s0" not in kept  # the waiting one stays, the oldest ended ones go
+        assert len(kept) <= 1 + 3 + 4  # the waiting one, KEEP, and what came since the last pruning
+        delivered = [d["n"] for d in db.recent_deliveries(100)]
+        assert delivered[0] == 6 and 0 not in delivered and len(delivered) <= 3 + 4
+    finally:
+        store.close()
+
+
 def test_webhook_urls_are_loopback_unless_allowed() -> None:
     with pytest.raises(ValueError, match="not this machine"):
         check_webhook_url("https://example.com/hook")

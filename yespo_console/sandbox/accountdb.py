@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from yespo_console.sandbox.store import SandboxStore, json_text
 
 WAITING, CANCELLED, SENT, LOST = "waiting", "cancelled", "sent", "lost"
+KEEP = 10_000  # at least this many of the newest ended instances and deliveries are kept: the file stays bounded
+_PRUNE_EVERY = 500
 LOST_REASON = "the sandbox stopped before the delay ended (workflow timers do not survive a restart)"
 
 _SCHEMA = """
@@ -121,6 +124,7 @@ class AccountDB:
 
     def __init__(self, store: SandboxStore) -> None:
         self._store = store
+        self._writes = 0
         with store.locked() as conn:
             conn.executescript(_SCHEMA)
             now = now_text()
@@ -204,6 +208,16 @@ class AccountDB:
                          (instance.instance_id, instance.workflow_id, instance.workflow_name, instance.contact_id,
                           instance.event_id, instance.event_type, instance.key_value, instance.state,
                           instance.reason, instance.started_at, instance.due_at, instance.ended_at))
+            self._prune(conn)
+
+    def _prune(self, conn: sqlite3.Connection) -> None:
+        """Every few hundred writes, drop all but the newest KEEP ended instances and deliveries."""
+        self._writes += 1
+        if self._writes % _PRUNE_EVERY:
+            return
+        conn.execute("DELETE FROM workflow_instances WHERE state != ? AND rowid <= "
+                     "(SELECT MAX(rowid) FROM workflow_instances) - ?", (WAITING, KEEP))
+        conn.execute("DELETE FROM deliveries WHERE id <= (SELECT MAX(id) FROM deliveries) - ?", (KEEP,))
 
     def end_instance(self, instance_id: str, state: str, reason: str) -> bool:
         """Move a waiting instance to `state`; False when it was no longer waiting."""
@@ -243,6 +257,7 @@ class AccountDB:
         with self._store.locked() as conn:
             cursor = conn.execute("INSERT INTO deliveries (contact_id, at, doc) VALUES (?,?,?)",
                                   (contact_id, at, json_text(doc)))
+            self._prune(conn)
             return int(cursor.lastrowid or 0)
 
     def deliveries(self, contact_ids: list[int] | None, date_from: str, date_to: str,
