@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.cli.helpers import cli
-from tests.sandbox.helpers import VALID_EVENT, body, start_sandbox_process
+from tests.sandbox.account_helpers import FAST_WORKFLOWS, PERIOD, cart_event, get, post, wait_for
+from tests.sandbox.helpers import SEARCH_SCENARIO, VALID_EVENT, body, free_port, start_sandbox_process
 
 
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
@@ -111,3 +112,74 @@ def test_sandbox_command_folds_repeated_warnings_and_logs_to_a_file(tmp_path: Pa
     assert len(warnings) == 2 and "[repeated 29 more times]" in warnings[1], err
     logged = (tmp_path / "sandbox.log").read_text(encoding="utf-8")
     assert logged.count("refused a Host header") == 2
+
+
+def test_sandbox_command_seeds_contacts_and_runs_workflows_at_the_time_scale(tmp_path: Path) -> None:
+    seed = tmp_path / "contacts.csv"
+    seed.write_text("email,firstName\nann@example.com,Ann\n")
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(FAST_WORKFLOWS)
+    process, base = start_sandbox_process(tmp_path, "--contacts", str(seed), "--workflows", str(flows),
+                                          "--time-scale", "0.001")
+    try:
+        [contact] = get(base, "/api/v1/contacts", email="ann@example.com").json()
+        assert contact["firstName"] == "Ann"
+        assert post(base, "/api/v2/event", cart_event("ann@example.com")).status_code == 200
+        [message] = wait_for(lambda: get(base, "/api/v2/contacts/messages", email="ann@example.com",
+                                         **PERIOD).json())
+        assert message["subject"] == "Come back"
+        assert [w["name"] for w in get(base, "/api/v1/workflows").json()] == ["Quick cart"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "cartUpdated key=ann@example.com" in out and "Contact found #1" in out
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--workflows", "flows.yaml"], "flows.yaml:3: workflows[0].delay"),
+    (["--contacts", "people.yaml"], "people.yaml:1: [0]: channels[0].value 'nobody' is not an email address"),
+    (["--webhook", "https://example.com/hook"], "--webhook: example.com is not this machine"),
+    (["--contacts", "missing.csv"], "missing.csv"),
+])
+def test_sandbox_command_refuses_unusable_account_files(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       args: list[str], says: str) -> None:
+    (tmp_path / "flows.yaml").write_text("workflows:\n  - {id: 1, name: A, trigger: cartUpdated,\n     delay: never, "
+                                         "message: {channel: email}}\n")
+    (tmp_path / "people.yaml").write_text("- {email: nobody}\n")
+    args = [str(tmp_path / arg) if arg.endswith((".yaml", ".csv")) else arg for arg in args]
+    assert cli(tmp_path, "sandbox", "--port", "0", *args) == 2
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "abc", "5000"])
+def test_sandbox_command_refuses_a_bad_time_scale(tmp_path: Path, scale: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli(tmp_path, "sandbox", "--time-scale", scale)
+    assert info.value.code == 2
+
+
+def test_runs_temporary_sandbox_runs_its_workflows_at_the_wait_scale(tmp_path: Path) -> None:
+    """`run --wait-scale` scales the temporary sandbox's workflow delays too: a 15-minute workflow fires within a
+    scenario that waits 20 (scaled) minutes."""
+    from yespo_console.core.http.environments import EnvironmentStore
+    from yespo_console.sandbox import SandboxStore
+    from yespo_console.sandbox.accountdb import AccountDB
+
+    store = EnvironmentStore.open(tmp_path)
+    store.save(store.get("sandbox").with_url(f"http://127.0.0.1:{free_port()}/api/v2/event"))
+    records = SandboxStore.open(tmp_path)
+    AccountDB(records).save_contact({"channels": [{"type": "email", "value": "ann@example.com"}]})
+    records.close()
+    scenario = tmp_path / "search.yaml"
+    scenario.write_text(SEARCH_SCENARIO.replace("default@example.com", "ann@example.com") + "  - wait: 20m\n")
+    assert cli(tmp_path, "run", str(scenario), "--var", "query=q", "--wait-scale", "0.001") == 0
+    records = SandboxStore.open(tmp_path)
+    try:
+        db = AccountDB(records)
+        [instance] = db.instances(5)
+        assert (instance.workflow_name, instance.state) == ("Search without results", "sent")
+        [delivery] = db.recent_deliveries(5)
+        assert delivery["sourceEventTypeKey"] == "searchRequest"
+    finally:
+        records.close()

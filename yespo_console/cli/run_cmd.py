@@ -196,7 +196,8 @@ async def execute(
     show_step: Callable[[StepResult], bool],
 ) -> RunReport:
     """Send the contacts' steps through a Runner (history on unless --no-history)."""
-    async with reachable(env, explicit_url=explicit_url, data_dir=args.data_dir) as target:
+    async with reachable(env, explicit_url=explicit_url, data_dir=args.data_dir,
+                         time_scale=getattr(args, "wait_scale", 1.0)) as target:
         history = open_history(args.data_dir, not getattr(args, "no_history", False))
         try:
             def on_step(result: StepResult) -> None:

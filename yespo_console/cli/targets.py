@@ -50,12 +50,13 @@ def _not_a_sandbox(env: Environment, found: str) -> str:
 
 @contextlib.asynccontextmanager
 async def reachable(env: Environment, *, explicit_url: bool, data_dir: str | None,
-                    what: str = "run") -> AsyncIterator[Environment]:
+                    what: str = "run", time_scale: float = 1.0) -> AsyncIterator[Environment]:
     """The environment to send to. For a sandbox environment on a loopback address, what listens there
     is asked whether it is a Yespo Console sandbox: when nothing does, a temporary sandbox is started
     for the duration and the environment points at it; when something else does, InputError (nothing
     is sent) — unless the URL was given with --url, which is then sent to as the stranger it is (a
-    remote environment, told in those words, still with the sandbox's placeholder key)."""
+    remote environment, told in those words, still with the sandbox's placeholder key). A temporary sandbox runs
+    its workflows at `time_scale` (run's --wait-scale)."""
     if not (env.is_sandbox and is_loopback_url(env.url)):
         yield env
         return
@@ -69,9 +70,11 @@ async def reachable(env: Environment, *, explicit_url: bool, data_dir: str | Non
         yield env.model_copy(update={"kind": "remote"})
         return
     from yespo_console.sandbox.server import Sandbox, SandboxError
+    from yespo_console.sandbox.settings import MIN_TIME_SCALE, AccountSettings
 
     try:
-        sandbox = Sandbox(host="127.0.0.1", port=0, data_dir=data_dir)
+        sandbox = Sandbox(host="127.0.0.1", port=0, data_dir=data_dir,
+                          account=AccountSettings(time_scale=max(time_scale, MIN_TIME_SCALE)))
         await sandbox.start()
     except SandboxError as exc:
         raise InputError(f"no sandbox is running at {env.url} and a temporary one could not start: {exc}") from None

@@ -1,5 +1,8 @@
 """The sandbox inbox: what the embedded sandbox received, from the console or from any other program,
-with the diagnostics of each event — so support can point a customer's integration at the console."""
+with the diagnostics of each event — so support can point a customer's integration at the console.
+
+Beside the requests, tabs show the sandbox's account: its contacts, its workflow instances (waiting, cancelled,
+sent, lost) and the messages they sent, refreshed as they change."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QHBoxLayout,
@@ -21,6 +25,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +44,8 @@ if TYPE_CHECKING:
     from yespo_console.sandbox.store import SandboxEvent
 
 MAX_ROWS = 500
-COLUMNS = ("time", "from", "endpoint", "event", "keyValue", "status", "verdict")
+COLUMNS = ("time", "from", "endpoint", "event", "keyValue", "status", "verdict", "contact")
+ACCOUNT_ROWS = 200
 
 # Fault presets a support engineer flips while watching an integration react.
 FAULTS: tuple[tuple[str, Faults], ...] = (
@@ -49,6 +57,15 @@ FAULTS: tuple[tuple[str, Faults], ...] = (
     ("30 s latency (timeouts)", Faults(latency_ms=30_000)),
     ("Drop every connection", Faults(drop_rate=1.0)),
     ("Fail 30 % with 500", Faults(fail_rate=0.3)),
+    ("Yespo's rate limits (429 past them)", Faults(rate_limits=True)),
+)
+
+
+TIME_SCALES: tuple[tuple[str, float], ...] = (
+    ("Workflow delays: as set", 1.0),
+    ("Workflow delays ×0.1", 0.1),
+    ("Workflow delays ×0.01 (30 min → 18 s)", 0.01),
+    ("Workflow delays ×0.001 (30 min → 1.8 s)", 0.001),
 )
 
 
@@ -121,19 +138,55 @@ class InboxModel(RowsModel["SandboxEvent"]):
     def _row(event: SandboxEvent) -> tuple[str, ...]:
         return (event.received_at.astimezone().strftime("%H:%M:%S"), event.remote, event.endpoint,
                 event.event_type or "–", event.key_value or "–", str(event.status) if event.status else "–",
-                verdict(event))
+                verdict(event), event.contact or "")
+
+
+def _channel(item: dict[str, Any], kind: str) -> str:
+    return next((str(c.get("value")) for c in item.get("channels") or () if c.get("type") == kind), "")
+
+
+def _clock(moment: str | None) -> str:
+    return (moment or "")[11:19]
+
+
+# Each account tab: its label, its column titles and how an item of GET /_sandbox/… fills a row.
+ACCOUNT_TABS: dict[str, tuple[str, tuple[str, ...], Callable[[dict[str, Any]], tuple[str, ...]]]] = {
+    "contact": ("Contacts", ("id", "name", "email", "phone", "external ID", "updated"), lambda c: (
+        str(c.get("id")), " ".join(filter(None, (c.get("firstName"), c.get("lastName")))), _channel(c, "email"),
+        _channel(c, "sms"), c.get("externalCustomerId") or "", _clock(c.get("updatedAt")))),
+    "instance": ("Workflows", ("started", "workflow", "contact", "event", "state", "reason", "due"), lambda i: (
+        _clock(i.get("startedAt")), str(i.get("workflowName")), f"#{i.get('contactId')}",
+        f"{i.get('sourceEventTypeKey')} #{i.get('eventId')}", str(i.get("state")), str(i.get("reason")),
+        _clock(i.get("dueAt")))),
+    "delivery": ("Messages", ("sent", "channel", "contact", "subject", "status", "workflow", "event"), lambda d: (
+        _clock(d.get("sentDateTime")), str(d.get("channelType")), d.get("email") or d.get("phone") or
+        f"#{d.get('contactId')}", str(d.get("subject") or ""), str(d.get("activityStatus")),
+        str(d.get("workflowId")), f"{d.get('sourceEventTypeKey')} {d.get('sourceEventKey')}")),
+}
+
+
+def account_items(sandbox: Sandbox, kind: str) -> list[dict[str, Any]]:
+    """The newest items of one account tab."""
+    db = sandbox.automation.db
+    if kind == "contact":
+        return db.contacts(ACCOUNT_ROWS)
+    if kind == "instance":
+        return [instance.as_dict() for instance in db.instances(ACCOUNT_ROWS)]
+    return db.recent_deliveries(ACCOUNT_ROWS)
 
 
 class InboxDock(QDockWidget):
     """Lists every request the embedded sandbox received, newest first, as they arrive."""
 
     event_received = Signal(object)  # a SandboxEvent, delivered on the GUI thread
+    account_changed = Signal(str)  # "contact", "instance" or "delivery", delivered on the GUI thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Sandbox inbox", parent)
         self.setObjectName("inboxDock")
         self.sandbox: Sandbox | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_account: Callable[[], None] | None = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -154,6 +207,19 @@ class InboxDock(QDockWidget):
             self.validation.addItem(label, choice)
         self.validation.currentIndexChanged.connect(self._validation_chosen)
         bar.addWidget(self.validation)
+        self.time_scale = QComboBox(body)
+        self.time_scale.setToolTip("How fast the sandbox's workflows run: every delay is multiplied by this")
+        for label, scale in TIME_SCALES:
+            self.time_scale.addItem(label, scale)
+        self.time_scale.currentIndexChanged.connect(self._account_chosen)
+        account_bar = QHBoxLayout()  # a row of its own: the first is as wide as the dock may be narrow
+        account_bar.addWidget(self.time_scale)
+        self.auto_contacts = QCheckBox("Auto-create contacts", body)
+        self.auto_contacts.setToolTip("Create a contact from an event's locators when none matches (off in Yespo: "
+                                      "the event is then recorded as \"Contact not found\" and starts nothing)")
+        self.auto_contacts.toggled.connect(self._account_chosen)
+        account_bar.addWidget(self.auto_contacts)
+        account_bar.addStretch(1)
         copy = QPushButton("Copy URL", body)
         copy.setToolTip("Copy the event URL, to point another program at the sandbox")
         copy.clicked.connect(self.copy_url)
@@ -162,6 +228,7 @@ class InboxDock(QDockWidget):
         bar.addWidget(copy)
         bar.addWidget(clear)
         layout.addLayout(bar)
+        layout.addLayout(account_bar)
 
         self.model = InboxModel(self)
         self.table = QTableView(body)
@@ -180,13 +247,26 @@ class InboxDock(QDockWidget):
         split = QSplitter(Qt.Orientation.Vertical, body)
         split.addWidget(self.table)
         split.addWidget(detail)
-        layout.addWidget(split)
+        self.tabs = QTabWidget(body)
+        self.tabs.addTab(split, "Requests")
+        self.account_tables: dict[str, QTableWidget] = {}
+        for kind, (label, titles, _) in ACCOUNT_TABS.items():
+            table = QTableWidget(0, len(titles), self.tabs)
+            table.setHorizontalHeaderLabels(list(titles))
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            table.verticalHeader().hide()
+            table.horizontalHeader().setStretchLastSection(True)
+            self.account_tables[kind] = table
+            self.tabs.addTab(table, label)
+        layout.addWidget(self.tabs)
         self.setWidget(body)
 
         self.event_received.connect(self._add, Qt.ConnectionType.QueuedConnection)
+        self.account_changed.connect(self.refresh_account, Qt.ConnectionType.QueuedConnection)
         self.address.setText("Starting the embedded sandbox…")
-        self.faults.setEnabled(False)
-        self.validation.setEnabled(False)
+        for control in (self.faults, self.validation, self.time_scale, self.auto_contacts):
+            control.setEnabled(False)
 
     def attach(self, sandbox: Sandbox | None, error: str = "") -> None:
         """Show what `sandbox` receives from now on (it starts after the window, to open it sooner)."""
@@ -195,13 +275,34 @@ class InboxDock(QDockWidget):
         if sandbox is None:
             self.address.setText(f"The embedded sandbox is not running: {error or 'not started'}")
             return
-        self.faults.setEnabled(True)
-        self.validation.setEnabled(True)
+        for control in (self.faults, self.validation, self.time_scale, self.auto_contacts):
+            control.setEnabled(True)
         self.validation.setCurrentIndex(max(0, self.validation.findData(sandbox.account.validate)))
+        scale = self.time_scale.findData(sandbox.account.time_scale)
+        if scale < 0:  # a scale set elsewhere (sandbox --time-scale): listed as it is
+            self.time_scale.addItem(f"Workflow delays ×{sandbox.account.time_scale:g}", sandbox.account.time_scale)
+            scale = self.time_scale.count() - 1
+        self.time_scale.setCurrentIndex(scale)
+        self.auto_contacts.setChecked(sandbox.account.auto_contacts)
         self.address.setText(f"Listening at <b>{sandbox.event_url}</b> — any program may post here")
         self.model.set_events(sandbox.events(limit=MAX_ROWS))
         # The sandbox calls listeners on its loop; a queued signal brings each event to the GUI thread.
         self._unsubscribe = sandbox.add_listener(self.event_received.emit)
+        self._unsubscribe_account = sandbox.automation.add_listener(lambda kind, _: self.account_changed.emit(kind))
+        for kind in ACCOUNT_TABS:
+            self.refresh_account(kind)
+
+    def refresh_account(self, kind: str) -> None:
+        """Fill one account tab again from the sandbox's file (its newest ACCOUNT_ROWS items)."""
+        if self.sandbox is None or kind not in ACCOUNT_TABS:
+            return
+        row_of = ACCOUNT_TABS[kind][2]
+        rows = [row_of(item) for item in account_items(self.sandbox, kind)]
+        table = self.account_tables[kind]
+        table.setRowCount(len(rows))
+        for row, cells in enumerate(rows):
+            for column, text in enumerate(cells):
+                table.setItem(row, column, QTableWidgetItem(text))
 
     def _add(self, event: SandboxEvent) -> None:
         self.model.add(event)
@@ -227,6 +328,11 @@ class InboxDock(QDockWidget):
         if self.sandbox is not None:
             self.sandbox.account = replace(self.sandbox.account, validate=self.validation.currentData())
 
+    def _account_chosen(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.account = replace(self.sandbox.account, time_scale=float(self.time_scale.currentData()),
+                                           auto_contacts=self.auto_contacts.isChecked())
+
     def copy_url(self) -> None:
         if self.sandbox is not None:
             QGuiApplication.clipboard().setText(self.sandbox.event_url)
@@ -241,3 +347,6 @@ class InboxDock(QDockWidget):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_account is not None:
+            self._unsubscribe_account()
+            self._unsubscribe_account = None

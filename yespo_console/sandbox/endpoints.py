@@ -17,10 +17,11 @@ switches, `judge.judge_event`): what Yespo always rejects → 400 with one plain
 required param when the event type has Validate parameters on → 400 with Yespo's `The event should have the
 following params: [...]` (the type's whole structure); anything else → 200 with a small JSON object
 `{"status": "accepted", "id": <record id>, "eventTypeKey", "keyValue", "keyValueSource", "warnings",
-"downstreamProblems"}` (Yespo's own success body is not documented; clients should rely on the 2xx status
-only). Every event answer carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something
-downstream) and `X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index", "status",
-"errors"}], "successCount", "errorCount"}` (status: the documented ACCEPTED, OCCURRED_DATE_IS_REQUIRED,
+"downstreamProblems", "contact" ("Contact found", "Contact not found", "Contact created"), "contactId"}`
+(Yespo's own success body is not documented; clients should rely on the 2xx status only). Every event answer
+carries `X-Sandbox-Findings` (the problems Yespo accepts but that break something downstream) and
+`X-Sandbox-Validation: on|off`. past_events → 200 with `{"results": [{"index", "status", "errors"}],
+"successCount", "errorCount"}` (status: the documented ACCEPTED, OCCURRED_DATE_IS_REQUIRED,
 INCORRECT_OCCURRED_DATE_FORMAT, OCCURRED_TIME_TOO_DEPTH, OCCURRED_TIME_IN_FUTURE, EVENT_SEGMENTATION_DISABLED,
 or the sandbox's own ERROR for an event Yespo rejects), or 400 for a malformed request. A Content-Type that is
 not JSON → 415. A body over 1 MiB → 413; one that takes over 30 s to arrive → 408 (both close the
@@ -36,7 +37,10 @@ Control endpoints (no auth; the same Host and Origin rules; PUT/DELETE refuse fo
     PUT    /_sandbox/faults              change some of them (JSON object); DELETE resets them
     GET    /_sandbox/settings            the account: profile, event types, Validate parameters switches
     PUT    /_sandbox/settings            {"validate": "none"|"all"|[types], "pastEventsMaxAgeDays": n,
-                                          "segmentationOff": [types]}
+                                          "segmentationOff": [types], "timeScale": x, "autoContacts": bool}
+
+The account endpoints (contacts, activity, messages, workflows, orders: `account_api`) and their control
+endpoints (/_sandbox/contacts, /workflows, /messages, /webhook: `account_control`) are routes of this app too.
 
 Every answer goes through the `Sandbox`'s Python API (its faults, key, records and listeners), so the
 two never disagree.
@@ -171,6 +175,22 @@ class Endpoints:
         self.stopping: asyncio.Event | None = None
         self._app = self._build_app()
 
+    @property
+    def max_body(self) -> int:
+        return MAX_BODY_BYTES
+
+    @property
+    def body_timeout_s(self) -> float:
+        return self._body_timeout_s
+
+    def chance(self, rate: float) -> bool:
+        """True with probability `rate` (the seeded random of the faults)."""
+        return self._random.random() < rate
+
+    async def pause(self, seconds: float) -> None:
+        """Wait, but no longer than until the sandbox stops."""
+        await self._pause(seconds)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             refusal = self._refusal(scope)
@@ -203,6 +223,9 @@ class Endpoints:
         return None
 
     def _build_app(self) -> Starlette:
+        from yespo_console.sandbox.account_api import AccountApi
+        from yespo_console.sandbox.account_control import AccountControl
+
         async def v2(request: Request) -> Response:
             return await self._handle(request, "v2/event")
 
@@ -222,6 +245,8 @@ class Endpoints:
             Route("/_sandbox/faults", self._faults_endpoint, methods=["GET", "PUT", "DELETE"]),
             Route("/_sandbox/settings", self._settings_endpoint, methods=["GET", "PUT"]),
             Route("/", self._index, methods=["GET"]),
+            *AccountApi(self._sandbox, self).routes(),
+            *AccountControl(self._sandbox, self).routes(),
         ]
         return Starlette(routes=routes, exception_handlers={404: self._not_found})
 
@@ -230,7 +255,8 @@ class Endpoints:
     async def _not_found(self, request: Request, exc: Exception) -> Response:
         return PlainTextResponse(
             f"Not found: {request.url.path}. The Yespo Console sandbox serves POST /api/v2/event, "
-            "POST /api/v1/event, POST /api/v2/past_events and GET /_sandbox/events.",
+            "POST /api/v1/event, POST /api/v2/past_events, the account endpoints (GET /api/v1/contacts, "
+            "/api/v2/contacts/activity, ...) and GET /_sandbox/events.",
             status_code=404,
         )
 
@@ -238,7 +264,10 @@ class Endpoints:
         return PlainTextResponse(
             f"Yespo Console sandbox {__version__}\n\n"
             "POST /api/v2/event, POST /api/v1/event, POST /api/v2/past_events (Basic or Bearer auth)\n"
+            "GET /api/v1/account/info, /api/v1/contacts, /api/v1/contact/{id}, /api/v2/contacts/activity, "
+            "/api/v2/contacts/messages, /api/v1/workflows; POST /api/v1/contact, /api/v1/orders\n"
             "GET /_sandbox/events?limit=N, DELETE /_sandbox/events, GET|PUT|DELETE /_sandbox/faults\n"
+            "GET /_sandbox/contacts, /_sandbox/workflows, /_sandbox/messages; POST /_sandbox/webhook\n"
         )
 
     async def _health(self, request: Request) -> Response:
@@ -411,8 +440,9 @@ class Endpoints:
         if accepted is not None:
             fields = accepted
 
-            def respond(event_id: int) -> str:
-                return json_text({"status": "accepted", "id": event_id, **fields})
+            def respond(event_id: int) -> str:  # called once the account has matched the contact
+                return json_text({"status": "accepted", "id": event_id, **fields, "contact": record.contact,
+                                  "contactId": record.contact_id})
 
             return self._answer(record, started, 200, "", respond=respond, json_body=True,
                                 extra_headers=verdict_headers)

@@ -5,6 +5,10 @@ connection (closed without an answer) with probability `drop_rate`; then an answ
 with probability `garbage_rate`; then authentication (401); then the forced `status` (if set); then
 a failure (`fail_status`) with probability `fail_rate`; then the normal judgement (400 or 200).
 429 and 503 answers carry `Retry-After: retry_after` seconds.
+
+`rate_limits` (off by default) makes the account endpoints keep Yespo's documented per-second limits
+(`ratelimits.DOCUMENTED`): a request over the limit is answered 429 with Retry-After, so a client's 429
+handling can be tested.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Faults(BaseModel):
     fail_status: int = Field(default=500, description="the status of random failures")
     drop_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share of connections closed unanswered")
     garbage_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share answered with non-HTTP bytes")
+    rate_limits: bool = Field(default=False, description="429 past Yespo's documented per-second limits")
 
     @field_validator("status", "fail_status")
     @classmethod
@@ -46,6 +51,8 @@ class Faults(BaseModel):
             parts.append(f"{self.drop_rate:.0%} dropped")
         if self.garbage_rate:
             parts.append(f"{self.garbage_rate:.0%} garbage")
+        if self.rate_limits:
+            parts.append("documented rate limits")
         return ", ".join(parts) if parts else "none"
 
     def changed(self, **changes: Any) -> Faults:

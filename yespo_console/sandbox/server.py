@@ -11,6 +11,10 @@ sandbox.stop()`; `sandbox.close()` closes the record file.
 It answers programs on this machine only (`guard`: Host and Origin checks; `allowed_hosts` names more
 hosts it may be addressed as), holds at most `max_connections` connections and closes one whose request
 headers take over `header_timeout_s` (`connections`) or whose body takes over `body_timeout_s` (408).
+
+It is also an account double (`automation`): contacts, the `workflows` (the bundled defaults unless given)
+started by accepted events and run on its loop at `account.time_scale`, and optionally a `webhook`
+(`WebhookSender`) that receives each delivery's activity as Yespo's data-export webhook would.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import uvicorn
 
 from yespo_console import __version__
+from yespo_console.sandbox.accountdb import AccountDB
+from yespo_console.sandbox.automation import Automation, activity_of
 from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH11Protocol, limits
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
@@ -34,6 +40,8 @@ from yespo_console.sandbox.intake import BODY_TIMEOUT_S
 from yespo_console.sandbox.logs import FOLDED, fold_own_loggers
 from yespo_console.sandbox.settings import AccountSettings
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
+from yespo_console.sandbox.webhook import WebhookSender
+from yespo_console.sandbox.workflows import Workflow, load_workflows
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,8 @@ class Sandbox:
         max_connections: int | None = None,
         header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
         body_timeout_s: float = BODY_TIMEOUT_S,
+        workflows: Sequence[Workflow] | None = None,
+        webhook: WebhookSender | None = None,
     ) -> None:
         if not (0 <= port <= 65535):
             raise SandboxError(f"The port must be between 0 and 65535, not {port}.")
@@ -78,6 +88,12 @@ class Sandbox:
             raise SandboxError(str(exc)) from exc
         self._faults = faults or Faults()
         self.account = account or AccountSettings()
+        self.automation = Automation(AccountDB(self.store), load_workflows() if workflows is None else workflows,
+                                     lambda: self.account)
+        self.webhook = webhook
+        if webhook is not None:
+            self.automation.add_listener(
+                lambda kind, item: webhook.send([activity_of(item)]) if kind == "delivery" else None)
         self._listeners: list[Listener] = []
         self._graceful_shutdown_s = graceful_shutdown_s
         self._server: uvicorn.Server | None = None
@@ -123,6 +139,9 @@ class Sandbox:
         self._socket = sock
         self._port = int(sock.getsockname()[1])
         self._main_task = asyncio.create_task(server.main_loop(), name="yespo-sandbox-ticks")
+        self.automation.attach(asyncio.get_running_loop())
+        if self.webhook is not None:
+            self.webhook.start()
 
     def _bind(self) -> socket.socket:
         try:
@@ -155,6 +174,9 @@ class Sandbox:
             return
         if self._endpoints.stopping is not None:
             self._endpoints.stopping.set()
+        self.automation.detach()
+        if self.webhook is not None:
+            await self.webhook.stop()
         server.should_exit = True
         if self._main_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -242,10 +264,18 @@ class Sandbox:
         """Keep what a request brought and tell the listeners; None (logged) when it cannot be kept, as the
         answer matters more than its record. `respond(id)` may write the answer once the id is known."""
         try:
+            self.automation.before_record(record)
+        except Exception:  # the record is still kept, without its contact
+            log.exception("the sandbox could not match an event to a contact")
+        try:
             event = self.store.add(record, respond)
         except Exception:
             log.exception("the sandbox could not record an event")
             return None
+        try:
+            self.automation.after_record(event)
+        except Exception:
+            log.exception("the sandbox could not run the workflows of an event")
         for listener in list(self._listeners):
             try:
                 listener(event)

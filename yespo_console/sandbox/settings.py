@@ -1,6 +1,10 @@
 """The account the sandbox stands in for: its event types (a profile) and which of them have Validate
 parameters switched on. Off by default, as in a new Yespo account; `sandbox --validate none|all|TYPE,…`,
 `PUT /_sandbox/settings` and the inbox's switch change it while the sandbox runs.
+
+Also how its workflows run: `time_scale` multiplies every workflow delay (0.01 makes 30 minutes 18 s;
+`sandbox --time-scale`, `run --wait-scale`), and `auto_contacts` (off, as in Yespo) creates a contact from
+an event's locators when none matches, instead of recording "Contact not found".
 """
 
 from __future__ import annotations
@@ -12,6 +16,17 @@ from yespo_console.core.events.profiles import BUILTIN, Profile
 
 NONE, ALL = "none", "all"
 DEFAULT_MAX_AGE_DAYS = 730  # how far back past events may go here; Yespo's own limit is not documented
+MIN_TIME_SCALE, MAX_TIME_SCALE = 0.0001, 1000.0
+_KEYS = ("validate", "pastEventsMaxAgeDays", "segmentationOff", "timeScale", "autoContacts")
+
+
+def check_time_scale(value: Any) -> float:
+    """A workflow time scale (a number from 0.0001 to 1000); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            MIN_TIME_SCALE <= value <= MAX_TIME_SCALE):
+        raise ValueError(f"timeScale is a number from {MIN_TIME_SCALE:g} to {MAX_TIME_SCALE:g} (0.01 makes a "
+                         "30-minute delay take 18 s)")
+    return float(value)
 
 
 def parse_validate(value: Any) -> str | tuple[str, ...]:
@@ -35,13 +50,16 @@ class AccountSettings:
     validate: str | tuple[str, ...] | None = None  # None: as the profile says (off in the built-in one)
     past_events_max_age_days: int = DEFAULT_MAX_AGE_DAYS
     segmentation_off: frozenset[str] = frozenset()  # event types whose past events Yespo refuses
+    time_scale: float = 1.0  # workflow delays are multiplied by it
+    auto_contacts: bool = False  # an event for an unknown contact creates one from its locators
+    organisation_name: str = "Yespo Console sandbox"  # GET /api/v1/account/info
+    user_email: str = "sandbox@example.com"
 
     def changed(self, changes: dict[str, Any]) -> AccountSettings:
         """These settings with a `PUT /_sandbox/settings` object applied; ValueError naming what is wrong."""
-        unknown = sorted(set(changes) - {"validate", "pastEventsMaxAgeDays", "segmentationOff"})
+        unknown = sorted(set(changes) - set(_KEYS))
         if unknown:
-            raise ValueError(f"unknown settings: {', '.join(unknown)} (validate, pastEventsMaxAgeDays, "
-                             "segmentationOff)")
+            raise ValueError(f"unknown settings: {', '.join(unknown)} ({', '.join(_KEYS)})")
         settings = self
         if "validate" in changes:
             settings = replace(settings, validate=parse_validate(changes["validate"]))
@@ -55,6 +73,12 @@ class AccountSettings:
             if not isinstance(off, list) or not all(isinstance(item, str) for item in off):
                 raise ValueError("segmentationOff is a list of event types")
             settings = replace(settings, segmentation_off=frozenset(off))
+        if "timeScale" in changes:
+            settings = replace(settings, time_scale=check_time_scale(changes["timeScale"]))
+        if "autoContacts" in changes:
+            if not isinstance(changes["autoContacts"], bool):
+                raise ValueError("autoContacts is true or false")
+            settings = replace(settings, auto_contacts=changes["autoContacts"])
         return settings
 
     @property
@@ -83,4 +107,6 @@ class AccountSettings:
             "eventTypes": list(self.profile.keys),
             "pastEventsMaxAgeDays": self.past_events_max_age_days,
             "segmentationOff": sorted(self.segmentation_off),
+            "timeScale": self.time_scale,
+            "autoContacts": self.auto_contacts,
         }

@@ -7,6 +7,10 @@ bounded: at most `MAX_DIAGNOSTICS` findings (then one saying how many more), tex
 Texts holding a lone surrogate (a `"\ud800"` escape in the body is valid JSON) are stored with it
 written as that escape; the body keeps the bytes as sent. The file keeps the newest `max_records` rows.
 Safe to use from several threads (one connection behind a lock); two sandboxes may share a file.
+
+Schema 2 adds the contact an event was matched to (`contact`, `contact_id`: "Contact found", "Contact not
+found", "Contact created") and the account's tables (`accountdb`: contacts, workflow instances, deliveries),
+which share this file and its lock (`locked`). A schema-1 file gains them when opened.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +30,7 @@ from typing import Any
 from yespo_console.core.paths import data_dir
 
 SANDBOX_FILE = "sandbox.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_MAX_RECORDS = 10_000
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id or since_id matches nothing
 MAX_STORED_BODY = 64 * 1024
@@ -55,13 +60,16 @@ CREATE TABLE IF NOT EXISTS events (
     event_count INTEGER NOT NULL DEFAULT 1,
     diagnostics TEXT NOT NULL DEFAULT '[]',
     notes TEXT NOT NULL DEFAULT '[]',
-    duration_ms REAL
+    duration_ms REAL,
+    contact TEXT,
+    contact_id INTEGER
 );
 """
+_ADDED_COLUMNS = {"contact": "TEXT", "contact_id": "INTEGER"}  # schema 1 → 2
 
 _COLUMNS = (
     "id, received_at, endpoint, method, path, remote, headers, body, status, response, fault, auth, valid, "
-    "event_type, key_value, key_value_source, event_count, diagnostics, notes, duration_ms"
+    "event_type, key_value, key_value_source, event_count, diagnostics, notes, duration_ms, contact, contact_id"
 )
 
 
@@ -71,7 +79,7 @@ class SandboxEvent:
 
     id: int
     received_at: datetime
-    endpoint: str  # "v2/event", "v1/event", "v2/past_events"
+    endpoint: str  # "v2/event", "v1/event", "v2/past_events", "v1/contact", "v1/orders", "webhook"
     method: str
     path: str
     remote: str  # "127.0.0.1:54321"
@@ -89,6 +97,8 @@ class SandboxEvent:
     diagnostics: tuple[dict[str, Any], ...] = ()  # Finding.as_dict(); batch paths start "events[i]."
     notes: tuple[str, ...] = ()  # HTTP-level remarks (Content-Type, charset, ...)
     duration_ms: float | None = None
+    contact: str | None = None  # "Contact found", "Contact not found", "Contact created": accepted events only
+    contact_id: int | None = None
 
     @property
     def errors(self) -> tuple[dict[str, Any], ...]:
@@ -128,6 +138,8 @@ class SandboxEvent:
             "diagnostics": list(self.diagnostics),
             "notes": list(self.notes),
             "durationMs": self.duration_ms,
+            "contact": self.contact,
+            "contactId": self.contact_id,
         }
 
 
@@ -153,6 +165,8 @@ class NewEvent:
     diagnostics: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
     duration_ms: float | None = None
+    contact: str | None = None
+    contact_id: int | None = None
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -239,6 +253,10 @@ class SandboxStore:
                     "use another --data-dir or move the file aside."
                 )
             self._conn.executescript(_SCHEMA)
+            present = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    self._conn.execute(f"ALTER TABLE events ADD COLUMN {column} {kind}")
             self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             self._conn.close()
@@ -260,7 +278,8 @@ class SandboxStore:
                 cursor = self._conn.execute(
                     "INSERT INTO events (received_at, endpoint, method, path, remote, headers, body, status, "
                     "response, fault, auth, valid, event_type, key_value, key_value_source, event_count, "
-                    "diagnostics, notes, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "diagnostics, notes, duration_ms, contact, contact_id) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         event.received_at.isoformat(),
                         event.endpoint,
@@ -281,6 +300,8 @@ class SandboxStore:
                         json.dumps(event.diagnostics, ensure_ascii=False),
                         json.dumps(event.notes, ensure_ascii=False),
                         event.duration_ms,
+                        event.contact,
+                        event.contact_id,
                     ),
                 )
                 row_id = int(cursor.lastrowid or 0)
@@ -328,6 +349,12 @@ class SandboxStore:
             cursor = self._conn.execute("DELETE FROM events")
             return cursor.rowcount
 
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The file's connection, held alone for the block (autocommit: wrap writes in BEGIN/COMMIT)."""
+        with self._lock:
+            yield self._conn
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -355,6 +382,8 @@ def _from_new(row_id: int, event: NewEvent) -> SandboxEvent:
         diagnostics=event.diagnostics,
         notes=event.notes,
         duration_ms=event.duration_ms,
+        contact=event.contact,
+        contact_id=event.contact_id,
     )
 
 
@@ -380,6 +409,8 @@ def _from_row(row: tuple[Any, ...]) -> SandboxEvent:
         diagnostics,
         notes,
         duration_ms,
+        contact,
+        contact_id,
     ) = row
     return SandboxEvent(
         id=int(row_id),
@@ -402,4 +433,6 @@ def _from_row(row: tuple[Any, ...]) -> SandboxEvent:
         diagnostics=tuple(json.loads(diagnostics)),
         notes=tuple(json.loads(notes)),
         duration_ms=duration_ms,
+        contact=contact,
+        contact_id=contact_id,
     )
