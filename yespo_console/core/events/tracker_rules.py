@@ -75,7 +75,7 @@ class TrackerReport(Report):
         data = super(TrackerReport, self).as_dict()
         data.pop("eventTypeKey")
         return {"format": "tracker", "eventName": self.event_type, **data,
-                "visitor": [{"name": c.name, "value": c.value, "state": str(c.state)}
+                "visitor": [{"name": c.name, "value": c.value, "state": "usable" if c.usable else str(c.state)}
                             for c in (self.identity.candidates if self.identity else ())]}
 
 
@@ -246,11 +246,14 @@ class _Checks:
                 container: bool) -> None:
         known = {s.name: s for s in specs}
         for required in known.values():
-            if required.required and obj.get(required.name) in (None, ""):
-                guid = required.name == "GUID"
-                self.error("tracker.guid.missing" if guid else "tracker.field.missing", f"{where}.{required.name}",
-                           f"{required.name} is required: {required.help}",
-                           "Send a new random GUID whenever the cart's content changes." if guid else "")
+            if not required.required or obj.get(required.name) not in (None, ""):
+                continue
+            if required.name == "GUID":
+                self.error("tracker.guid.missing", f"{where}.GUID", f"GUID is required: {required.help}",
+                           "Send a new random GUID whenever the cart's content changes.")
+            else:
+                self.error("tracker.field.missing", f"{where}.{required.name}",
+                           f"{required.name} is required: {required.help}")
         for key, value in obj.items():
             path = f"{where}.{key}"
             field_spec = known.get(key)
