@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return 0
     if args.event != CUSTOM_EVENT and args.event not in profile.by_key:
-        return fail(f"unknown event type {args.event!r}; choose one of {', '.join((*profile.keys, CUSTOM_EVENT, *TRACKER_EVENT_NAMES))}")
+        choices = ", ".join((*profile.keys, CUSTOM_EVENT, *TRACKER_EVENT_NAMES))
+        return fail(f"unknown event type {args.event!r}; choose one of {choices}")
     draft = example_draft(args.event, profile)
     body = build_body(draft, nested=args.nested, pretty=args.pretty, profile=profile)
     sys.stdout.buffer.write(body + b"\n")
