@@ -362,8 +362,9 @@ def _parsed(data: str | bytes) -> tuple[Any, int, bool] | None:
 def inspect_tracker_body(data: str | bytes) -> Report:
     """Judge tracker wire text. Text that is not a JSON document gets the same findings as `inspect_body`."""
     parsed = _parsed(data)
-    if parsed is None:
-        return inspect_body(data)  # unreadable text: its findings do not depend on the format
+    if parsed is None:  # unreadable text: its findings do not depend on the format
+        unread = inspect_body(data)
+        return TrackerReport(unread.findings, size=unread.size)
     body, size, bom = parsed
     report = _judge(body, size)
     if not bom:
