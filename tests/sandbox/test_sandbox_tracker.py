@@ -1,0 +1,75 @@
+"""The sandbox's tracker route over real HTTP: judged by the tracker inspector, answered 200, recorded as
+`tracker`, credentials recorded masked but never required; and a tracker body sent by the project's client."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from tests.core import tracker_bodies as tb
+from yespo_console.core.http.client import EventClient
+from yespo_console.core.http.environments import builtin
+from yespo_console.sandbox import Sandbox
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def post(sb: Sandbox, body: object, *, headers: dict[str, str] | None = None,
+               path: str = "/tracker/api/v2") -> httpx.Response:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with httpx.AsyncClient(base_url=sb.base_url, trust_env=False) as client:
+        return await client.post(path, content=data, headers={**JSON, **(headers or {})})
+
+
+@pytest.mark.asyncio
+async def test_an_opencart_body_without_auth_is_accepted_judged_and_recorded_as_tracker(sandbox: Sandbox) -> None:
+    response = await post(sandbox, tb.opencart_purchased_items(), headers={"User-Agent": "Mozilla/5.0 shopper"})
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["status"] == "accepted" and answer["eventName"] == "PurchasedItems"
+    assert answer["visitor"] == tb.SC and answer["contact"] == "42" and answer["contactSource"] == "externalCustomerId"
+    assert response.headers["x-sandbox-findings"] == "0"
+    [event] = sandbox.events()
+    assert event.endpoint == "tracker" and event.path == "/tracker/api/v2" and event.status == 200
+    assert event.event_type == "PurchasedItems" and event.valid is True
+    assert {d["code"] for d in event.diagnostics} >= {"tracker.order_id.placement"}
+    assert event.auth.startswith("none") and dict(event.headers)["user-agent"] == "Mozilla/5.0 shopper"
+
+
+@pytest.mark.asyncio
+async def test_woocommerce_basic_credentials_pass_unchecked_and_are_masked(sandbox: Sandbox) -> None:
+    key = "woo-secret-key-123"
+    auth = "Basic " + base64.b64encode(f":{key}".encode()).decode()
+    response = await post(sandbox, tb.broken_woo_status_cart(), headers={"Authorization": auth})
+    assert response.status_code == 200  # the page documents 200; the mistakes are in the findings
+    assert int(response.headers["x-sandbox-findings"]) >= 3
+    assert response.json()["downstreamProblems"] == int(response.headers["x-sandbox-findings"])
+    [event] = sandbox.events()
+    assert event.valid is False and "tracker.datetime.seconds" in {d["code"] for d in event.diagnostics}
+    assert "not checked" in event.auth and key not in json.dumps(event.as_dict())
+
+
+@pytest.mark.asyncio
+async def test_a_body_that_is_not_json_is_recorded_with_its_finding_and_the_event_route_is_unchanged(
+        sandbox: Sandbox) -> None:
+    response = await post(sandbox, b'{"GeneralInfo": {"eventName": "StatusCart",}}')
+    assert response.status_code == 200 and response.json()["eventName"] is None
+    assert [d["code"] for d in sandbox.events()[0].diagnostics] == ["body.not_json"]
+    refused = await post(sandbox, tb.woo_status_cart(), path="/api/v2/event")
+    assert refused.status_code == 401  # Generate event still wants credentials
+
+
+@pytest.mark.asyncio
+async def test_the_project_client_sends_a_tracker_body_without_a_key_to_the_sandbox_tracker(sandbox: Sandbox) -> None:
+    env = builtin("sandbox-tracker").with_url(sandbox.base_url + "/tracker/api/v2")
+    env = env.model_copy(update={"user_agent": "Mozilla/5.0 forwarded"})
+    async with EventClient(env, secret="a-key-auth-none-must-not-send") as client:
+        result = await client.send(json.dumps(tb.woo_status_cart()))
+    assert result.status == 200 and result.report is not None and result.report.event_type == "StatusCart"
+    assert result.request.event_type == "StatusCart" and result.request.key_value == "42"
+    [event] = sandbox.events()
+    headers = dict(event.headers)
+    assert "authorization" not in headers and headers["user-agent"] == "Mozilla/5.0 forwarded"
