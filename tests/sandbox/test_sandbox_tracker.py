@@ -63,6 +63,14 @@ async def test_a_body_that_is_not_json_is_recorded_with_its_finding_and_the_even
 
 
 @pytest.mark.asyncio
+async def test_the_bare_api_v2_path_is_the_tracker_so_only_the_base_url_changes(sandbox: Sandbox) -> None:
+    response = await post(sandbox, tb.woo_status_cart(), path="/api/v2")
+    assert response.status_code == 200 and response.json()["eventName"] == "StatusCart"
+    [event] = sandbox.events()
+    assert event.endpoint == "tracker" and event.path == "/api/v2"
+
+
+@pytest.mark.asyncio
 async def test_the_project_client_sends_a_tracker_body_without_a_key_to_the_sandbox_tracker(sandbox: Sandbox) -> None:
     env = builtin("sandbox-tracker").with_url(sandbox.base_url + "/tracker/api/v2")
     env = env.model_copy(update={"user_agent": "Mozilla/5.0 forwarded"})

@@ -66,7 +66,7 @@ from yespo_console.sandbox.guard import Gate, refuses_simple_content
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES, MAX_BODY_BYTES, read_body
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_event, judge_past_events
 from yespo_console.sandbox.store import MAX_ID, NewEvent, json_text
-from yespo_console.sandbox.tracker import TRACKER_PATH, tracker_handler
+from yespo_console.sandbox.tracker import tracker_routes
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.server import Sandbox
@@ -203,7 +203,7 @@ class Endpoints:
             Route("/api/v2/event", v2, methods=["POST"]),
             Route("/api/v1/event", v1, methods=["POST"]),
             Route("/api/v2/past_events", past, methods=["POST"]),
-            Route(TRACKER_PATH, tracker_handler(self._sandbox, self._body_timeout_s), methods=["POST"]),
+            *tracker_routes(self._sandbox, self._body_timeout_s),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/events", self._events, methods=["GET", "DELETE"]),
             Route("/_sandbox/events/{event_id}", self._one_event, methods=["GET"]),

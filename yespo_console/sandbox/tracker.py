@@ -1,5 +1,7 @@
-"""The sandbox's double of the web tracking endpoint: `POST /tracker/api/v2` (Yespo's is
-`POST https://tracker.yespo.io/api/v2`, the second wire format, core.events.tracker_catalog).
+"""The sandbox's double of the web tracking endpoint: `POST /tracker/api/v2`, and the same at the bare
+`POST /api/v2` (Yespo's is `POST https://tracker.yespo.io/api/v2`, the second wire format,
+core.events.tracker_catalog), so a shop's integration is pointed at the sandbox by changing only its base URL
+(`http://127.0.0.1:8750/api/v2`): Generate event's paths all go further (/api/v2/event), none is the bare one.
 
 Its page documents one answer, 200, and no authorization, so this route answers 200 to every body it could
 read, judged by the tracker inspector (core.events.tracker_rules): `{"status": "accepted", "id", "eventName",
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from yespo_console.core.events.tiers import Tier
 from yespo_console.core.events.tracker_rules import TrackerReport, inspect_tracker_body
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 TRACKER_ENDPOINT = "tracker"
 TRACKER_PATH = "/tracker/api/v2"
+BARE_PATH = "/api/v2"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -96,6 +100,12 @@ def tracker_handler(sandbox: Sandbox, body_timeout_s: float) -> Handler:
         return _answer(sandbox, record, started, 200, "", respond=respond, headers={SANDBOX_FINDINGS: str(downstream)})
 
     return handle
+
+
+def tracker_routes(sandbox: Sandbox, body_timeout_s: float) -> tuple[Route, Route]:
+    """The tracker's routes for one sandbox: /tracker/api/v2 and the bare /api/v2."""
+    handler = tracker_handler(sandbox, body_timeout_s)
+    return Route(TRACKER_PATH, handler, methods=["POST"]), Route(BARE_PATH, handler, methods=["POST"])
 
 
 def _answer(sandbox: Sandbox, record: NewEvent, started: float, status: int, text: str, *,
