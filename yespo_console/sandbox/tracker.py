@@ -56,6 +56,21 @@ def _notes(content_type: str | None) -> tuple[str, ...]:
     return (f"{shown}: the tracker's page documents application/json.",)
 
 
+def request_record(request: Request, endpoint: str, data: bytes, *, notes: tuple[str, ...], auth: str) -> NewEvent:
+    """The record of a request to one of the sandbox's API endpoints: its headers masked."""
+    client = request.client
+    return NewEvent(
+        endpoint=endpoint,
+        method=request.method,
+        path=request.url.path,
+        remote=f"{client.host}:{client.port}" if client else "unknown",
+        headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
+        body=data,
+        notes=notes,
+        auth=auth,
+    )
+
+
 def tracker_handler(sandbox: Sandbox, body_timeout_s: float) -> Handler:
     """The route's handler for one sandbox."""
 
@@ -65,17 +80,8 @@ def tracker_handler(sandbox: Sandbox, body_timeout_s: float) -> Handler:
             body = await read_body(request.stream(), MAX_BODY_BYTES, timeout_s=body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for it
-        client = request.client
-        record = NewEvent(
-            endpoint=TRACKER_ENDPOINT,
-            method=request.method,
-            path=request.url.path,
-            remote=f"{client.host}:{client.port}" if client else "unknown",
-            headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
-            body=body.data,
-            notes=_notes(request.headers.get("content-type")),
-            auth=_auth_text(request.headers.get("authorization")),
-        )
+        record = request_record(request, TRACKER_ENDPOINT, body.data, notes=_notes(request.headers.get("content-type")),
+                                auth=_auth_text(request.headers.get("authorization")))
         if body.timed_out or not body.complete:
             status, text = (408, "The body arrived too slowly.") if body.timed_out else (
                 413, f"The body is larger than {MAX_BODY_BYTES:,} bytes.")
