@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.cli.helpers import SCENARIO, cli
+from tests.core.tracker_bodies import sandbox_url_for
 from tests.sandbox.helpers import free_port
 from yespo_console.core.history import HistoryFilter, HistoryStore
-from yespo_console.core.http.environments import EnvironmentStore, builtin
+from yespo_console.core.http.environments import EnvironmentStore
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.scenarios.loader import load_scenario
 from yespo_console.core.scenarios.recipes import bundled_scenarios, resolve_scenario
@@ -25,8 +25,7 @@ pytestmark = pytest.mark.usefixtures("no_keyring")
 def test_every_recipe_runs_green(recipe: str, sandbox_thread: Sandbox, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     # A recipe for the web tracking format (woocommerce-cart) runs against the sandbox's tracker route.
-    environment = load_scenario(resolve_scenario(recipe)).scenario.environment or "sandbox"
-    url = sandbox_thread.base_url + urlsplit(builtin(environment).url).path
+    url = sandbox_url_for(sandbox_thread.base_url, load_scenario(resolve_scenario(recipe)).scenario.environment)
     assert cli(tmp_path, "run", recipe, "--url", url, "--wait-scale", "0") == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "0 failed" in out and "✗" not in out

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import urlsplit
+
+from yespo_console.core.http.environments import builtin
 
 SC = "b5d1c7e2-6f0a-4a52-9d5e-3c1f0e6a9b11"
 GUID_1 = "A1B2C3D4-0000-4000-8000-000000000001"
@@ -54,3 +57,9 @@ def broken_woo_status_cart() -> dict[str, Any]:
     del body["StatusCart"]["GUID"]
     body["StatusCart"]["Products"][0].update({"name": "Green mug", "tag_size": "L"})
     return body
+
+
+def sandbox_url_for(base_url: str, environment: str | None) -> str:
+    """Where a scenario's built-in environment points on a test sandbox: the web tracking recipe uses the
+    sandbox's tracker route, the others /api/v2/event."""
+    return base_url + urlsplit(builtin(environment or "sandbox").url).path
