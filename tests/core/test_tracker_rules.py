@@ -3,11 +3,14 @@ the checks over a cart's sequence of bodies, and the example bodies."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.core import tracker_bodies as tb
 from yespo_console.core.events.diagnostics import inspect_body
@@ -15,6 +18,7 @@ from yespo_console.core.events.examples import tracker_example
 from yespo_console.core.events.findings import Finding, Report, Severity
 from yespo_console.core.events.tiers import Tier
 from yespo_console.core.events.tracker_catalog import TRACKER_EVENT_NAMES
+from yespo_console.core.events.tracker_convert import ConversionError, to_event, to_tracker
 from yespo_console.core.events.tracker_rules import (
     TrackerReport,
     check_sequence,
@@ -180,3 +184,32 @@ def test_a_cart_sequence_names_a_stale_guid_a_lost_guid_and_an_abandoned_cart() 
     other["PurchasedItems"]["Products"][0]["product_id"] = "999"
     assert codes(check_sequence([tb.woo_status_cart(), other])) == {"tracker.sequence.product_not_in_cart"}
     assert check_sequence([tb.woo_status_cart(tb.GUID_1, [])]) == ()  # an emptied cart is not abandoned
+
+
+_KEYS = st.sampled_from(["GeneralInfo", "eventName", "siteId", "datetime", "cookies", "sc", "user_email", "GUID",
+                         "Products", "Product", "Category", "productKey", "product_id", "price", "quantity",
+                         "isInStock", "tag_x", "Tags", "TrackedOrderId", "OrderNumber", "search", *TRACKER_EVENT_NAMES,
+                         "ProductImpression"]) | st.text(max_size=8)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+    | st.sampled_from(TRACKER_EVENT_NAMES),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=5), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=4), min_size=1, max_size=3))
+def test_any_shape_is_judged_and_converted_without_a_crash(bodies: list[dict]) -> None:  # type: ignore[type-arg]
+    for body in bodies:
+        report = inspect_tracker(body)
+        assert isinstance(report.as_dict(), dict) and all(f.source for f in report.findings)
+        for convert in (to_event, lambda b: to_tracker(b, site_id="s", now_ms=1)):
+            with contextlib.suppress(ConversionError):
+                convert(body)
+    check_sequence(bodies)
+
+
+def test_a_strangers_long_name_is_cut_in_messages() -> None:
+    body = tb.woo_status_cart()
+    body["GeneralInfo"]["eventName"] = "x" * 100_000
+    [finding] = inspect_tracker(body).errors
+    assert len(finding.message) < 200

@@ -79,6 +79,11 @@ class TrackerReport(Report):
                             for c in (self.identity.candidates if self.identity else ())]}
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """A stranger's text quoted for a message, cut to `limit` characters."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 @dataclass
 class _Checks:
     findings: list[Finding] = field(default_factory=list)
@@ -112,7 +117,7 @@ class _Checks:
                        "from POST /api/v1/site/domains).")
         elif not isinstance(site, str):
             self.error("tracker.site_id.not_string", f"{GENERAL_INFO}.siteId", f"siteId is {type_name(site)}; the "
-                       "page types it a string.", f"Send \"{site}\".")
+                       "page types it a string.", f"Send {_short(str(site))}.")
         self._datetime(info)
         for key, value in info.items():
             spec = GENERAL_SPECS.get(key)
@@ -121,7 +126,7 @@ class _Checks:
                 self.error("tracker.field.wrong_type", f"{GENERAL_INFO}.{key}", f"{key} is {type_name(value)}; the "
                            "page types it a string.")
             elif spec is None and key != COOKIES:
-                self.warn("tracker.general_info.unknown_key", f"{GENERAL_INFO}.{key}", f"{key!r} is not a "
+                self.warn("tracker.general_info.unknown_key", f"{GENERAL_INFO}.{key}", f"{_short(key)} is not a "
                           "GeneralInfo field the page documents.")
         return info
 
@@ -171,7 +176,7 @@ class _Checks:
                 self.error("tracker.event_name.case", path, f"eventName {name!r} differs from {right!r} in case.",
                            f"Send {right!r}.")
                 return TRACKER_SPECS[right]
-            self.error("tracker.event_name.unknown", path, f"{name!r} is not a tracker event the page documents.",
+            self.error("tracker.event_name.unknown", path, f"{_short(name)} is not a tracker event the page documents.",
                        "One of: " + ", ".join(TRACKER_SPECS) + ".")
             return None
         real = [key for key in objects if key != name and PAGE_EXAMPLE_OBJECT_KEYS.get(key) != name]
@@ -264,8 +269,8 @@ class _Checks:
             elif container:
                 if spec.name == "PurchasedItems" and key == "productKey":
                     continue  # named by _purchase
-                self.warn("tracker.tag.prefix", path, f"{key!r} is not a field of {spec.name}; the page requires "
-                          f"the tag_ prefix for extra fields.", f"Send it as \"tag_{key}\": [\"...\"].")
+                self.warn("tracker.tag.prefix", path, f"{_short(key)} is not a field of {spec.name}; the page requires "
+                          f"the tag_ prefix for extra fields.", f"Send it as \"tag_{key[:60]}\": [\"...\"].")
 
     def _value(self, spec: FieldSpec, value: Any, path: str) -> None:
         if spec.type is FieldType.FLAG:
