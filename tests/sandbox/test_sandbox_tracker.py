@@ -81,3 +81,22 @@ async def test_the_project_client_sends_a_tracker_body_without_a_key_to_the_sand
     [event] = sandbox.events()
     headers = dict(event.headers)
     assert "authorization" not in headers and headers["user-agent"] == "Mozilla/5.0 forwarded"
+
+
+@pytest.mark.asyncio
+async def test_a_visitors_carts_are_judged_together_and_other_visitors_apart(sandbox: Sandbox) -> None:
+    two = [{"productKey": "101", "price": "19.90", "quantity": 1}, {"productKey": "202", "price": "5", "quantity": 1}]
+    first = (await post(sandbox, tb.woo_status_cart(tb.GUID_1))).json()["id"]
+    stranger = tb.woo_status_cart(tb.GUID_1, two)
+    stranger["GeneralInfo"]["cookies"] = {"sc": "another-visitor"}
+    assert (await post(sandbox, stranger)).headers["x-sandbox-findings"] == "0"  # not this visitor's cart
+    stale = await post(sandbox, tb.woo_status_cart(tb.GUID_1, two))  # the content changed, the GUID did not
+    assert stale.status_code == 200 and stale.json()["downstreamProblems"] == 1
+    [finding] = [d for d in sandbox.events()[0].diagnostics if d["code"].startswith("tracker.sequence.")]
+    assert finding["code"] == "tracker.sequence.guid_unchanged" and finding["path"] == "StatusCart.GUID"
+    assert f"#{first}" in finding["message"] and sandbox.events()[0].valid is False
+    bought = await post(sandbox, tb.woo_purchased_items(tb.GUID_2))  # not the last cart's GUID
+    codes = [d["code"] for d in sandbox.events()[0].diagnostics]
+    assert bought.status_code == 200 and "tracker.sequence.guid_not_carried" in codes
+    again = await post(sandbox, tb.woo_status_cart(tb.GUID_1))  # after the purchase: a new cart's life
+    assert again.json()["downstreamProblems"] == 0

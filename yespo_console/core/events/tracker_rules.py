@@ -422,12 +422,18 @@ def _cart(obj: dict[str, Any], id_key: str) -> tuple[Any, list[tuple[str, Any]]]
     return obj.get("GUID"), sorted(items, key=repr)
 
 
-def check_sequence(bodies: Sequence[Any]) -> tuple[Finding, ...]:
+def check_sequence(bodies: Sequence[Any], labels: Sequence[str] | None = None) -> tuple[Finding, ...]:
     """Findings over parsed tracker bodies in the order they were sent: a cart whose content changed but not
     its GUID, a purchase without the last cart's GUID or with products that were never in it, and a cart left
-    with products and no purchase (which is what starts an abandoned-cart trigger). Paths name the body:
-    `#3.StatusCart.GUID`."""
+    with products and no purchase (which is what starts an abandoned-cart trigger). Paths and messages name a
+    body by its label (`labels`, default `#1`, `#2`, ...): `#3.StatusCart.GUID`; an empty label leaves the path
+    as it is in the body."""
     checks = _Checks()
+    names = list(labels) if labels is not None else [f"#{n}" for n in range(1, len(bodies) + 1)]
+
+    def at(index: int, path: str) -> str:
+        return f"{names[index - 1]}.{path}" if names[index - 1] else path
+
     last: tuple[int, Any, list[tuple[str, Any]]] | None = None
     for index, body in enumerate(bodies, 1):
         if not isinstance(body, dict):
@@ -436,8 +442,8 @@ def check_sequence(bodies: Sequence[Any]) -> tuple[Finding, ...]:
         if isinstance(cart, dict):
             guid, items = _cart(cart, "productKey")
             if last is not None and guid == last[1] and guid and items != last[2]:
-                checks.error("tracker.sequence.guid_unchanged", f"#{index}.StatusCart.GUID", f"The cart's content "
-                             f"changed since body #{last[0]} but its GUID {str(guid)[:60]!r} did not.",
+                checks.error("tracker.sequence.guid_unchanged", at(index, "StatusCart.GUID"), f"The cart's content "
+                             f"changed since body {names[last[0] - 1]} but its GUID {str(guid)[:60]!r} did not.",
                              "Send a new GUID with every change of the cart.")
             last = (index, guid, items)
         elif isinstance(purchase, dict):
@@ -446,17 +452,17 @@ def check_sequence(bodies: Sequence[Any]) -> tuple[Finding, ...]:
                 continue
             if last[1] and guid != last[1]:
                 found = f"GUID {str(guid)[:60]!r}" if guid else "no GUID"
-                checks.warn("tracker.sequence.guid_not_carried", f"#{index}.PurchasedItems.GUID", f"The purchase "
-                            f"has {found}; the last cart (body #{last[0]}) had {str(last[1])[:60]!r}.",
+                checks.warn("tracker.sequence.guid_not_carried", at(index, "PurchasedItems.GUID"), f"The purchase "
+                            f"has {found}; the last cart (body {names[last[0] - 1]}) had {str(last[1])[:60]!r}.",
                             "Carry the last StatusCart GUID into PurchasedItems.")
             in_cart = {product for product, _ in last[2]}
             for product, _ in bought:
                 if product not in in_cart:
-                    checks.warn("tracker.sequence.product_not_in_cart", f"#{index}.PurchasedItems.Products",
-                                f"Product {product[:60]!r} was bought but is not in the last cart (body #{last[0]}): "
-                                "product_id should match StatusCart's productKey.")
+                    checks.warn("tracker.sequence.product_not_in_cart", at(index, "PurchasedItems.Products"),
+                                f"Product {product[:60]!r} was bought but is not in the last cart (body "
+                                f"{names[last[0] - 1]}): product_id should match StatusCart's productKey.")
             last = None
     if last is not None and last[2]:
-        checks.warn("tracker.sequence.abandoned", f"#{last[0]}.StatusCart", "The last cart holds products and no "
+        checks.warn("tracker.sequence.abandoned", at(last[0], "StatusCart"), "The last cart holds products and no "
                     "PurchasedItems follows: an abandoned-cart trigger would start for this visitor.")
     return tuple(checks.findings)
