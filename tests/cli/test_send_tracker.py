@@ -42,3 +42,9 @@ def test_the_tracker_environment_needs_no_key_and_sends_no_authorization(
     out = capsys.readouterr().out
     assert "https://tracker.yespo.io/api/v2" in out and "Authorization" not in out and "no Authorization" not in out
     assert "Local diagnostics: valid" in out
+
+
+def test_nested_is_refused_for_a_tracker_body_rather_than_turning_it_into_an_event(
+        tmp_path: Path, cart_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(tmp_path, "send", str(cart_file), "--env", "tracker", "--nested", "object", "--dry-run") == 2
+    assert "web tracking body" in capsys.readouterr().err

@@ -100,3 +100,22 @@ async def test_a_visitors_carts_are_judged_together_and_other_visitors_apart(san
     assert bought.status_code == 200 and "tracker.sequence.guid_not_carried" in codes
     again = await post(sandbox, tb.woo_status_cart(tb.GUID_1))  # after the purchase: a new cart's life
     assert again.json()["downstreamProblems"] == 0
+
+
+@pytest.mark.parametrize(("body", "auth", "placement"), [
+    (tb.woo_purchased_items, "Basic " + base64.b64encode(b":woo-key").decode(), "TrackedOrderId"),
+    (tb.shopify_purchased_items, "Basic " + base64.b64encode(b"user:shop-key").decode(), "TrackedOrderId"),
+    (tb.opencart_purchased_items, None, "PurchasedItems.TrackedOrderId"),
+], ids=["woocommerce", "shopify", "opencart"])
+@pytest.mark.asyncio
+async def test_each_integrations_purchase_is_accepted_with_its_own_findings(
+        sandbox: Sandbox, body, auth, placement) -> None:  # type: ignore[no-untyped-def]
+    response = await post(sandbox, body(), headers={"Authorization": auth} if auth else None)
+    assert response.status_code == 200 and response.json()["eventName"] == "PurchasedItems"
+    [event] = sandbox.events()
+    paths = {d["path"] for d in event.diagnostics if d["code"] == "tracker.order_id.placement"}
+    assert paths == {placement} and event.endpoint == "tracker"
+    if body is tb.shopify_purchased_items:
+        assert "tracker.purchase.product_key" in {d["code"] for d in event.diagnostics}
+    kept = json.dumps(event.as_dict())
+    assert "woo-key" not in kept and "shop-key" not in kept and (auth is None or auth.split()[1] not in kept)

@@ -20,7 +20,7 @@ from yespo_console.core.errors import InputError
 from yespo_console.core.events.findings import Report
 from yespo_console.core.events.payload import build_body, parse_body
 from yespo_console.core.events.profiles import Profile
-from yespo_console.core.events.tracker_rules import inspect_wire
+from yespo_console.core.events.tracker_rules import detect_format, inspect_wire
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import (
     SANDBOX,
@@ -218,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         data = read_input(args.file)
         env = _environment(args)
         profile = chosen_profile(args)
+        if args.nested and detect_format(data) == "tracker":
+            raise InputError("--nested re-encodes Generate event params; a web tracking body has none")
         if args.nested:
             data = _reencode(data, args.nested, profile)
     except InputError as exc:
