@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import SCENARIO, cli
+from tests.core.tracker_bodies import sandbox_url_for
 from tests.sandbox.helpers import free_port
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.environments import EnvironmentStore
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.core.scenarios.recipes import bundled_scenarios
+from yespo_console.core.scenarios.loader import load_scenario
+from yespo_console.core.scenarios.recipes import bundled_scenarios, resolve_scenario
 from yespo_console.sandbox import Sandbox, SandboxStore
 
 pytestmark = pytest.mark.usefixtures("no_keyring")
@@ -22,7 +24,9 @@ pytestmark = pytest.mark.usefixtures("no_keyring")
 @pytest.mark.parametrize("recipe", [p.stem for p in bundled_scenarios()])
 def test_every_recipe_runs_green(recipe: str, sandbox_thread: Sandbox, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(tmp_path, "run", recipe, "--url", sandbox_thread.event_url, "--wait-scale", "0") == 0
+    # A recipe for the web tracking format (woocommerce-cart) runs against the sandbox's tracker route.
+    url = sandbox_url_for(sandbox_thread.base_url, load_scenario(resolve_scenario(recipe)).scenario.environment)
+    assert cli(tmp_path, "run", recipe, "--url", url, "--wait-scale", "0") == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "0 failed" in out and "✗" not in out
     with HistoryStore.open(tmp_path) as store:

@@ -21,7 +21,7 @@ from yespo_console.core.http.environments import (
 
 def test_builtins_are_the_documented_targets() -> None:
     by_name = {env.name: env for env in BUILTIN_ENVIRONMENTS}
-    assert list(by_name) == ["sandbox", "yespo", "yespo-api", "esputnik"]
+    assert list(by_name) == ["sandbox", "yespo", "yespo-api", "esputnik", "tracker", "sandbox-tracker"]
     assert by_name["sandbox"].url == SANDBOX_DEFAULT_URL
     assert by_name["sandbox"].is_sandbox and not by_name["sandbox"].production
     assert by_name["yespo"].url == "https://yespo.io/api/v2/event"
@@ -91,7 +91,7 @@ def test_with_url_keeps_everything_else() -> None:
 
 def test_store_starts_with_builtins_and_no_file(tmp_path: Path) -> None:
     store = EnvironmentStore(tmp_path / ENVIRONMENTS_FILE)
-    assert store.names() == ["sandbox", "yespo", "yespo-api", "esputnik"]
+    assert store.names() == ["sandbox", "yespo", "yespo-api", "esputnik", "tracker", "sandbox-tracker"]
     assert store.default().name == "sandbox"
     assert store.find("YESPO").name == "yespo"  # type: ignore[union-attr]
     assert store.problems == []
@@ -168,7 +168,7 @@ def test_a_broken_file_keeps_the_builtins_and_is_set_aside(tmp_path: Path) -> No
     path = tmp_path / ENVIRONMENTS_FILE
     path.write_text("{not json")
     store = EnvironmentStore(path)
-    assert store.names() == ["sandbox", "yespo", "yespo-api", "esputnik"]
+    assert store.names() == ["sandbox", "yespo", "yespo-api", "esputnik", "tracker", "sandbox-tracker"]
     assert store.problems and "not valid JSON" in store.problems[0]
     store.save(Environment(name="new", url="https://example.com/e"))
     assert (tmp_path / (ENVIRONMENTS_FILE + ".bad")).read_text() == "{not json"

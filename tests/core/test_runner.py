@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.core.tracker_bodies import sandbox_url_for
 from tests.sandbox.conftest import sandbox  # noqa: F401  (the fixture)
 from tests.sandbox.helpers import VALID_EVENT, body, free_port
 from yespo_console.core.errors import InputError
@@ -57,7 +58,7 @@ def assert_consistent(history: HistoryStore, run_id: str) -> None:
 @pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
 async def test_every_bundled_recipe_runs_green(path: Path, sandbox: Sandbox, history: HistoryStore) -> None:  # noqa: F811
     loaded = load_scenario(path)
-    async with client(sandbox.event_url, history) as http:
+    async with client(sandbox_url_for(sandbox.base_url, loaded.scenario.environment), history) as http:
         runner = Runner(http, name=loaded.name, wait_scale=0)
         report = await runner.run(scenario_contacts(loaded, run_id=runner.run_id, seed=1))
     summary = report.summary

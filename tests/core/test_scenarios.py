@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.tracker_rules import inspect_wire
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.scenarios.contacts import parse_assignments, parse_contacts
 from yespo_console.core.scenarios.loader import load_scenario, parse_scenario
@@ -152,7 +153,8 @@ def test_json_scenarios_keep_their_lines(tmp_path: Path) -> None:
 
 def test_there_are_the_five_recipes() -> None:
     names = {path.stem for path in bundled_scenarios()}
-    assert names == {"abandoned-cart", "abandoned-browse", "wishlist-reminder", "search-no-results", "cart-cleared"}
+    assert names == {"abandoned-cart", "abandoned-browse", "wishlist-reminder", "search-no-results", "cart-cleared",
+                     "woocommerce-cart"}
     assert resolve_scenario("abandoned-cart") == resolve_scenario("abandoned-cart.yaml")
     with pytest.raises(InputError, match="recipes: abandoned-browse, abandoned-cart"):
         resolve_scenario("abandoned-kart")
@@ -169,7 +171,7 @@ def test_every_recipe_event_passes_the_inspector(path: Path) -> None:
     for nested in ("string", "object"):
         for step in loaded.steps:
             if step.kind == "event":
-                report = inspect_body(loaded.render_event(step, RenderContext(variables, rng), nested))
+                report = inspect_wire(loaded.render_event(step, RenderContext(variables, rng), nested))
                 assert report.findings == (), (step.label, report.findings)
 
 
@@ -183,7 +185,7 @@ BAD_CASES = [
     ("name: X\nsteps:\n  - event: myEvent\n    values: {a: 1}\n",
      (4, "steps[0].values", "not an event type of the profile")),
     ("name: X\nsteps:\n  - evnt: pageViewed\n",
-     (3, "steps[0]", "a step is one of: event, body, wait, repeat, expect")),
+     (3, "steps[0]", "a step is one of: event, body, track, wait, repeat, expect")),
     ("name: X\nsteps:\n  - event: pageViewed\n    keyvalue: a\n",
      (4, "steps[0].keyvalue", "unknown key (did you mean 'keyValue'?)")),
     ("name: X\nsteps:\n  - event: pageViewed\n  - wait: 2\n    expect: 200\n",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.test_diagnostics import event
-from yespo_console.core.events import diagnostics, rules
+from yespo_console.core.events import diagnostics, rules, tracker_rules
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import Finding, Severity
 from yespo_console.core.events.tiers import RULES, Tier
@@ -20,7 +20,7 @@ def _emitted_codes() -> set[str]:
     codes: set[str] = set()
     suffixes: set[str] = set()
     prefixes: set[str] = set()
-    for module in (rules, diagnostics, judge):
+    for module in (rules, diagnostics, judge, tracker_rules):
         for node in ast.walk(ast.parse(Path(str(module.__file__)).read_text("utf-8"))):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue

@@ -49,7 +49,7 @@ def cells(dock: RunnerDock) -> list[list[str]]:
 
 def test_lists_the_bundled_recipes(dock: RunnerDock) -> None:
     assert dock.objectName() == "runnerDock"
-    assert dock.recipes.count() == len(bundled_scenarios()) == 5
+    assert dock.recipes.count() == len(bundled_scenarios()) == 6
     assert dock.loaded is not None and dock.run_button.isEnabled() and not dock.stop_button.isEnabled()
     assert "Automation → Event history" in dock.description.text()
 

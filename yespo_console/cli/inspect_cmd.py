@@ -12,6 +12,7 @@ from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import verdict, verdict_line
 from yespo_console.core.events.repair import repair
+from yespo_console.core.events.tracker_rules import FORMATS, TrackerReport, inspect_wire, report_format
 
 
 def register(subparsers: Any) -> None:
@@ -28,6 +29,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--nested", choices=("string", "object"), default="string",
                         help="with --fix: write repaired nested values as escaped strings (default) or objects")
     parser.add_argument("--v1", action="store_true", help="judge by the v1 rules (every value a string)")
+    parser.add_argument("--format", choices=FORMATS, dest="wire_format",
+                        help="the body's wire format: event (Generate event) or tracker (web tracking REST); "
+                        "default: detected")
     add_profile_option(parser)
     parser.set_defaults(func=run)
 
@@ -40,16 +44,22 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if args.fix:
         return _fix(data, args.nested)
-    report = inspect_body(data, api_version="v1" if args.v1 else "v2", profile=profile)
-    validated = profile.validates(report.event_type)
+    report = inspect_wire(data, wire_format=args.wire_format, api_version="v1" if args.v1 else "v2",
+                          profile=profile)
+    wire_format = report_format(report)
+    validated = wire_format == "event" and profile.validates(report.event_type)
     if args.json:
         account = {"name": profile.name, "validateParameters": validated}
-        print_json({**report.as_dict(), "profile": account})
+        print_json({"format": wire_format, **report.as_dict(), "profile": account})
     else:
         for finding in report.findings:
             say(finding.line())
         if report.resolution is not None:
             say(report.resolution.summary())
+        if isinstance(report, TrackerReport) and report.identity is not None:
+            say(report.identity.summary())
+        say(f"format: {wire_format}" + (" (web tracking, POST https://tracker.yespo.io/api/v2)"
+                                         if wire_format == "tracker" else " (Generate event)"))
         counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         say(f"{'valid' if report.valid else 'invalid'}: {counts}")
         say(f"verdict: {verdict_line(report.findings)}")

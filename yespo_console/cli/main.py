@@ -20,6 +20,7 @@ from yespo_console.core.terminal import printable
 COMMANDS: dict[str, str] = {
     "inspect": "yespo_console.cli.inspect_cmd",
     "example": "yespo_console.cli.example_cmd",
+    "convert": "yespo_console.cli.convert_cmd",
     "history": "yespo_console.cli.history_cmd",
     "send": "yespo_console.cli.send_cmd",
     "sandbox": "yespo_console.cli.sandbox_cmd",

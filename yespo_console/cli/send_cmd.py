@@ -17,10 +17,10 @@ from yespo_console.cli.io import fail, print_json, read_input, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import Report
 from yespo_console.core.events.payload import build_body, parse_body
 from yespo_console.core.events.profiles import Profile
+from yespo_console.core.events.tracker_rules import detect_format, inspect_wire
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import (
     SANDBOX,
@@ -56,7 +56,8 @@ def register(subparsers: Any) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--env", metavar="NAME", help="environment (default: sandbox); see the GUI for the list")
     target.add_argument("--url", metavar="URL", help="any endpoint URL instead of an environment")
-    parser.add_argument("--auth", choices=("basic", "bearer"), help="override the environment's auth mode")
+    parser.add_argument("--auth", choices=("basic", "bearer", "none"), help="override the environment's auth mode "
+                        "(none: no Authorization header, as the web tracking endpoint takes)")
     parser.add_argument("--user", metavar="NAME", help="Basic auth user name (default: the environment's, empty)")
     parser.add_argument(
         "--nested",
@@ -217,11 +218,13 @@ def run(args: argparse.Namespace) -> int:
         data = read_input(args.file)
         env = _environment(args)
         profile = chosen_profile(args)
+        if args.nested and detect_format(data) == "tracker":
+            raise InputError("--nested re-encodes Generate event params; a web tracking body has none")
         if args.nested:
             data = _reencode(data, args.nested, profile)
     except InputError as exc:
         return fail(str(exc))
-    report = inspect_body(data, api_version=env.api_version, profile=profile)
+    report = inspect_wire(data, api_version=env.api_version, profile=profile)
     if args.strict and not report.valid:
         if args.json:
             print_json({"sent": False, "reason": "strict", "diagnostics": report.as_dict()})
@@ -230,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("--strict: the body has errors, so it was not sent", EXIT_REFUSED)
     secrets = SecretStore()
     secret = secrets.get(env)
-    if secret is None and not args.dry_run:
+    if secret is None and env.auth is not AuthMode.NONE and not args.dry_run:
         return fail(secrets.missing_message(env))
     if secret is not None:
         try:
@@ -242,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _send(args: argparse.Namespace, env: Environment, secret: Secret | None, data: bytes, report: Report) -> int:
     if args.dry_run:
-        note = SecretStore().missing_message(env) if secret is None else ""
+        note = SecretStore().missing_message(env) if secret is None and env.auth is not AuthMode.NONE else ""
         async with EventClient(env, secret=secret, rate_limit=None) as client:
             _print_dry_run(client, data, report, args.json, note)
         return EXIT_OK

@@ -63,13 +63,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from yespo_console import __version__
-from yespo_console.core.http.masking import mask_headers
 from yespo_console.core.http.sending import SANDBOX_FINDINGS
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate, refuses_simple_content
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES, MAX_BODY_BYTES, read_body
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_event, judge_past_events
 from yespo_console.sandbox.store import MAX_ID, NewEvent, json_text
+from yespo_console.sandbox.tracker import request_record, tracker_routes
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.server import Sandbox
@@ -239,6 +239,7 @@ class Endpoints:
             Route("/api/v2/event", v2, methods=["POST"]),
             Route("/api/v1/event", v1, methods=["POST"]),
             Route("/api/v2/past_events", past, methods=["POST"]),
+            *tracker_routes(self._sandbox, self._body_timeout_s),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/events", self._events, methods=["GET", "DELETE"]),
             Route("/_sandbox/events/{event_id}", self._one_event, methods=["GET"]),
@@ -354,17 +355,7 @@ class Endpoints:
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for it
         faults = self._sandbox.faults
-        client = request.client
-        record = NewEvent(
-            endpoint=endpoint,
-            method=request.method,
-            path=request.url.path,
-            remote=f"{client.host}:{client.port}" if client else "unknown",
-            headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
-            body=body.data,
-            notes=tuple(notes),
-            auth=auth.description,
-        )
+        record = request_record(request, endpoint, body.data, notes=tuple(notes), auth=auth.description)
         close = not body.complete
         if body.timed_out:
             record.notes += (f"The body did not arrive within {self._body_timeout_s:g} s.",)

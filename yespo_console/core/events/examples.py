@@ -1,4 +1,5 @@
-"""Example drafts for every event type, built from the catalog's example values."""
+"""Example drafts for every event type, built from the catalog's example values, and example bodies of the
+tracker format's events (core.events.tracker_catalog)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from yespo_console.core.events.catalog import (
 )
 from yespo_console.core.events.payload import Draft, ExtraParam
 from yespo_console.core.events.profiles import BUILTIN, Profile
+from yespo_console.core.events.tracker_catalog import (
+    GENERAL_INFO,
+    TRACKER_SPECS,
+    TrackerEventSpec,
+    example_general_info,
+)
 
 CUSTOM_EXAMPLE_TYPE = "passwordRecovery"
 
@@ -56,3 +63,40 @@ def example_draft(event: str | EventSpec, profile: Profile = BUILTIN) -> Draft:
                                    ExtraParam(name="expiresInHours", value="24")])
     return Draft(event_type=spec.key, key_value=key_value, locators=locators,
                  values={param.name: example_value(param) for param in spec.params if param.name not in own})
+
+
+# -- the tracker format (core.events.tracker_catalog) ------------------------------------------------
+
+
+def _tracker_item(spec: TrackerEventSpec, number: int) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for field in spec.item_fields:
+        example = field.example
+        if number and field.name in ("productKey", "product_id"):
+            example = f"{example}{number + 1}"
+        item[field.name] = example
+    for name in spec.string_lists:
+        item[name] = ["3"]
+    if spec.name != "ProductImpressions":  # a shown block's items carry no product data
+        item["tag_color"] = ["green"]
+    return item
+
+
+def tracker_example(event: str | TrackerEventSpec, *, site_id: str = "8A412DC") -> dict[str, Any]:
+    """A valid, realistic tracker body of one of TRACKER_EVENTS (KeyError for another name)."""
+    spec = event if isinstance(event, TrackerEventSpec) else TRACKER_SPECS[event]
+    info = example_general_info(spec.name, site_id=site_id)
+    body: dict[str, Any] = {GENERAL_INFO: info if spec.visitor else {"eventName": spec.name, "siteId": site_id}}
+    if spec.object_key is None:
+        return body
+    items = [_tracker_item(spec, number) for number in range(spec.example_items)]
+    if spec.shape is Shape.LIST:
+        body[spec.object_key] = items
+        return body
+    obj: dict[str, Any] = {field.name: field.example for field in spec.fields}
+    if spec.container is not None:
+        obj[spec.container] = items if spec.container_shape is Shape.LIST else items[0]
+    if spec.tags:
+        obj["Tags"] = {"source": ["console example"]}
+    body[spec.object_key] = obj
+    return body

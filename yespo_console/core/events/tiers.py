@@ -43,6 +43,12 @@ CURRENCIES = "D getting-started (USD, EUR, UAH supported)"
 NO_KEY_VALUE = "doc: Generate event v2 (keyValue optional; O Event omits it: the two disagree)"
 PAST_EVENTS = "D how-send-past-events.md; O PastEventDto"
 CONSOLE = "console's own reading: no public source"
+# The web tracking REST format (core.events.tracker_rules): its page, and Yespo's own integrations that send it.
+TRACKER_PAGE = "D how-transfer-website-behavior-data-through-rest-api.md"
+WOO = "Woo integrations/webtracking"
+SHOPIFY = "Shopify app/services/send-*.server.ts"
+OPENCART = "OpenCart catalog/model/extension/module"
+ESJS = "D eS.js web tracking page"
 
 
 class Rule(NamedTuple):
@@ -91,6 +97,35 @@ RULES: dict[str, Rule] = {
              "param.unknown_key",
              "param.value_null", "phone.formatting"),
 }
+
+
+# The tracker answers 200 to everything as far as its page documents, so no tracker rule is a rejection: what
+# breaks a rule is lost or misread downstream (accepted_but), or worth knowing (note).
+RULES.update({
+    **_rules(Tier.ACCEPTED_BUT, TRACKER_PAGE, "tracker.general_info.missing", "tracker.general_info.not_object",
+             "tracker.event_name.missing", "tracker.event_name.not_string", "tracker.event_name.unknown",
+             "tracker.event_name.case", "tracker.event_name.page_table", "tracker.event_object.missing",
+             "tracker.event_object.mismatch", "tracker.event_object.not_object", "tracker.site_id.missing",
+             "tracker.site_id.not_string", "tracker.identity.none", "tracker.cookies.missing", "tracker.field.missing",
+             "tracker.field.wrong_type", "tracker.field.out_of_range", "tracker.items.not_list", "tracker.items.empty",
+             "tracker.item.not_object", "tracker.guid.missing", "tracker.tag.prefix", "tracker.tag.not_list",
+             "tracker.tag.item_not_string", "tracker.tags.not_object", "tracker.datetime.seconds",
+             "tracker.datetime.not_number", "tracker.sequence.guid_unchanged"),
+    **_rules(Tier.ACCEPTED_BUT, f"{TRACKER_PAGE} (example: ProductImpression; table: ProductImpressions)",
+             "tracker.event_object.page_example"),
+    **_rules(Tier.ACCEPTED_BUT, f"{SHOPIFY} (productKey); {TRACKER_PAGE}, {WOO}, {OPENCART} (product_id)",
+             "tracker.purchase.product_key"),
+    **_rules(Tier.ACCEPTED_BUT, f"{ESJS} (requires it); {TRACKER_PAGE} (its example has none)",
+             "tracker.sequence.guid_not_carried"),
+    **_rules(Tier.NOTE, TRACKER_PAGE, "tracker.general_info.unknown_key", "tracker.cookies.string",
+             "tracker.sequence.product_not_in_cart", "tracker.sequence.abandoned"),
+    **_rules(Tier.NOTE, f"{TRACKER_PAGE} (price typed string, its examples show numbers)", "tracker.price.number"),
+    **_rules(Tier.NOTE, f"{TRACKER_PAGE} (isInStock typed int, its examples show \"1\")", "tracker.in_stock.string"),
+    **_rules(Tier.NOTE, f"{WOO}, {SHOPIFY} (top level); {OPENCART} (inside PurchasedItems)",
+             "tracker.order_id.placement"),
+    **_rules(Tier.NOTE, f"{ESJS} (requires it); {TRACKER_PAGE} (its example has none)",
+             "tracker.purchase.guid_missing"),
+})
 
 # A field missing inside a nested object is not checked by Validate parameters, which knows params only.
 NESTED_FIELD_MISSING = Rule(Tier.ACCEPTED_BUT, PAGE)

@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 
 from yespo_console import __version__
-from yespo_console.core.events.diagnostics import inspect_body
 from yespo_console.core.events.findings import Report
-from yespo_console.core.http.environments import Environment
+from yespo_console.core.events.tracker_rules import inspect_wire
+from yespo_console.core.http.environments import AuthMode, Environment
 from yespo_console.core.http.exchange import ExchangeRecorder, ExchangeRequest, ExchangeResult
 from yespo_console.core.http.explain import classify_error, explain_status
 from yespo_console.core.http.masking import mask_headers, mask_url
@@ -105,9 +105,9 @@ class EventClient:
         self._headers = {
             "Content-Type": CONTENT_TYPE,
             "Accept": "application/json, text/plain, */*",
-            "User-Agent": USER_AGENT,
+            "User-Agent": environment.user_agent or USER_AGENT,
         }
-        if secret is not None:
+        if secret is not None and environment.auth is not AuthMode.NONE:
             self._headers["Authorization"] = authorization_header(environment, secret.value)
         # Every secret in use, in every encoding: masked in all that is recorded or shown of an exchange.
         self.masker = masker_for(secret, environment)
@@ -160,7 +160,7 @@ class EventClient:
 
     def diagnose(self, body: bytes) -> Report | None:
         try:
-            return inspect_body(body, api_version=self.environment.api_version)
+            return inspect_wire(body, api_version=self.environment.api_version)
         except Exception:  # the inspector must never stop a send
             log.exception("diagnostics failed on a body; sending without them")
             return None

@@ -1,13 +1,14 @@
-"""Where events go: the environments (Sandbox, Yespo, Yespo API host, eSputnik legacy, custom URLs).
+"""Where events go: the environments (Sandbox, Yespo, Yespo API host, eSputnik legacy, the web tracking
+endpoint and its sandbox double, custom URLs).
 
 An environment is a target URL plus how to talk to it: the auth mode (Basic with the API key as the
-password, or Bearer), the Basic user name, how nested values are encoded (escaped string or real
-object), whether it is production (the GUI warns before sending there), whether to confirm each
-send, the client-side rate limit and the timeouts, and for corporate networks a CA bundle file to trust
-besides the operating system's trust store and a proxy to use instead of the standard proxy variables
-(a loopback URL is never proxied). It never holds a secret: keys and tokens live in the OS keyring (see
-`yespo_console.core.http.secrets`), and a proxy URL with a password is refused (put that one in
-`HTTPS_PROXY`).
+password, Bearer, or none for the tracker), the Basic user name, a User-Agent to send instead of the
+console's, how nested values are encoded (escaped string or real object), whether it is production (the
+GUI warns before sending there), whether to confirm each send, the client-side rate limit and the
+timeouts, and for corporate networks a CA bundle file to trust besides the operating system's trust store
+and a proxy to use instead of the standard proxy variables (a loopback URL is never proxied). It never
+holds a secret: keys and tokens live in the OS keyring (see `yespo_console.core.http.secrets`), and a
+proxy URL with a password is refused (put that one in `HTTPS_PROXY`).
 
 Built-in environments always exist; a user may edit them (the edit is stored) or reset them. User
 environments are stored in `environments.json` in the data folder. A broken file never stops the
@@ -49,6 +50,10 @@ PRODUCTION_HOSTS = ("yespo.io", "esputnik.com")
 SANDBOX = "sandbox"
 DEFAULT_ENVIRONMENT = SANDBOX
 
+#: The web tracking REST endpoint (the second wire format, core.events.tracker_catalog) and the sandbox's double.
+TRACKER_URL = "https://tracker.yespo.io/api/v2"
+SANDBOX_TRACKER_URL = f"http://127.0.0.1:{SANDBOX_DEFAULT_PORT}/tracker/api/v2"
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -56,6 +61,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 class AuthMode(StrEnum):
     BASIC = "basic"  # Authorization: Basic base64("<user name>:<API key>")
     BEARER = "bearer"  # Authorization: Bearer <token>
+    NONE = "none"  # no Authorization header: the web tracking page says the tracker needs none
 
 
 EnvironmentKind = Literal["sandbox", "remote"]
@@ -123,6 +129,9 @@ class Environment(BaseModel):
     ca_bundle: str | None = None  # a PEM file of CA certificates trusted besides the OS trust store
     proxy: str | None = None  # http(s)://host:port; None: the standard proxy variables (HTTPS_PROXY …)
     profile: str | None = None  # the account's event types: a profile name or file (core.profiles.folder)
+    # Tracker environments: the User-Agent to send instead of the console's (OpenCart forwards the shopper's and
+    # sends nothing without one); None sends the console's own.
+    user_agent: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -160,6 +169,13 @@ class Environment(BaseModel):
             raise ValueError(f"the proxy: {exc}") from exc
         if urlsplit(value).password is not None:
             raise ValueError("a proxy URL with a password is not stored; set HTTPS_PROXY in the environment instead")
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _check_user_agent(cls, value: str | None) -> str | None:
+        if value is not None and (_CONTROL_RE.search(value) or not value.strip() or len(value) > 1000):
+            raise ValueError("the User-Agent is 1-1000 characters without control characters")
         return value
 
     @field_validator("ca_bundle")
@@ -244,6 +260,11 @@ BUILTIN_ENVIRONMENTS: tuple[Environment, ...] = (
     Environment(name="yespo", label="Yespo", url="https://yespo.io/api/v2/event", production=True),
     Environment(name="yespo-api", label="Yespo API host", url="https://api.yespo.io/api/v2/event", production=True),
     Environment(name="esputnik", label="eSputnik (legacy)", url="https://esputnik.com/api/v2/event", production=True),
+    # The tracker: no auth, as its page says (WooCommerce and Shopify send Basic anyway: set auth to basic).
+    Environment(name="tracker", label="Yespo web tracking", url=TRACKER_URL, auth=AuthMode.NONE, production=True,
+                rate_limit=None),
+    Environment(name="sandbox-tracker", label="Sandbox web tracking (local)", url=SANDBOX_TRACKER_URL,
+                kind="sandbox", auth=AuthMode.NONE, rate_limit=None),
 )
 BUILTIN_NAMES = frozenset(env.name for env in BUILTIN_ENVIRONMENTS)
 

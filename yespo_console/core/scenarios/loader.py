@@ -20,9 +20,10 @@ from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import loads_finite
 from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.events.profiles import BUILTIN, Profile
+from yespo_console.core.events.tracker_catalog import GENERAL_INFO, TRACKER_SPECS
 from yespo_console.core.scenarios.plan import FlatStep, count_steps, flat_plan
 from yespo_console.core.scenarios.problems import ScenarioError
-from yespo_console.core.scenarios.schema import MAX_STEPS, Scenario, validation_problems
+from yespo_console.core.scenarios.schema import MAX_STEPS, Scenario, TrackStep, validation_problems
 from yespo_console.core.scenarios.templating import (
     OPEN,
     RUNTIME_VARIABLES,
@@ -121,6 +122,8 @@ class LoadedScenario:
         try:
             if step.body_file is not None:
                 return self._render_body_file(step.body_file, ctx)
+            if step.track is not None:
+                return _render_track(step.track, ctx)
             event = step.event
             assert event is not None
             key_value = None if event.key_value is None else text_of(render_text(event.key_value, ctx))
@@ -144,6 +147,15 @@ class LoadedScenario:
             return data  # the exact bytes of the file
         rendered = render_value(json.loads(data), ctx)
         return dump_json(rendered).encode("utf-8")
+
+
+def _render_track(step: TrackStep, ctx: RenderContext) -> bytes:
+    """A web tracking body: GeneralInfo (eventName first) and the event object named after the event."""
+    body: dict[str, Any] = {GENERAL_INFO: {"eventName": step.track, **render_value(step.info, ctx)}}
+    key = TRACKER_SPECS[step.track].object_key
+    if key is not None and step.data is not None:
+        body[key] = render_value(step.data, ctx)
+    return dump_json(body).encode("utf-8")
 
 
 def _template_problems(value: Any, path: PathKey, marks: Mapping[PathKey, int], needs: dict[str, Use],

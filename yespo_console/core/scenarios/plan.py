@@ -18,6 +18,7 @@ from yespo_console.core.scenarios.schema import (
     Expectation,
     ExpectStep,
     RepeatStep,
+    TrackStep,
     WaitStep,
 )
 
@@ -34,6 +35,7 @@ class FlatStep:
     iteration: int = 1  # the pass of the innermost repeat
     event: EventStep | None = None
     body_file: str | None = None  # for body steps: the key into LoadedScenario.bodies
+    track: TrackStep | None = None  # for web tracking events
     wait_s: float = 0.0
     expectation: Expectation | None = None
     implicit_accept: bool = False  # an event with no expect after it: it must be accepted
@@ -70,6 +72,8 @@ def _flatten(steps: list[Any], path: PathKey, marks: Mapping[PathKey, int], out:
             out.append(FlatStep(number, "event", step.title, line, here, iteration, event=step))
         elif isinstance(step, BodyStep):
             out.append(FlatStep(number, "event", step.title, line, here, iteration, body_file=step.body))
+        elif isinstance(step, TrackStep):
+            out.append(FlatStep(number, "event", step.title, line, here, iteration, track=step))
         elif isinstance(step, WaitStep):
             out.append(FlatStep(number, "wait", f"wait {step.wait:g} s", line, here, iteration, wait_s=step.wait))
         elif isinstance(step, ExpectStep):

@@ -20,6 +20,9 @@ with the nearest known one and the keys allowed there.
       - repeat: 3                   # nested steps, N times; {{iteration}} is the pass
         steps: [...]
       - body: bodies/cart.json      # an event from a body file, relative to the scenario
+      - track: StatusCart           # a web tracking event (POST .../tracker/api/v2): GeneralInfo fields under
+        info: {siteId: 8A412DC, cookies: {sc: "{{sc}}"}, datetime: "{{timestamp}}"}   # `info`, the event
+        data: {GUID: "{{uuid}}", Products: []}                                         # object under `data`
 
 An event step with no `expect` after it (before the next event) is expected to be accepted (2xx).
 """
@@ -49,6 +52,7 @@ from yespo_console.core.errors import validation_error_text
 from yespo_console.core.events.catalog import LOCATOR_PRIORITY
 from yespo_console.core.events.payload import NestedEncoding
 from yespo_console.core.events.profiles import BUILTIN, Profile
+from yespo_console.core.events.tracker_catalog import TRACKER_SPECS
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.scenarios.templating import OPEN, RESERVED_NAMES, is_variable_name
 
@@ -148,6 +152,36 @@ class BodyStep(_Model):
     @property
     def title(self) -> str:
         return self.name or f"body {self.body}"
+
+
+class TrackStep(_Model):
+    """A web tracking event: `{"GeneralInfo": {"eventName": <track>, **info}, <event object>: data}`."""
+
+    track: str = Field(min_length=1, description="the tracker's eventName")
+    name: str | None = None
+    info: dict[str, Any] = Field(default_factory=dict, description="GeneralInfo, besides eventName")
+    data: Any = None  # the event object; none for CustomerData
+
+    @field_validator("track")
+    @classmethod
+    def _track(cls, value: str) -> str:
+        value = _no_template(value, "the tracker event")
+        if value not in TRACKER_SPECS:
+            close = difflib.get_close_matches(value, list(TRACKER_SPECS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{value!r} is not a web tracking event{hint}; they are {', '.join(TRACKER_SPECS)}")
+        return value
+
+    @field_validator("info")
+    @classmethod
+    def _info(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "eventName" in value:
+            raise ValueError("the step's `track` is the eventName: leave it out of `info`")
+        return value
+
+    @property
+    def title(self) -> str:
+        return self.name or f"track {self.track}"
 
 
 class WaitStep(_Model):
@@ -250,7 +284,8 @@ class RepeatStep(_Model):
 
 
 _STEP_KEYS: dict[str, type[BaseModel]] = {
-    "event": EventStep, "body": BodyStep, "wait": WaitStep, "repeat": RepeatStep, "expect": ExpectStep,
+    "event": EventStep, "body": BodyStep, "track": TrackStep, "wait": WaitStep, "repeat": RepeatStep,
+    "expect": ExpectStep,
 }
 _KINDS = tuple(_STEP_KEYS)
 
@@ -268,13 +303,14 @@ def _step_kind(value: Any) -> str | None:
 Step = Annotated[
     Annotated[EventStep, Tag("event")]
     | Annotated[BodyStep, Tag("body")]
+    | Annotated[TrackStep, Tag("track")]
     | Annotated[WaitStep, Tag("wait")]
     | Annotated[RepeatStep, Tag("repeat")]
     | Annotated[ExpectStep, Tag("expect")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
-        custom_error_message="a step is one of: event, body, wait, repeat, expect (a key naming its kind)",
+        custom_error_message="a step is one of: event, body, track, wait, repeat, expect (a key naming its kind)",
     ),
 ]
 RepeatStep.model_rebuild()
