@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -46,13 +45,13 @@ from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.core.scenarios.results import ContactDone, RunReport, StepResult, save_results
 from yespo_console.core.scenarios.runner import DEFAULT_RATE, MAX_CONCURRENCY, Runner
+from yespo_console.gui import theme
 from yespo_console.gui.dialogs import confirm_production
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.session import Session
 from yespo_console.gui.table_model import Index, RowsModel
 
 COLUMNS = ("Step", "Contact", "Status", "Outcome", "Expectation", "Detail")
-_GREEN, _RED, _GREY = QColor("#1e8e3e"), QColor("#d93025"), QColor("#5f6368")
 
 
 class StepModel(RowsModel[StepResult]):
@@ -75,10 +74,10 @@ class StepModel(RowsModel[StepResult]):
             return result.detail
         if role == Qt.ItemDataRole.ForegroundRole and column in (3, 4):
             if result.expectation == "failed" or result.outcome in ("not_sent", "cancelled"):
-                return _RED
+                return theme.qcolor("error")
             if result.expectation == "held":
-                return _GREEN
-            return _GREY if result.kind == "wait" else None
+                return theme.qcolor("ok")
+            return theme.qcolor("dim") if result.kind == "wait" else None
         return None
 
     @staticmethod
@@ -316,9 +315,9 @@ class RunnerDock(QDockWidget):
         self.csv_label.setText("" if path is None else str(path))
 
     def _problem(self, title: str, text: str) -> None:
-        self.description.setText(f"<span style='color:#d93025'><b>{html_text(title)}</b></span>"
+        self.description.setText(f"<span style='color:{theme.css('error')}'><b>{html_text(title)}</b></span>"
                                  f"<p style='white-space:pre-wrap; font-family:monospace'>{html_text(text)}</p>")
-        self.summary.setText(f"<span style='color:#d93025'>{html_text(title)}</span>")
+        self.summary.setText(f"<span style='color:{theme.css('error')}'>{html_text(title)}</span>")
 
     # -- running --------------------------------------------------------------------------------
 
@@ -430,7 +429,7 @@ class RunnerDock(QDockWidget):
     def _show_summary(self, report: RunReport) -> None:
         summary = report.summary
         lines = summary.lines()
-        color = "#5f6368" if summary.cancelled else "#1e8e3e" if summary.ok else "#d93025"
+        color = theme.css("dim" if summary.cancelled else "ok" if summary.ok else "error")
         head, *rest = lines
         self.summary.setText(f"<span style='color:{color}'><b>{html_text(head)}</b></span><br>"
                              + "<br>".join(html_text(line.strip()) for line in rest))
@@ -457,7 +456,7 @@ class RunnerDock(QDockWidget):
         try:
             save_results(self.report, path)
         except InputError as exc:
-            self.summary.setText(f"<span style='color:#d93025'>{html_text(str(exc))}</span>")
+            self.summary.setText(f"<span style='color:{theme.css('error')}'>{html_text(str(exc))}</span>")
             return False
         self.summary.setText(self.summary.text() + f"<br>Results written to {html_text(path)}.")
         return True
