@@ -12,6 +12,7 @@ from yespo_console.core.events.tiers import TIER_LABELS, Tier
 from yespo_console.gui import theme
 
 _ROLES = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+_MAX_SIDE_COLUMN = 120
 _SHORT_TIERS = {Tier.REJECTED: "rejected", Tier.REJECTED_IF_VALIDATED: "if validated",
                 Tier.ACCEPTED_BUT: "accepted, but", Tier.NOTE: "note"}
 
@@ -67,6 +68,8 @@ class DiagnosticsView(QTreeWidget):
             self.addTopLevelItem(item)
         for column in (0, 1, 3):
             self.resizeColumnToContents(column)
+            # A deep path or a long code must leave the problem's words room; both are whole on hover.
+            self.setColumnWidth(column, min(self.columnWidth(column), _MAX_SIDE_COLUMN))
 
     def refresh_palette(self) -> None:
         findings, self.findings = self.findings, None

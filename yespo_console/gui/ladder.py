@@ -73,8 +73,9 @@ class LocatorLadder(QFrame):
         layout.addWidget(self.headline)
         self.grid = QGridLayout()
         self.grid.setVerticalSpacing(1)
-        self.grid.setColumnStretch(3, 1)
-        self.grid.setColumnStretch(4, 1)
+        self.grid.setHorizontalSpacing(8)
+        self.grid.setColumnStretch(3, 3)  # the value, then why it won or lost
+        self.grid.setColumnStretch(4, 2)
         layout.addLayout(self.grid)
         self.fallback = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
         layout.addWidget(self.fallback)

@@ -153,10 +153,10 @@ class MainWindow(QMainWindow):
             column.setMinimumWidth(COLUMN_MIN_WIDTH)
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.setChildrenCollapsible(False)
-        for index, (widget, stretch) in enumerate(((scroll, 3), (middle, 4), (right, 4))):
+        for index, (widget, stretch) in enumerate(((scroll, 3), (middle, 3), (right, 4))):
             self.main_split.addWidget(widget)
             self.main_split.setStretchFactor(index, stretch)
-        self.main_split.setSizes([380, 430, 400])
+        self.main_split.setSizes([340, 370, 480])
 
         self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
         self.history_dock.load_requested.connect(self.load_exchange)

@@ -126,9 +126,16 @@ class RunnerDock(QDockWidget):
     # -- layout ---------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        # Set-up on the left, results on the right: the dock is as wide as the window and a few rows tall,
+        # so one column would put the results table below the fold.
         body = QWidget(self)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(6, 6, 6, 6)
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(6, 6, 6, 6)
+        columns.setSpacing(12)
+        layout = QVBoxLayout()
+        results = QVBoxLayout()
+        columns.addLayout(layout, 2)
+        columns.addLayout(results, 3)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
@@ -147,7 +154,7 @@ class RunnerDock(QDockWidget):
         self.description = QLabel(body)
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow(self.description)
+        self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         contact = QHBoxLayout()
         self.email = QLineEdit(body)
@@ -217,12 +224,13 @@ class RunnerDock(QDockWidget):
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.export_button)
         layout.addLayout(buttons)
+        layout.addWidget(self.description, 1)
         # The verdict beside the buttons, in large type: what the run came to, without reading the table.
         self.verdict = QLabel(body)
         self.verdict.setAccessibleName("Run verdict")
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verdict.hide()
-        layout.addWidget(self.verdict)
+        results.addWidget(self.verdict)
 
         self.model = StepModel(self)
         self.table = QTableView(body)
@@ -236,12 +244,12 @@ class RunnerDock(QDockWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((230, 150, 55, 95, 90)):
             self.table.setColumnWidth(column, width)
-        layout.addWidget(self.table, 1)
+        results.addWidget(self.table, 1)
 
         self.summary = QLabel("Pick a scenario, give a test contact, and press Run.", body)
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.summary)
+        results.addWidget(self.summary)
         # Scrolled: a tab's minimum height is the whole bottom dock area's, and this form's would take the
         # preview's room away even while the History tab is the one shown.
         scroll = QScrollArea(self)
