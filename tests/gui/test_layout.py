@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QWidget
 
 from yespo_console.core.events.examples import example_draft
@@ -117,3 +117,20 @@ def test_every_event_type_fits_the_form_column_on_the_smallest_screen(session, s
         window.set_draft(example_draft(spec.key))
         # Wider than the column, the form would be cut at its right edge or need sideways scrolling.
         assert window.form.minimumSizeHint().width() <= window.form_scroll.viewport().width(), spec.key
+
+
+def test_the_address_strip_shows_the_real_url_and_its_send_button_sends(window, qtbot):
+    assert window.address.url.text() == window.environment.url
+    assert window.environment.url.startswith(window.session.sandbox.base_url)  # the port the sandbox really has
+    window.send_action.setEnabled(False)  # what a send in flight does: the button follows the action
+    assert not window.address.send_button.isEnabled()
+    window.send_action.setEnabled(True)
+    with qtbot.waitSignal(window.send_finished, timeout=10_000) as sent:
+        qtbot.mouseClick(window.address.send_button, Qt.MouseButton.LeftButton)
+    assert sent.args[0] is not None and sent.args[0].exchange_id is not None
+
+
+def test_the_address_strip_never_shows_a_password(window):
+    window.address.show_url("https://user:s3cret-pass@gateway.example.com/api/v2/event")
+    assert "s3cret-pass" not in window.address.url.text() and "s3cret-pass" not in window.address.url.toolTip()
+    assert "gateway.example.com" in window.address.url.text()

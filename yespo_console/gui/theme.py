@@ -50,44 +50,53 @@ class Colors:
     mark_warning: str
 
 
-LIGHT = Colors(
-    ok="#1e8e3e", error="#d93025", warning="#b06000", dim="#5f6368", faint="#9aa0a6", accent="#1a73e8",
-    special="#8430ce", star="#f9ab00", on_error="#ffffff",
-    json_key="#1f5fa8", json_string="#0a7a32", json_number="#a0520d", json_literal="#8a2be2",
-    diff_removed="#fce8e6", diff_added="#e6f4ea", diff_filler="#eeeeee", diff_removed_text="#f4a9a3",
-    diff_added_text="#9fd6ae", mark_error="#46d93025", mark_warning="#46e8a000",
-)
-DARK = Colors(
-    ok="#81c995", error="#f28b82", warning="#fdd663", dim="#9aa0a6", faint="#6f7378", accent="#8ab4f8",
-    special="#d7aefb", star="#fdd663", on_error="#ffffff",
-    json_key="#7cb7ff", json_string="#8fd694", json_number="#f2b36b", json_literal="#d7a8ff",
-    diff_removed="#4a2624", diff_added="#1f3d29", diff_filler="#2d2e30", diff_removed_text="#8c3a36",
-    diff_added_text="#2f7a4a", mark_error="#66f28b82", mark_warning="#66fdd663",
-)
+_PAIRS = {  # a role: its light colour, its dark colour
+    "ok": ("#1e8e3e", "#81c995"),
+    "error": ("#d93025", "#f28b82"),
+    "warning": ("#b06000", "#fdd663"),
+    "dim": ("#5f6368", "#9aa0a6"),
+    "faint": ("#9aa0a6", "#6f7378"),
+    "accent": ("#1a73e8", "#8ab4f8"),
+    "special": ("#8430ce", "#d7aefb"),
+    "star": ("#f9ab00", "#fdd663"),
+    "on_error": ("#ffffff", "#ffffff"),
+    "json_key": ("#1f5fa8", "#7cb7ff"),
+    "json_string": ("#0a7a32", "#8fd694"),
+    "json_number": ("#a0520d", "#f2b36b"),
+    "json_literal": ("#8a2be2", "#d7a8ff"),
+    "diff_removed": ("#fce8e6", "#4a2624"),
+    "diff_added": ("#e6f4ea", "#1f3d29"),
+    "diff_filler": ("#eeeeee", "#2d2e30"),
+    "diff_removed_text": ("#f4a9a3", "#8c3a36"),
+    "diff_added_text": ("#9fd6ae", "#2f7a4a"),
+    "mark_error": ("#46d93025", "#66f28b82"),
+    "mark_warning": ("#46e8a000", "#66fdd663"),
+}
+LIGHT = Colors(**{role: light for role, (light, _dark) in _PAIRS.items()})
+DARK = Colors(**{role: dark for role, (_light, dark) in _PAIRS.items()})
 # The production banner is the same loud red in both themes: it must never read as a quiet label.
 BANNER = "#c5221f"
 
-_LIGHT_ROLES = {
-    QPalette.ColorRole.Window: "#f4f5f7", QPalette.ColorRole.WindowText: "#202124",
-    QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#f5f6f8",
-    QPalette.ColorRole.Text: "#202124", QPalette.ColorRole.PlaceholderText: "#70757a",
-    QPalette.ColorRole.Button: "#ffffff", QPalette.ColorRole.ButtonText: "#202124",
-    QPalette.ColorRole.Highlight: "#1a73e8", QPalette.ColorRole.HighlightedText: "#ffffff",
-    QPalette.ColorRole.ToolTipBase: "#ffffff", QPalette.ColorRole.ToolTipText: "#202124",
-    QPalette.ColorRole.Link: "#1a73e8", QPalette.ColorRole.BrightText: "#ffffff",
-    QPalette.ColorRole.Light: "#ffffff", QPalette.ColorRole.Midlight: "#e8eaed",
-    QPalette.ColorRole.Mid: "#c8ccd0", QPalette.ColorRole.Dark: "#9aa0a6", QPalette.ColorRole.Shadow: "#5f6368",
-}
-_DARK_ROLES = {
-    QPalette.ColorRole.Window: "#1f2023", QPalette.ColorRole.WindowText: "#e8eaed",
-    QPalette.ColorRole.Base: "#16171a", QPalette.ColorRole.AlternateBase: "#1c1d20",
-    QPalette.ColorRole.Text: "#e8eaed", QPalette.ColorRole.PlaceholderText: "#9aa0a6",
-    QPalette.ColorRole.Button: "#2b2c30", QPalette.ColorRole.ButtonText: "#e8eaed",
-    QPalette.ColorRole.Highlight: "#8ab4f8", QPalette.ColorRole.HighlightedText: "#16171a",
-    QPalette.ColorRole.ToolTipBase: "#2b2c30", QPalette.ColorRole.ToolTipText: "#e8eaed",
-    QPalette.ColorRole.Link: "#8ab4f8", QPalette.ColorRole.BrightText: "#ffffff",
-    QPalette.ColorRole.Light: "#3c3d42", QPalette.ColorRole.Midlight: "#333438",
-    QPalette.ColorRole.Mid: "#44464b", QPalette.ColorRole.Dark: "#101113", QPalette.ColorRole.Shadow: "#000000",
+_ROLES = {  # a palette role: its light colour, its dark colour
+    QPalette.ColorRole.Window: ("#f4f5f7", "#1f2023"),
+    QPalette.ColorRole.WindowText: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.Base: ("#ffffff", "#16171a"),
+    QPalette.ColorRole.AlternateBase: ("#f5f6f8", "#1c1d20"),
+    QPalette.ColorRole.Text: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.PlaceholderText: ("#70757a", "#9aa0a6"),
+    QPalette.ColorRole.Button: ("#ffffff", "#2b2c30"),
+    QPalette.ColorRole.ButtonText: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.Highlight: ("#1a73e8", "#8ab4f8"),
+    QPalette.ColorRole.HighlightedText: ("#ffffff", "#16171a"),
+    QPalette.ColorRole.ToolTipBase: ("#ffffff", "#2b2c30"),
+    QPalette.ColorRole.ToolTipText: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.Link: ("#1a73e8", "#8ab4f8"),
+    QPalette.ColorRole.BrightText: ("#ffffff", "#ffffff"),
+    QPalette.ColorRole.Light: ("#ffffff", "#3c3d42"),
+    QPalette.ColorRole.Midlight: ("#e8eaed", "#333438"),
+    QPalette.ColorRole.Mid: ("#c8ccd0", "#44464b"),
+    QPalette.ColorRole.Dark: ("#9aa0a6", "#101113"),
+    QPalette.ColorRole.Shadow: ("#5f6368", "#000000"),
 }
 _DISABLED_LIGHT, _DISABLED_DARK = "#a0a4a8", "#6f7378"
 
@@ -152,10 +161,11 @@ def mark_style(severity: str) -> str:
 
 
 def palette_for(theme: Theme) -> QPalette:
-    roles, disabled = (_DARK_ROLES, _DISABLED_DARK) if theme is Theme.DARK else (_LIGHT_ROLES, _DISABLED_LIGHT)
+    dark = theme is Theme.DARK
     palette = QPalette()
-    for role, value in roles.items():
-        palette.setColor(role, QColor(value))
+    for role, (light_value, dark_value) in _ROLES.items():
+        palette.setColor(role, QColor(dark_value if dark else light_value))
+    disabled = _DISABLED_DARK if dark else _DISABLED_LIGHT
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
     return palette
