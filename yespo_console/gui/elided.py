@@ -21,6 +21,8 @@ class ElidedLabel(QLabel):
         return self._full
 
     def set_full_text(self, text: str) -> None:
+        if text == self._full:  # the ladder sets every rung on every keystroke; most did not change
+            return
         self._full = text
         self._elide()
 

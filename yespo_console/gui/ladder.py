@@ -23,9 +23,11 @@ _IGNORED = ("✖", "warning")
 
 
 def _paint(label: QLabel, role: str) -> None:
+    color = theme.qcolor(role)
     palette = label.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, theme.qcolor(role))
-    label.setPalette(palette)
+    if palette.color(QPalette.ColorRole.WindowText) != color:
+        palette.setColor(QPalette.ColorRole.WindowText, color)
+        label.setPalette(palette)
 
 
 def _bold(label: QLabel, bold: bool) -> None:
