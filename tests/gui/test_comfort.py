@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from yespo_console import APP_ID
 from yespo_console.gui import app as gui_app
 from yespo_console.gui import logs as gui_logs
-from yespo_console.gui.highlighter import _DARK, _LIGHT
+from yespo_console.gui.theme import DARK, LIGHT
 
 
 def test_exception_hook_logs_and_shows_a_dialog_instead_of_dying(qapp, qtbot, tmp_path, caplog, monkeypatch):
@@ -38,14 +38,14 @@ def test_application_identity(qapp):
 
 def test_preview_follows_a_dark_palette(window, qtbot):
     fmt = window.payload.preview.highlighter._formats["key"]
-    assert fmt.foreground().color().name() == _LIGHT["key"]
+    assert fmt.foreground().color().name() == LIGHT.json_key
     palette = QPalette()
     palette.setColor(QPalette.ColorRole.Window, QColor("#202124"))
     previous = QApplication.palette()
     QApplication.setPalette(palette)
     try:
         qtbot.waitUntil(lambda: window.payload.preview.highlighter._formats["key"].foreground().color().name()
-                        == _DARK["key"])
+                        == DARK.json_key)
     finally:
         QApplication.setPalette(previous)
 

@@ -22,7 +22,7 @@ def preview(window) -> dict:
 
 
 def ladder_winner(window) -> str:
-    return window.ladder.headline.text()
+    return window.ladder.headline.full_text()
 
 
 def test_typing_updates_preview_and_ladder(window, qtbot):
@@ -43,7 +43,7 @@ def test_removing_the_winning_locator_moves_the_ladder(window, qtbot):
     window.set_draft(example_draft("pageViewed"))
     window.form.key_value_check.setChecked(False)
     qtbot.waitUntil(lambda: "from email" in ladder_winner(window))
-    assert "phone wins" in window.ladder.fallback.text()
+    assert "phone wins" in window.ladder.fallback.full_text()
     window.form.locator_editors["email"].focus_widget().clear()
     qtbot.waitUntil(lambda: "from phone" in ladder_winner(window))
     window.form.locator_editors["phone"].focus_widget().clear()
@@ -134,8 +134,8 @@ def test_drafts_and_window_state_survive_a_restart(window, session, settings, qt
     qtbot.addWidget(again)
     assert again.form.draft().values["search"] == "mugs"
     names = [again.events.item(i).text() for i in range(again.events.count())]
-    assert "★ my search" in names
-    item = again.events.item(names.index("★ my search"))
+    assert "my search" in names
+    item = again.events.item(names.index("my search"))
     again.events.setCurrentItem(item)
     assert again.form.draft().event_type == "searchRequest"
 
@@ -158,11 +158,11 @@ def test_a_broken_saved_draft_is_told_in_the_status_bar(window, session, setting
     again = MainWindow(session, settings)
     qtbot.addWidget(again)
     names = [again.events.item(i).text() for i in range(again.events.count())]
-    assert names[-2:] == ["★ broken", "★ good"]
-    again.events.setCurrentRow(names.index("★ broken"))
+    assert names[-2:] == ["broken", "good"]
+    again.events.setCurrentRow(names.index("broken"))
     assert "The saved draft 'broken' cannot be read" in again.statusBar().currentMessage()
     assert again.form.draft().event_type == "searchRequest"  # the form keeps what it had
-    again.events.setCurrentRow(names.index("★ good"))
+    again.events.setCurrentRow(names.index("good"))
     assert again.form.draft().event_type == "cartUpdated"
 
 
@@ -172,9 +172,9 @@ def test_delete_draft_removes_the_selected_one_and_needs_a_selection(window, qtb
     window.events.setCurrentRow(0)  # an event type, not a draft
     window.delete_draft()
     assert "Select a saved draft" in window.statusBar().currentMessage()
-    window.events.setCurrentRow(names.index("★ temp"))
+    window.events.setCurrentRow(names.index("temp"))
     window.delete_draft()
-    assert "★ temp" not in [window.events.item(i).text() for i in range(window.events.count())]
+    assert "temp" not in [window.events.item(i).text() for i in range(window.events.count())]
     assert window.drafts.names() == []
 
 

@@ -4,14 +4,15 @@ focus its field. Each row shows its tier; its tooltip, the hint and the rule's s
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from yespo_console.core.events.findings import Finding, Severity, verdict, verdict_line
 from yespo_console.core.events.tiers import TIER_LABELS, Tier
+from yespo_console.gui import theme
 
-_RED, _ORANGE, _GREEN = QColor("#d93025"), QColor("#b06000"), QColor("#1e8e3e")
-_COLORS = {Severity.ERROR: _RED, Severity.WARNING: _ORANGE}
+_ROLES = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+_MAX_SIDE_COLUMN = 120
 _SHORT_TIERS = {Tier.REJECTED: "rejected", Tier.REJECTED_IF_VALIDATED: "if validated",
                 Tier.ACCEPTED_BUT: "accepted, but", Tier.NOTE: "note"}
 
@@ -48,8 +49,8 @@ class DiagnosticsView(QTreeWidget):
                                 + ("" if findings else ": no problems found.")])
         head.setFlags(Qt.ItemFlag.ItemIsEnabled)
         clean = all(f.tier is Tier.NOTE for f in findings)
-        color = _RED if verdict(findings, validated=False) == "rejected" else _GREEN if clean else _ORANGE
-        head.setForeground(0, color)
+        role = "error" if verdict(findings, validated=False) == "rejected" else "ok" if clean else "warning"
+        head.setForeground(0, theme.qcolor(role))
         bold = QFont(head.font(0))
         bold.setBold(True)
         head.setFont(0, bold)
@@ -59,7 +60,7 @@ class DiagnosticsView(QTreeWidget):
             mark = "✖" if finding.severity is Severity.ERROR else "⚠"
             item = QTreeWidgetItem([f"{mark} {_SHORT_TIERS[finding.tier]}", finding.path, finding.message,
                                     finding.code])
-            item.setForeground(0, _COLORS[finding.severity])
+            item.setForeground(0, theme.qcolor(_ROLES[finding.severity]))
             tooltip = _tooltip(finding)
             for column in range(4):
                 item.setToolTip(column, tooltip)
@@ -67,6 +68,13 @@ class DiagnosticsView(QTreeWidget):
             self.addTopLevelItem(item)
         for column in (0, 1, 3):
             self.resizeColumnToContents(column)
+            # A deep path or a long code must leave the problem's words room; both are whole on hover.
+            self.setColumnWidth(column, min(self.columnWidth(column), _MAX_SIDE_COLUMN))
+
+    def refresh_palette(self) -> None:
+        findings, self.findings = self.findings, None
+        if findings is not None:
+            self.show_findings(findings)
 
     def _activated(self, item: QTreeWidgetItem) -> None:
         finding = item.data(0, Qt.ItemDataRole.UserRole)

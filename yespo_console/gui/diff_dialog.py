@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from yespo_console.core.history import Exchange
 from yespo_console.core.http.masking import mask_headers, mask_url
-from yespo_console.gui.highlighter import is_dark
+from yespo_console.gui import theme
 from yespo_console.gui.history_model import format_duration
 from yespo_console.gui.jsontext import pretty_json
 from yespo_console.gui.preview import CodeView
@@ -118,11 +118,8 @@ class _Palette:
 
 
 def _palette() -> _Palette:
-    if is_dark():
-        return _Palette(QColor("#4a2624"), QColor("#1f3d29"), QColor("#2d2e30"), QColor("#8c3a36"),
-                        QColor("#2f7a4a"))
-    return _Palette(QColor("#fce8e6"), QColor("#e6f4ea"), QColor("#eeeeee"), QColor("#f4a9a3"),
-                    QColor("#9fd6ae"))
+    return _Palette(theme.qcolor("diff_removed"), theme.qcolor("diff_added"), theme.qcolor("diff_filler"),
+                    theme.qcolor("diff_removed_text"), theme.qcolor("diff_added_text"))
 
 
 def _selection(editor: QPlainTextEdit, row: int, color: QColor, start: int | None = None,

@@ -16,9 +16,6 @@ from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLineEdit, QWi
 from yespo_console.core.events.catalog import FieldSpec, FieldType
 from yespo_console.core.events.rules import currency_codes
 
-ERROR_STYLE = "border: 2px solid #d93025; border-radius: 3px;"  # fields with errors are marked in the form
-WARNING_STYLE = "border: 2px solid #e8a000; border-radius: 3px;"
-
 
 def parse_typed(spec: FieldSpec, text: str) -> Any:
     """Text from a cell or a line edit as the value to send."""

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 from yespo_console.core.events.catalog import LOCATORS, EventSpec, ParamSpec, Shape, is_locator
 from yespo_console.core.events.payload import Draft, ExtraParam
 from yespo_console.core.events.profiles import BUILTIN, Profile
-from yespo_console.gui.field_editors import ERROR_STYLE, WARNING_STYLE, FieldEditor, make_editor
+from yespo_console.gui import theme
+from yespo_console.gui.field_editors import FieldEditor, make_editor
 from yespo_console.gui.tables import KeyValueTable, ProductTable
 
 _LIST_ITEM = re.compile(r"(\w+)\[(\d+)\](?:\.(.+))?")
@@ -38,6 +39,7 @@ class ObjectEditor(QGroupBox):
         self.param = param
         self.setToolTip(param.help)
         layout = QFormLayout(self)
+        layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow form puts labels above
         self.editors: dict[str, FieldEditor] = {}
         for spec in param.fields:
             editor = make_editor(spec, self)
@@ -279,7 +281,7 @@ class EventForm(QWidget):
         self._marked.append(widget)
         if widget.property("base_tooltip") is None:
             widget.setProperty("base_tooltip", widget.toolTip())
-        widget.setStyleSheet(ERROR_STYLE if severity == "error" else WARNING_STYLE)
+        widget.setStyleSheet(theme.mark_style(severity))
         widget.setToolTip(f"{message}\n\n{widget.property('base_tooltip')}")
 
     def focus_key(self, key: str) -> bool:

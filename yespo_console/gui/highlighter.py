@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from yespo_console.gui import theme
 
 _TOKENS = re.compile(
     r'(?P<key>"(?:[^"\\]|\\.)*"(?=\s*:))|(?P<string>"(?:[^"\\]|\\.)*")'
     r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<literal>\btrue\b|\bfalse\b|\bnull\b)"
 )
-
-_LIGHT = {"key": "#1f5fa8", "string": "#0a7a32", "number": "#a0520d", "literal": "#8a2be2"}
-_DARK = {"key": "#7cb7ff", "string": "#8fd694", "number": "#f2b36b", "literal": "#d7a8ff"}
-
-
-def is_dark() -> bool:
-    app = QGuiApplication.instance()
-    if app is None:
-        return False
-    return QGuiApplication.palette().window().color().lightness() < 128
 
 
 class JsonHighlighter(QSyntaxHighlighter):
@@ -29,10 +21,9 @@ class JsonHighlighter(QSyntaxHighlighter):
         self.refresh_palette()
 
     def refresh_palette(self) -> None:
-        colors = _DARK if is_dark() else _LIGHT
-        for kind, color in colors.items():
+        for kind in ("key", "string", "number", "literal"):
             fmt = QTextCharFormat()
-            fmt.setForeground(QColor(color))
+            fmt.setForeground(theme.qcolor(f"json_{kind}"))
             if kind == "key":
                 fmt.setFontWeight(QFont.Weight.DemiBold)
             self._formats[kind] = fmt

@@ -36,6 +36,7 @@ from yespo_console.core.history import (
     fts_match_expression,
 )
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.gui import theme
 from yespo_console.gui.history_export import ExportFailed, ask_export_file, write_exchanges
 from yespo_console.gui.history_model import (
     DURATION,
@@ -61,7 +62,6 @@ SINCE_CHOICES = (("Any time", _ANY), ("Last hour", "hour"), ("Today", "today"), 
                  ("Last 30 days", "30d"))
 _FAILURE_OUTCOMES = tuple(o for o in Outcome if o not in (Outcome.PENDING, Outcome.ACCEPTED))
 _DIM = "color: palette(placeholder-text);"
-_ERROR = "color: #d93025;"
 
 
 def since_moment(choice: str, now: datetime | None = None) -> datetime | None:
@@ -122,7 +122,7 @@ class HistoryDock(QDockWidget):
         layout.setSpacing(4)
         self.off_label = QLabel(page)
         self.off_label.setWordWrap(True)
-        self.off_label.setStyleSheet(_ERROR)
+        self.off_label.setStyleSheet(f"color: {theme.css('error')};")
         reason = f": {unavailable_reason}" if unavailable_reason else "."
         self.off_label.setText(f"History is off{reason} Exchanges are sent but not kept, so there is "
                                "nothing to search, load or re-send.")
@@ -141,10 +141,10 @@ class HistoryDock(QDockWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self.search_timer.start())
         self.search.returnPressed.connect(self.apply_filters)
-        inner.addWidget(self.search)
-
+        # The search and the filters share one row: on a laptop screen every line is a history row less.
         filters = QHBoxLayout()
         filters.setSpacing(4)
+        filters.addWidget(self.search, 1)
         self.event_combo = self._combo("Event type", filters)
         self.env_combo = self._combo("Environment", filters)
         self.outcome_combo = self._combo("Outcome", filters)
@@ -160,7 +160,6 @@ class HistoryDock(QDockWidget):
         self.starred_check.setToolTip("Show starred exchanges only")
         self.starred_check.toggled.connect(self.apply_filters)
         filters.addWidget(self.starred_check)
-        filters.addStretch(1)
         # Connected only once filled: adding the first item already changes the current index.
         for combo in (self.event_combo, self.env_combo, self.outcome_combo, self.since_combo):
             combo.currentIndexChanged.connect(self.apply_filters)
@@ -185,8 +184,9 @@ class HistoryDock(QDockWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setHighlightSections(False)
         metrics = self.view.fontMetrics()
-        widths = {STAR: "★★", TIME: "2000-00-00 00:00:00  ", ENVIRONMENT: "production  ", EVENT: "productAddedToCart  ",
-                  STATUS: "Status  ", OUTCOME: "Connection failed  ", DURATION: "10,000 ms  "}
+        widths = {STAR: "★★", TIME: "2000-00-00 00:00:00  ", ENVIRONMENT: "Environment  ",
+                  EVENT: "productAddedToCart  ", STATUS: "Status  ", OUTCOME: "Connection failed  ",
+                  DURATION: "10,000 ms  "}
         for column, sample in widths.items():
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 12)
         header.setStretchLastSection(False)
@@ -207,6 +207,12 @@ class HistoryDock(QDockWidget):
         inner.addWidget(self.status_label)
         self.status_label.hide()
         self.setWidget(page)
+
+    def height_for_rows(self, rows: int) -> int:
+        """The dock's height that shows ROWS rows of the table, with its search, buttons and title; measured
+        on the laid-out dock, so call it once the window is shown."""
+        chrome = self.height() - self.view.viewport().height()
+        return chrome + rows * self.view.verticalHeader().defaultSectionSize()
 
     def _combo(self, name: str, layout: QHBoxLayout) -> QComboBox:
         combo = QComboBox(self._container)
@@ -412,7 +418,7 @@ class HistoryDock(QDockWidget):
             self.count_label.setText(f"{total:,}+ exchanges{filtered}, counting…")
 
     def _show_store_error(self, message: str, what: str = "Reading the history", modal: bool = False) -> None:
-        self.status_label.setStyleSheet(_ERROR)
+        self.status_label.setStyleSheet(f"color: {theme.css('error')};")
         self.status_label.setText(f"{what} failed: {message}")
         self.status_label.show()
         if modal:

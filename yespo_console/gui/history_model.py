@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont
 from yespo_console.core.errors import StoreError
 from yespo_console.core.history import ExchangeSummary, HistoryFilter, HistoryStore
 from yespo_console.core.http.outcome import Outcome
-from yespo_console.gui.highlighter import is_dark
+from yespo_console.gui import theme
 
 PAGE_SIZE = 200
 # A refresh after a send normally finds one new row; past this many pages of new rows it is cheaper
@@ -42,17 +42,10 @@ HEADER_TIPS = (
 )
 ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the exchange id of a row, for callers that hold an index only
 
-_LIGHT_COLORS = {
-    Outcome.PENDING: "#1a73e8", Outcome.ACCEPTED: "#1e8e3e", Outcome.REJECTED: "#d93025",
-    Outcome.RATE_LIMITED: "#b06000", Outcome.SERVER_ERROR: "#c5221f", Outcome.TIMEOUT: "#b06000",
-    Outcome.CONNECTION_ERROR: "#c5221f", Outcome.TLS_ERROR: "#c5221f", Outcome.CANCELLED: "#5f6368",
-    Outcome.INTERRUPTED: "#8430ce",
-}
-_DARK_COLORS = {
-    Outcome.PENDING: "#8ab4f8", Outcome.ACCEPTED: "#81c995", Outcome.REJECTED: "#f28b82",
-    Outcome.RATE_LIMITED: "#fdd663", Outcome.SERVER_ERROR: "#f28b82", Outcome.TIMEOUT: "#fdd663",
-    Outcome.CONNECTION_ERROR: "#f28b82", Outcome.TLS_ERROR: "#f28b82", Outcome.CANCELLED: "#9aa0a6",
-    Outcome.INTERRUPTED: "#d7aefb",
+_OUTCOME_ROLES = {
+    Outcome.PENDING: "accent", Outcome.ACCEPTED: "ok", Outcome.REJECTED: "error", Outcome.RATE_LIMITED: "warning",
+    Outcome.SERVER_ERROR: "error", Outcome.TIMEOUT: "warning", Outcome.CONNECTION_ERROR: "error",
+    Outcome.TLS_ERROR: "error", Outcome.CANCELLED: "dim", Outcome.INTERRUPTED: "special",
 }
 _NONE = "—"
 _STARRED, _UNSTARRED = "★", "☆"
@@ -177,9 +170,8 @@ class HistoryModel(QAbstractTableModel):
         return None
 
     def refresh_palette(self) -> None:
-        colors = _DARK_COLORS if is_dark() else _LIGHT_COLORS
-        self._colors = {outcome: QColor(color) for outcome, color in colors.items()}
-        self._star_color = QColor("#f9ab00")
+        self._colors = {outcome: theme.qcolor(role) for outcome, role in _OUTCOME_ROLES.items()}
+        self._star_color = theme.qcolor("star")
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, DURATION))
 
@@ -374,6 +366,8 @@ class HistoryModel(QAbstractTableModel):
         if column == TIME:
             return summary.started_at.astimezone().isoformat(timespec="milliseconds")
         lines = [f"#{summary.id} {summary.url}"]
+        if column == KEY_VALUE and summary.key_value:  # the column elides a long one: here it is whole
+            lines.insert(0, summary.key_value)
         if summary.note:
             lines.append(summary.note)
         return "\n".join(lines)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from yespo_console.core.events.findings import Finding
 from yespo_console.core.events.tiers import Tier
+from yespo_console.gui import theme
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
@@ -114,7 +115,7 @@ class InboxModel(RowsModel["SandboxEvent"]):
             return self._cells[index.row()][index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 6:
             event = self.events[index.row()]
-            return QColor("#1e8e3e" if event.valid and not event.fault and event.status else "#d93025")
+            return theme.qcolor("ok" if event.valid and not event.fault and event.status else "error")
         return None
 
     def set_events(self, events: list[SandboxEvent]) -> None:

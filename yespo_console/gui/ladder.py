@@ -1,19 +1,62 @@
-"""The locator ladder: keyValue > contactId > externalCustomerId > email > phone > pushToken."""
+"""The locator ladder: keyValue > contactId > externalCustomerId > email > phone > pushToken.
+
+Values are stranger text of any length (a 300-character push token): each shows on one elided line with
+the whole value on hover, so the ladder keeps one line per rung and never widens its pane."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from yespo_console.core.events.locators import Candidate, CandidateState, Resolution
-from yespo_console.gui.markup import html_text
+from yespo_console.gui import theme
+from yespo_console.gui.elided import ElidedLabel
 
+NAMES = ("keyValue", "contactId", "externalCustomerId", "email", "phone", "pushToken")
 _MARKS = {
-    CandidateState.WINNER: ("✔", "#1e8e3e"),
-    CandidateState.LOWER_PRIORITY: ("•", "#5f6368"),
-    CandidateState.ABSENT: ("–", "#9aa0a6"),
+    CandidateState.WINNER: ("✔", "ok"),
+    CandidateState.LOWER_PRIORITY: ("•", "dim"),
+    CandidateState.ABSENT: ("–", "faint"),
 }
-_IGNORED = ("✖", "#e8a000")
+_IGNORED = ("✖", "warning")
+
+
+def _paint(label: QLabel, role: str) -> None:
+    color = theme.qcolor(role)
+    palette = label.palette()
+    if palette.color(QPalette.ColorRole.WindowText) != color:
+        palette.setColor(QPalette.ColorRole.WindowText, color)
+        label.setPalette(palette)
+
+
+def _bold(label: QLabel, bold: bool) -> None:
+    if label.font().bold() != bold:
+        font = QFont(label.font())
+        font.setBold(bold)
+        label.setFont(font)
+
+
+class LadderRow:
+    """One rung: mark, rank, name, the value (elided in the middle: its start and its end both say which
+    contact it is) and why it won or lost."""
+
+    def __init__(self, grid: QGridLayout, row: int, name: str, parent: QWidget) -> None:
+        self.mark = QLabel(parent)
+        self.rank = QLabel(f"{row}." if row else "", parent)
+        self.name = QLabel(name, parent)
+        self.value = ElidedLabel(parent, Qt.TextElideMode.ElideMiddle)
+        self.reason = ElidedLabel(parent)
+        for column, label in enumerate((self.mark, self.rank, self.name, self.value, self.reason)):
+            grid.addWidget(label, row, column)
+
+    def labels(self) -> tuple[QLabel, ...]:
+        return self.mark, self.rank, self.name, self.value, self.reason
+
+    def clear(self) -> None:
+        self.mark.setText("")
+        self.value.set_full_text("")
+        self.reason.set_full_text("")
 
 
 class LocatorLadder(QFrame):
@@ -26,73 +69,73 @@ class LocatorLadder(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        self.headline = QLabel(self)
-        self.headline.setWordWrap(True)
-        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.setSpacing(2)
+        self.headline = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
+        _bold(self.headline, True)
         layout.addWidget(self.headline)
         self.grid = QGridLayout()
-        self.grid.setColumnStretch(3, 1)
+        self.grid.setVerticalSpacing(1)
+        self.grid.setHorizontalSpacing(8)
+        self.grid.setColumnStretch(3, 3)  # the value, then why it won or lost
+        self.grid.setColumnStretch(4, 2)
         layout.addLayout(self.grid)
-        self.fallback = QLabel(self)
-        self.fallback.setWordWrap(True)
+        self.fallback = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
         layout.addWidget(self.fallback)
-        self.rows: dict[str, tuple[QLabel, QLabel, QLabel, QLabel]] = {}
-        for row, name in enumerate(("keyValue", "contactId", "externalCustomerId", "email", "phone", "pushToken")):
-            labels = (QLabel(self), QLabel(f"{row}." if row else "", self), QLabel(name, self), QLabel(self))
-            for column, label in enumerate(labels):
-                self.grid.addWidget(label, row, column)
-            labels[3].setWordWrap(True)
-            self.rows[name] = labels
+        layout.addStretch(1)
+        self.rows = {name: LadderRow(self.grid, row, name, self) for row, name in enumerate(NAMES)}
         self.rejected = False
+        self.resolution: Resolution | None = None
         self._color = ""
 
     def show_resolution(self, resolution: Resolution | None) -> None:
+        self.resolution = resolution
+        _paint(self.fallback, "dim")
         if resolution is None:
             self.rejected = False
-            self.headline.setText("No locators to rank: the body is not a JSON object.")
-            self._style("#5f6368")
-            for labels in self.rows.values():
-                labels[0].setText("")
-                labels[3].setText("")
-            self.fallback.setText("")
+            self.headline.set_full_text("No locators to rank: the body is not a JSON object.")
+            self._style("dim")
+            for row in self.rows.values():
+                row.clear()
+            self.fallback.set_full_text("")
             return
         self.rejected = not resolution.accepted
         for candidate in resolution.candidates:
             self._show(candidate)
         if self.rejected:
-            self.headline.setText("<b>Rejected:</b> no keyValue and no usable locator. Fill in keyValue or one "
-                                  "of the locators.")
-            self._style("#d93025")
-            self.fallback.setText("")
+            self.headline.set_full_text("Rejected: no keyValue and no usable locator. Fill in keyValue or one of "
+                                        "the locators.")
+            self._style("error")
+            self.fallback.set_full_text("")
             return
         winner = resolution.winner
         assert winner is not None
-        self.headline.setText(f"<b>keyValue = {html_text(winner.value)}</b> (from {winner.name})")
-        self._style("#1e8e3e")
+        self.headline.set_full_text(f"keyValue = {winner.value} (from {winner.name})")
+        self._style("ok")
         runner = resolution.runner_up
         if runner is None:
-            self.fallback.setText(f"If {winner.name} is removed: <span style='color:#d93025'>the event is "
-                                  "rejected</span> (nothing else is usable).")
+            _paint(self.fallback, "error")
+            self.fallback.set_full_text(f"If {winner.name} is removed: the event is rejected (nothing else is usable).")
         else:
-            self.fallback.setText(f"If {winner.name} is removed: {runner.name} wins "
-                                  f"(<i>{html_text(runner.value)}</i>).")
+            self.fallback.set_full_text(f"If {winner.name} is removed: {runner.name} wins ({runner.value}).")
+
+    def refresh_palette(self) -> None:
+        self._color = ""
+        self.show_resolution(self.resolution)
 
     def _show(self, candidate: Candidate) -> None:
-        mark_label, _, name_label, reason_label = self.rows[candidate.name]
-        mark, color = _MARKS.get(candidate.state, _IGNORED)
-        mark_label.setText(f"<span style='color:{color}; font-weight:bold'>{mark}</span>")
-        shown = html_text(candidate.value) if candidate.value not in (None, "") else ""
-        value = f"<b>{shown}</b> — " if candidate.state is CandidateState.WINNER else (f"{shown} — " if shown else "")
-        reason_label.setText(f"<span style='color:{color}'>{value}{html_text(candidate.reason)}</span>")
-        bold = candidate.state is CandidateState.WINNER
-        if name_label.font().bold() != bold:
-            font = name_label.font()
-            font.setBold(bold)
-            name_label.setFont(font)
+        row = self.rows[candidate.name]
+        mark, role = _MARKS.get(candidate.state, _IGNORED)
+        row.mark.setText(mark)
+        winner = candidate.state is CandidateState.WINNER
+        row.value.set_full_text("" if candidate.value in (None, "") else str(candidate.value))
+        row.reason.set_full_text(candidate.reason)
+        for label in (row.mark, row.value, row.reason):
+            _paint(label, role)
+        for label in (row.mark, row.name, row.value):
+            _bold(label, winner)
 
-    def _style(self, color: str) -> None:
+    def _style(self, role: str) -> None:
+        color = theme.css(role)
         if color != self._color:  # style sheets re-polish the whole frame: only when the state changes
             self._color = color
             self.setStyleSheet(f"#locatorLadder {{ border: 2px solid {color}; border-radius: 4px; }}")
-
-

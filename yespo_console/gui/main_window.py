@@ -9,11 +9,11 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
+    QFrame,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
-    QToolBar,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +39,8 @@ from yespo_console.core.events.payload import Draft, NestedEncoding, detect_nest
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.history import Exchange, curl_command, httpx_snippet
 from yespo_console.core.http.environments import Environment
+from yespo_console.gui import theme
+from yespo_console.gui.address_bar import AddressBar
 from yespo_console.gui.body_prefs import BodyPreferences
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.drafts import DraftStore
@@ -46,6 +48,7 @@ from yespo_console.gui.environments_dialog import EnvironmentsDialog
 from yespo_console.gui.form_memory import FormUndo, TypeMemory, capture
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.history_dock import HistoryDock
+from yespo_console.gui.icons import event_icon, icon
 from yespo_console.gui.inbox import InboxDock
 from yespo_console.gui.jsontext import parse_json
 from yespo_console.gui.ladder import LocatorLadder
@@ -56,10 +59,28 @@ from yespo_console.gui.send_flow import SendFlow
 from yespo_console.gui.session import Session
 from yespo_console.gui.shortcuts import ShortcutsDialog
 from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
+from yespo_console.gui.theme import Theme, theme_menu
 from yespo_console.gui.verify_dock import VerifyDock
 
 if TYPE_CHECKING:
     from yespo_console.gui.runner_dock import RunnerDock
+
+FORM_MIN_WIDTH = 340  # below this the form's labels and fields are cut ("eventTypeKe")
+COLUMN_MIN_WIDTH = 250
+EVENTS_WIDTH = 165
+HISTORY_ROWS = 6
+# saveState's version: a layout saved by an older window (other columns) is not restored over this one.
+LAYOUT_VERSION = 2
+_STATE_KEY = "window/state"
+
+
+def _column(parent: QWidget, *widgets: tuple[QWidget, int]) -> QSplitter:
+    column = QSplitter(Qt.Orientation.Vertical, parent)
+    column.setChildrenCollapsible(False)
+    for index, (widget, stretch) in enumerate(widgets):
+        column.addWidget(widget)
+        column.setStretchFactor(index, stretch)
+    return column
 
 
 class MainWindow(QMainWindow):
@@ -72,8 +93,10 @@ class MainWindow(QMainWindow):
         self.drafts = DraftStore(self.settings)
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.resize(1400, 900)
+        theme.apply(theme.choice(self.settings))  # before the widgets: they are polished once, in its colours
         self._build_widgets()
         self._build_actions()
+        self._paint_theme_colors()
         self._connect_send_flow()
         self._load_environments()
         self._restore()
@@ -82,20 +105,29 @@ class MainWindow(QMainWindow):
     # -- layout -----------------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
+        """Laid out for a 1366×768 laptop first: the form, the preview with the verdict under it, and the
+        ladder with the send result beside them, all at once; history, inbox and scenarios as one tab row
+        below. Minimum widths keep each column usable, and no value (a 300-character token) can widen one."""
         self.events = QListWidget(self)
+        self.events.setObjectName("eventList")
         self.events.setAccessibleName("Event types and saved drafts")
+        self.events.setIconSize(QSize(18, 18))
+        self.events.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.events.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._list_event_types(BUILTIN)
         self.events.currentItemChanged.connect(self._event_chosen)
         self.events_dock = QDockWidget("Events", self)
         self.events_dock.setObjectName("eventsDock")
         self.events_dock.setWidget(self.events)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.events_dock)
-        self.resizeDocks([self.events_dock], [170], Qt.Orientation.Horizontal)
 
         self.form = EventForm(self)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumWidth(FORM_MIN_WIDTH)
         scroll.setWidget(self.form)
+        self.form_scroll = scroll
 
         self.payload = PayloadPanel(self)
         self.binding = RawBinding(self.form, self.payload, lambda: self.environment.api_version, self)
@@ -109,32 +141,24 @@ class MainWindow(QMainWindow):
         self.ladder = LocatorLadder(self)
         self.diagnostics = DiagnosticsView(self)
         self.diagnostics.finding_activated.connect(self.focus_finding)
-
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.payload)
-        right.addWidget(self.ladder)
-        right.addWidget(self.diagnostics)
-        right.setSizes([560, 180, 110])
-        self.ladder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 0)
-        right.setStretchFactor(2, 1)
-
-        self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
-        self.main_split.addWidget(scroll)
-        self.main_split.addWidget(right)
-        self.main_split.setSizes([560, 620])
-
         self.banner = QLabel(self)
-        self.banner.setStyleSheet("background:#d93025; color:white; padding:6px; font-weight:bold;")
         self.banner.hide()
         self.response = ResponsePane(self)
-        vertical = QSplitter(Qt.Orientation.Vertical, self)
-        vertical.addWidget(self.main_split)
-        vertical.addWidget(self.response)
-        vertical.setSizes([700, 130])
-        vertical.setStretchFactor(0, 4)
-        vertical.setStretchFactor(1, 1)
+
+        middle = _column(self, (self.payload, 3), (self.diagnostics, 1))
+        middle.setSizes([330, 110])
+        right = _column(self, (self.ladder, 0), (self.response, 1))
+        right.setSizes([150, 290])
+        self.ladder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+        for column in (middle, right):
+            column.setMinimumWidth(COLUMN_MIN_WIDTH)
+        self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_split.setChildrenCollapsible(False)
+        for index, (widget, stretch) in enumerate(((scroll, 3), (middle, 3), (right, 4))):
+            self.main_split.addWidget(widget)
+            self.main_split.setStretchFactor(index, stretch)
+        self.main_split.setSizes([340, 370, 480])
+
         self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
         self.history_dock.load_requested.connect(self.load_exchange)
         self.history_dock.resend_requested.connect(self.resend)
@@ -153,16 +177,14 @@ class MainWindow(QMainWindow):
         # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
         on_first_paint(self, self._add_runner_dock)
         self.history_dock.raise_()
-        # The form and the preview are the work; the docks start small (a saved layout overrides this).
-        self.resizeDocks([self.history_dock], [230], Qt.Orientation.Vertical)
         if self.session.sandbox is not None or self.session.sandbox_error:
             self.inbox.attach(self.session.sandbox, self.session.sandbox_error)
-        self.vertical_split = vertical
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
         layout.addWidget(self.banner)
-        layout.addWidget(vertical)
+        layout.addWidget(self.main_split)
         self.setCentralWidget(central)
 
         self.busy = QProgressBar(self)
@@ -170,46 +192,47 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(140)
         self.busy.hide()
         self.statusBar().addPermanentWidget(self.busy)
+        self.history_off: QLabel | None = None
         if self.session.history_error:
             # A permanent widget: the status bar's message is replaced by every environment change.
-            history_off = QLabel(f"History is off: {self.session.history_error}", self)
-            history_off.setStyleSheet("color: #d93025;")
-            history_off.setToolTip(self.session.history_error)
-            self.statusBar().addPermanentWidget(history_off)
+            self.history_off = QLabel(f"History is off: {self.session.history_error}", self)
+            self.history_off.setToolTip(self.session.history_error)
+            self.statusBar().addPermanentWidget(self.history_off)
+
+    def _default_dock_sizes(self) -> None:
+        """What a saved layout does not say: a narrow event list and a history tall enough for six rows."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # the docks' heights are measured on their laid-out contents
+        self.resizeDocks([self.events_dock], [EVENTS_WIDTH], Qt.Orientation.Horizontal)
+        # The size given is the dock area's, which also holds the tab row of the tabified docks.
+        bars = self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        tabs = max((bar.height() for bar in bars if bar.isVisible()), default=0)
+        self.resizeDocks([self.history_dock], [self.history_dock.height_for_rows(HISTORY_ROWS) + tabs],
+                         Qt.Orientation.Vertical)
 
     def _build_actions(self) -> None:
-        toolbar = QToolBar("Main", self)
-        toolbar.setObjectName("mainToolbar")
-        self.addToolBar(toolbar)
-        toolbar.addWidget(QLabel(" Environment: ", self))
-        self.env_combo = QComboBox(self)
-        self.env_combo.setAccessibleName("Environment")
-        self.env_combo.setMinimumWidth(200)
-        self.env_combo.currentIndexChanged.connect(self._environment_changed)
-        toolbar.addWidget(self.env_combo)
-        environments = QAction("Environments…", self)
+        environments = QAction(icon("action-environments"), "Environments…", self)
         environments.setShortcut(QKeySequence("Ctrl+,"))
         environments.setToolTip("Edit environments and their API keys (Ctrl+,)")
         environments.triggered.connect(self.edit_environments)
-        toolbar.addAction(environments)
-
-        self.send_action = QAction(QIcon.fromTheme("mail-send"), "Send", self)
+        self.environments_action = environments
+        self.send_action = QAction(icon("action-send", QPalette.ColorRole.HighlightedText), "Send", self)
         self.send_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self.send_action.setToolTip("Send the event (Ctrl+Enter)")
         self.send_action.triggered.connect(self.send)
-        self.cancel_action = QAction(QIcon.fromTheme("process-stop"), "Cancel", self)
+        self.cancel_action = QAction(icon("action-cancel"), "Cancel", self)
         self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.cancel_action.setToolTip("Cancel the request in flight (Esc)")
         self.cancel_action.setEnabled(False)
-        toolbar.addAction(self.send_action)
-        toolbar.addAction(self.cancel_action)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Nested values as ", self))
-        toolbar.addWidget(self.binding.nested_combo)
-        toolbar.addAction(self.binding.pretty_action)
+        self.address = AddressBar(self.send_action, self.cancel_action, environments, self)
+        self.address.add_body_options(self.binding.nested_combo, self.binding.pretty_action)
+        self.env_combo = self.address.env_combo
+        self.env_combo.currentIndexChanged.connect(self._environment_changed)
+        self.addToolBar(self.address)
 
         file_menu = self.menuBar().addMenu("&File")
-        save = file_menu.addAction("Save draft…", self.save_draft)
+        save = file_menu.addAction(icon("action-save"), "Save draft…", self.save_draft)
         save.setShortcut(QKeySequence.StandardKey.Save)
         file_menu.addAction("Delete saved draft", self.delete_draft)
         file_menu.addAction("Load example", self.load_example)
@@ -223,11 +246,11 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         for label, fmt, shortcut in (("Copy as JSON", "json", "Ctrl+Shift+C"), ("Copy as cURL", "curl", "Ctrl+Shift+U"),
                                      ("Copy as httpx", "httpx", "Ctrl+Shift+H")):
-            action = edit_menu.addAction(label, partial(self.copy_as, fmt))
+            action = edit_menu.addAction(icon("action-copy"), label, partial(self.copy_as, fmt))
             action.setShortcut(QKeySequence(shortcut))
         repair_action = edit_menu.addAction("Repair raw body", self.binding.repair)
         repair_action.setShortcut(QKeySequence("Ctrl+R"))
-        raw_action = edit_menu.addAction("Raw mode", self.binding.toggle_raw)
+        raw_action = edit_menu.addAction(icon("action-raw"), "Raw mode", self.binding.toggle_raw)
         raw_action.setShortcut(QKeySequence("Ctrl+E"))
 
         request_menu = self.menuBar().addMenu("&Request")
@@ -242,6 +265,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.verify_dock.toggleViewAction())
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.binding.pretty_action)
+        self.theme_actions = theme_menu(self.view_menu.addMenu("&Theme"), theme.current(), self.set_theme)
         help_menu = self.menuBar().addMenu("&Help")
         shortcuts = help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
         shortcuts.setShortcut(QKeySequence("Ctrl+/"))
@@ -308,6 +332,7 @@ class MainWindow(QMainWindow):
                 sandbox_note = f"Sandbox listening at {self.session.sandbox.base_url}"
             elif self.session.sandbox_error:
                 sandbox_note = f"Embedded sandbox not running: {self.session.sandbox_error}"
+        self.address.show_url(env.url, sandbox_note)
         status = f"{env.label or env.name}: {env.url}  {sandbox_note}".strip()
         self.statusBar().showMessage(f"{problem}  ·  {status}" if problem else status)
         self.binding.schedule_refresh()
@@ -401,6 +426,7 @@ class MainWindow(QMainWindow):
         for row, spec in enumerate((*profile.events, CUSTOM)):
             item = QListWidgetItem(spec.title if spec is not CUSTOM else "Custom event")
             item.setData(Qt.ItemDataRole.UserRole, ("type", spec.key))
+            item.setIcon(event_icon(spec.key))
             item.setToolTip(f"{spec.key}: {spec.description}")
             self.events.insertItem(row, item)
 
@@ -420,8 +446,9 @@ class MainWindow(QMainWindow):
             if self.events.item(row).data(Qt.ItemDataRole.UserRole)[0] == "draft":
                 self.events.takeItem(row)
         for name in self.drafts.names():
-            item = QListWidgetItem(f"★ {name}", self.events)
+            item = QListWidgetItem(name, self.events)
             item.setData(Qt.ItemDataRole.UserRole, ("draft", name))
+            item.setIcon(icon("draft"))
             item.setToolTip("Saved draft")
 
     def save_draft(self, name: str | None = None) -> None:
@@ -517,9 +544,10 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        state = self.settings.value(_STATE_KEY)
+        # Without a saved layout the docks get their default sizes once the window is laid out (showEvent).
+        self._default_layout_pending = not isinstance(state, QByteArray) or not self.restoreState(state,
+                                                                                                   LAYOUT_VERSION)
         self._list_saved_drafts()
         draft = self.drafts.load_current() or example_draft("pageViewed")
         self.form.set_draft(draft)
@@ -527,17 +555,48 @@ class MainWindow(QMainWindow):
 
     def save_state(self) -> None:
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue(_STATE_KEY, self.saveState(LAYOUT_VERSION))
         self.drafts.save_current(self.form.draft())
         self._keep_typed()
         self.settings.sync()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._default_layout_pending:
+            self._default_layout_pending = False
+            # On the next turn: the main window lays its docks out again right after showing.
+            QTimer.singleShot(0, self._default_dock_sizes)
+
     def changeEvent(self, event: QEvent) -> None:
-        # Follow a light/dark switch of the system palette while running.
+        # Follow a theme switch, or a light/dark switch of the system palette while running.
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            for view in self.findChildren(CodeView):
-                view.highlighter.refresh_palette()
+            self._paint_theme_colors()
         super().changeEvent(event)
+
+    def set_theme(self, choice: Theme) -> None:
+        """View → Theme: System, Light or Dark, kept for the next start."""
+        self.settings.setValue(theme.THEME_KEY, choice.value)
+        theme.apply(choice)
+        self._paint_theme_colors()
+
+    def _paint_theme_colors(self) -> None:
+        """What takes its colours once rather than from the palette: asked again after a switch."""
+        for view in self.findChildren(CodeView):
+            view.refresh_palette()
+        self.banner.setStyleSheet(f"background:{theme.BANNER}; color:{theme.css('on_error')}; padding:6px; "
+                                  "font-weight:bold;")
+        if self.history_off is not None:
+            self.history_off.setStyleSheet(f"color: {theme.css('error')};")
+        self.ladder.refresh_palette()
+        self.diagnostics.refresh_palette()
+        self.history_dock.model.refresh_palette()
+        for row in range(self.events.count()):
+            item = self.events.item(row)
+            kind, value = item.data(Qt.ItemDataRole.UserRole)
+            item.setIcon(event_icon(value) if kind == "type" else icon("draft"))
+        self.send_action.setIcon(icon("action-send", QPalette.ColorRole.HighlightedText))
+        self.cancel_action.setIcon(icon("action-cancel"))
+        self.environments_action.setIcon(icon("action-environments"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.send_flow.cancel()

@@ -34,6 +34,12 @@ class CodeView(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.highlighter = JsonHighlighter(self.document())
 
+    def refresh_palette(self) -> None:
+        # Re-highlighting touches every block, which Qt reports as an edit: the raw editor would hand its
+        # (possibly stale) text to the form as if the user had typed it.
+        with QSignalBlocker(self):
+            self.highlighter.refresh_palette()
+
     def exact_text(self) -> str:
         """The text exactly as typed. toPlainText() would turn a no-break space into a space and U+2028
         into a newline, and raw mode sends these characters as they are."""

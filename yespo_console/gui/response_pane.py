@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QWidget
 
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.gui import theme
 from yespo_console.gui.jsontext import pretty_json
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from yespo_console.core.history import Exchange
     from yespo_console.core.http.sending import Explanation, SendResult
 
-_OUTCOME_COLORS = {Outcome.ACCEPTED: "#1e8e3e", Outcome.RATE_LIMITED: "#b06000", Outcome.CANCELLED: "#5f6368",
-                   Outcome.PENDING: "#5f6368"}
+_OUTCOME_ROLES = {Outcome.ACCEPTED: "ok", Outcome.RATE_LIMITED: "warning", Outcome.CANCELLED: "dim",
+                  Outcome.PENDING: "dim"}
 _DIM = "color: palette(placeholder-text);"
 LIVE_TITLE = "Last send"
 RESPONSE, HEADERS, BODY, REQUEST = range(4)
@@ -38,7 +39,7 @@ def outcome_line(outcome: Outcome, status: int | None, duration_ms: float | None
 
 
 def _headline(outcome: Outcome, status: int | None, duration_ms: float | None) -> str:
-    color = _OUTCOME_COLORS.get(outcome, "#d93025")
+    color = theme.css(_OUTCOME_ROLES.get(outcome, "error"))
     label, _dash, rest = outcome_line(outcome, status, duration_ms).partition(" — ")
     return f"<span style='font-size:14pt; color:{color}'><b>{html_text(label)}</b></span> — {html_text(rest)}"
 
@@ -115,7 +116,7 @@ class ResponsePane(QTabWidget):
     def show_cancelled(self, rest_dropped: bool) -> None:
         rest = " The remaining re-sends were not sent." if rest_dropped else ""
         what = f" the send to {html_text(self._sending_to)}" if self._sending_to else " the send"
-        text = (f"<span style='font-size:14pt; color:#5f6368'><b>Cancelled</b></span>{what}<p>The request "
+        text = (f"<span style='font-size:14pt; color:{theme.css('dim')}'><b>Cancelled</b></span>{what}<p>The request "
                 f"may already have reached the server; it is kept in history as cancelled.{rest}</p>")
         self._live_state(lambda: self._show_state(text))
 
@@ -129,9 +130,9 @@ class ResponsePane(QTabWidget):
         if result.attempts > 1:
             lines.append(f"<p>{result.attempts} attempts (retries on).</p>")
         if result.exchange_id is not None:
-            lines.append(f"<p style='color:#5f6368'>Saved in history as #{result.exchange_id}.</p>")
+            lines.append(f"<p style='color:{theme.css('dim')}'>Saved in history as #{result.exchange_id}.</p>")
         if result.history_error:
-            lines.append(f"<p style='color:#d93025'>{html_text(result.history_error)}</p>")
+            lines.append(f"<p style='color:{theme.css('error')}'>{html_text(result.history_error)}</p>")
         self._show_answer("".join(lines), result.result.headers, result.result.body)
 
     def _show_answer(self, summary: str, headers: Sequence[tuple[str, str]], body: bytes) -> None:

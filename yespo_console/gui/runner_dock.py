@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -46,13 +45,13 @@ from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import bundled_scenarios
 from yespo_console.core.scenarios.results import ContactDone, RunReport, StepResult, save_results
 from yespo_console.core.scenarios.runner import DEFAULT_RATE, MAX_CONCURRENCY, Runner
+from yespo_console.gui import theme
 from yespo_console.gui.dialogs import confirm_production
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.session import Session
 from yespo_console.gui.table_model import Index, RowsModel
 
 COLUMNS = ("Step", "Contact", "Status", "Outcome", "Expectation", "Detail")
-_GREEN, _RED, _GREY = QColor("#1e8e3e"), QColor("#d93025"), QColor("#5f6368")
 
 
 class StepModel(RowsModel[StepResult]):
@@ -75,10 +74,10 @@ class StepModel(RowsModel[StepResult]):
             return result.detail
         if role == Qt.ItemDataRole.ForegroundRole and column in (3, 4):
             if result.expectation == "failed" or result.outcome in ("not_sent", "cancelled"):
-                return _RED
+                return theme.qcolor("error")
             if result.expectation == "held":
-                return _GREEN
-            return _GREY if result.kind == "wait" else None
+                return theme.qcolor("ok")
+            return theme.qcolor("dim") if result.kind == "wait" else None
         return None
 
     @staticmethod
@@ -127,9 +126,16 @@ class RunnerDock(QDockWidget):
     # -- layout ---------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        # Set-up on the left, results on the right: the dock is as wide as the window and a few rows tall,
+        # so one column would put the results table below the fold.
         body = QWidget(self)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(6, 6, 6, 6)
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(6, 6, 6, 6)
+        columns.setSpacing(12)
+        layout = QVBoxLayout()
+        results = QVBoxLayout()
+        columns.addLayout(layout, 2)
+        columns.addLayout(results, 3)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
@@ -148,7 +154,7 @@ class RunnerDock(QDockWidget):
         self.description = QLabel(body)
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow(self.description)
+        self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         contact = QHBoxLayout()
         self.email = QLineEdit(body)
@@ -218,12 +224,13 @@ class RunnerDock(QDockWidget):
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.export_button)
         layout.addLayout(buttons)
+        layout.addWidget(self.description, 1)
         # The verdict beside the buttons, in large type: what the run came to, without reading the table.
         self.verdict = QLabel(body)
         self.verdict.setAccessibleName("Run verdict")
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verdict.hide()
-        layout.addWidget(self.verdict)
+        results.addWidget(self.verdict)
 
         self.model = StepModel(self)
         self.table = QTableView(body)
@@ -237,12 +244,12 @@ class RunnerDock(QDockWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((230, 150, 55, 95, 90)):
             self.table.setColumnWidth(column, width)
-        layout.addWidget(self.table, 1)
+        results.addWidget(self.table, 1)
 
         self.summary = QLabel("Pick a scenario, give a test contact, and press Run.", body)
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.summary)
+        results.addWidget(self.summary)
         # Scrolled: a tab's minimum height is the whole bottom dock area's, and this form's would take the
         # preview's room away even while the History tab is the one shown.
         scroll = QScrollArea(self)
@@ -316,9 +323,9 @@ class RunnerDock(QDockWidget):
         self.csv_label.setText("" if path is None else str(path))
 
     def _problem(self, title: str, text: str) -> None:
-        self.description.setText(f"<span style='color:#d93025'><b>{html_text(title)}</b></span>"
+        self.description.setText(f"<span style='color:{theme.css('error')}'><b>{html_text(title)}</b></span>"
                                  f"<p style='white-space:pre-wrap; font-family:monospace'>{html_text(text)}</p>")
-        self.summary.setText(f"<span style='color:#d93025'>{html_text(title)}</span>")
+        self.summary.setText(f"<span style='color:{theme.css('error')}'>{html_text(title)}</span>")
 
     # -- running --------------------------------------------------------------------------------
 
@@ -430,7 +437,7 @@ class RunnerDock(QDockWidget):
     def _show_summary(self, report: RunReport) -> None:
         summary = report.summary
         lines = summary.lines()
-        color = "#5f6368" if summary.cancelled else "#1e8e3e" if summary.ok else "#d93025"
+        color = theme.css("dim" if summary.cancelled else "ok" if summary.ok else "error")
         head, *rest = lines
         self.summary.setText(f"<span style='color:{color}'><b>{html_text(head)}</b></span><br>"
                              + "<br>".join(html_text(line.strip()) for line in rest))
@@ -457,7 +464,7 @@ class RunnerDock(QDockWidget):
         try:
             save_results(self.report, path)
         except InputError as exc:
-            self.summary.setText(f"<span style='color:#d93025'>{html_text(str(exc))}</span>")
+            self.summary.setText(f"<span style='color:{theme.css('error')}'>{html_text(str(exc))}</span>")
             return False
         self.summary.setText(self.summary.text() + f"<br>Results written to {html_text(path)}.")
         return True

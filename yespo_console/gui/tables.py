@@ -12,18 +12,26 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from yespo_console.core.events.catalog import FieldSpec, ParamSpec
+from yespo_console.gui import theme
 from yespo_console.gui.field_editors import display_text, parse_typed
 
 _KEEP_JSON = Qt.ItemDataRole.UserRole + 1  # the cell held a non-string value: parse its text back as JSON
-_PROBLEM_COLORS = {"error": QColor(217, 48, 37, 70), "warning": QColor(232, 160, 0, 70)}
+_MAX_COLUMN_WIDTH = 240
+_LONG_TEXT = 30
+
+
+def _set_tooltip(item: QTableWidgetItem, message: str = "") -> None:
+    """The cell elides a long value: its tooltip carries it whole, under the problem if there is one."""
+    whole = item.text() if len(item.text()) > _LONG_TEXT else ""
+    item.setToolTip("\n\n".join(part for part in (message, whole) if part))
 
 
 class EditableTable(QWidget):
@@ -44,13 +52,16 @@ class EditableTable(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setMinimumHeight(110)
+        self.table.hide()  # collapsed while it has no rows: the Add button is all an empty table needs
         self.table.itemChanged.connect(self.changed)
         buttons = QHBoxLayout()
         for label, tip, slot in ((add_label, "Add a row (Insert)", self.add_row),
                                  ("Remove", "Remove the selected rows (Delete)", self.remove_selected),
-                                 ("Up", "Move the row up", lambda: self.move_selected(-1)),
-                                 ("Down", "Move the row down", lambda: self.move_selected(1))):
-            button = QPushButton(label, self)
+                                 ("↑", "Move the row up", lambda: self.move_selected(-1)),
+                                 ("↓", "Move the row down", lambda: self.move_selected(1))):
+            # Tool buttons are as wide as their text: four push buttons alone would set the form's width.
+            button = QToolButton(self)
+            button.setText(label)
             button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -76,11 +87,15 @@ class EditableTable(QWidget):
             for column in range(self.table.columnCount()):
                 value = values[column] if values else None
                 item = QTableWidgetItem(display_text(value))
+                _set_tooltip(item)
                 if value is not None and not isinstance(value, str):
                     item.setData(_KEEP_JSON, True)
                 self.table.setItem(row, column, item)
                 items.append(item)
+        self.table.show()
         self.table.resizeColumnsToContents()
+        for column in range(self.table.columnCount()):  # a 300-character token must not widen the column
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), _MAX_COLUMN_WIDTH))
         if values is None:
             self.table.setCurrentCell(row, 0)
             self.table.editItem(items[0])
@@ -93,6 +108,7 @@ class EditableTable(QWidget):
             rows = [self.table.currentRow()]
         for row in rows:
             self.table.removeRow(row)
+        self.table.setVisible(self.table.rowCount() > 0)
         if rows:
             self.changed.emit()
 
@@ -112,6 +128,7 @@ class EditableTable(QWidget):
     def clear_rows(self) -> None:
         with QSignalBlocker(self.table):
             self.table.setRowCount(0)
+        self.table.hide()
 
     def cell_text(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
@@ -135,8 +152,8 @@ class EditableTable(QWidget):
                 item = self.table.item(row, col)
                 if item is None:
                     continue
-                item.setBackground(_PROBLEM_COLORS[severity] if severity else QColor(0, 0, 0, 0))
-                item.setToolTip(message)
+                item.setBackground(theme.qcolor(f"mark_{severity}") if severity else QColor(Qt.GlobalColor.transparent))
+                _set_tooltip(item, message)
 
     def clear_marks(self) -> None:
         for row in range(self.table.rowCount()):

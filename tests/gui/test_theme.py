@@ -1,0 +1,122 @@
+"""View → Theme: light and dark reach every pane, the choice is kept, System gives the platform's palette
+back, and no colour is written anywhere in the GUI but in the theme module."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from yespo_console.core.events.examples import example_draft
+from yespo_console.core.paths import resources_dir
+from yespo_console.gui import theme
+from yespo_console.gui.main_window import MainWindow
+from yespo_console.gui.theme import DARK, LIGHT, Theme
+
+GUI = Path(theme.__file__).parent
+_HEX = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?(?:[0-9a-fA-F]{2})?\b")
+_NAMED = re.compile(r"(?:color|background)\s*:\s*(?!palette\()[a-zA-Z]+\b")
+_QCOLOR_LITERAL = re.compile(r"QColor\(\s*(?:[\"'\d]|Qt\.GlobalColor\.(?!transparent))")
+
+
+def colour_literals(source: str) -> list[str]:
+    """Colours written in SOURCE: hex or named colours in its strings, QColor built from a literal."""
+    found = [match.group() for match in _QCOLOR_LITERAL.finditer(source)]
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type in (tokenize.STRING, tokenize.FSTRING_MIDDLE if hasattr(tokenize, "FSTRING_MIDDLE") else -1):
+            found += _HEX.findall(token.string) + _NAMED.findall(token.string)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def system_theme_after():
+    yield
+    theme.apply(Theme.SYSTEM)  # the application outlives the test: the next one starts on the platform's look
+
+
+def test_the_colour_scan_finds_colours():
+    # The scan below must be able to fail: each way a colour used to be written is found.
+    assert colour_literals('ERROR = "border: 2px solid #d93025;"\n')
+    assert colour_literals('label.setStyleSheet("background:#d93025; color:white;")\n') == ["#d93025", "color:white"]
+    assert colour_literals('_RED = QColor("#d93025")\n')
+    assert colour_literals("mark = QColor(217, 48, 37, 70)\n")
+    assert not colour_literals('style = "color: palette(placeholder-text);"  # not #abc\n')
+    assert not colour_literals("clear = QColor(Qt.GlobalColor.transparent)\n")
+
+
+def test_no_colour_is_written_outside_the_theme_module():
+    offenders = {path.name: found for path in sorted(GUI.glob("*.py")) if path.name != "theme.py"
+                 if (found := colour_literals(path.read_text(encoding="utf-8")))}
+    assert offenders == {}
+
+
+def test_the_icons_follow_the_palette():
+    icons = sorted((resources_dir() / "icons").glob("*.svg"))
+    drawn = [path for path in icons if not path.name.startswith("yespo-console")]  # the app's logo keeps its own
+    assert len(drawn) >= 15
+    for path in drawn:
+        text = path.read_text(encoding="utf-8")
+        assert "currentColor" in text and not _HEX.search(text), path.name
+
+
+def panes(window: MainWindow) -> dict[str, QPalette]:
+    widgets = {"form": window.form, "preview": window.payload.preview, "ladder": window.ladder,
+               "diagnostics": window.diagnostics, "response": window.response.body, "history": window.history_dock.view,
+               "inbox": window.inbox, "events": window.events, "address": window.address}
+    return {name: widget.palette() for name, widget in widgets.items()}
+
+
+def is_dark(palette: QPalette) -> bool:
+    return (palette.color(QPalette.ColorRole.Window).lightness() < 128
+            and palette.color(QPalette.ColorRole.Base).lightness() < 128
+            and palette.color(QPalette.ColorRole.Text).lightness() > 128)
+
+
+def test_dark_and_light_reach_every_pane(window, qtbot):
+    window.set_theme(Theme.DARK)
+    qtbot.wait(20)
+    assert {name: is_dark(palette) for name, palette in panes(window).items()} == dict.fromkeys(panes(window), True)
+    assert window.payload.preview.highlighter._formats["key"].foreground().color().name() == DARK.json_key
+    assert window.ladder.headline.palette().color(QPalette.ColorRole.WindowText).lightness() > 128
+    window.set_theme(Theme.LIGHT)
+    qtbot.wait(20)
+    assert {name: is_dark(palette) for name, palette in panes(window).items()} == dict.fromkeys(panes(window), False)
+    assert window.payload.preview.highlighter._formats["key"].foreground().color().name() == LIGHT.json_key
+
+
+def test_the_choice_is_kept_and_system_gives_the_platform_palette_back(session, settings, qtbot):
+    platform = QApplication.palette().color(QPalette.ColorRole.Window).name()
+    window = MainWindow(session, settings)
+    qtbot.addWidget(window)
+    window.theme_actions[Theme.DARK].trigger()
+    assert settings.value(theme.THEME_KEY) == "dark"
+    window.close()
+    theme.apply(Theme.SYSTEM)
+    again = MainWindow(session, settings)  # the next start
+    qtbot.addWidget(again)
+    assert theme.current() is Theme.DARK and is_dark(QApplication.palette())
+    assert again.theme_actions[Theme.DARK].isChecked() and not again.theme_actions[Theme.LIGHT].isChecked()
+    again.theme_actions[Theme.SYSTEM].trigger()
+    assert QApplication.palette().color(QPalette.ColorRole.Window).name() == platform
+
+
+def test_a_settings_file_with_an_unknown_theme_gets_the_system_look(settings):
+    settings.setValue(theme.THEME_KEY, "sepia")
+    assert theme.choice(settings) is Theme.SYSTEM
+
+
+def test_switching_theme_leaves_the_form_and_the_verdict_alone(window, qtbot):
+    # Re-highlighting the raw editor is reported by Qt as an edit: it used to hand the raw tab's stale text
+    # to the form, which then showed "not a JSON object" for a body that was fine.
+    window.set_draft(example_draft("pageViewed"))
+    qtbot.waitUntil(lambda: "from" in window.ladder.headline.full_text())
+    before = window.form.draft()
+    window.set_theme(Theme.DARK)
+    qtbot.wait(50)
+    assert window.form.draft() == before
+    assert window.ladder.resolution is not None and "from" in window.ladder.headline.full_text()

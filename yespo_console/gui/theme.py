@@ -1,0 +1,208 @@
+"""The one place colours live: a light and a dark palette, the colour roles the panes use for meaning
+(accepted, rejected, warning, dim …), the JSON and diff colours, one application style sheet written in
+palette roles, and the View → Theme choice (System / Light / Dark), kept in the settings.
+
+Everything here is Qt GUI only and cheap to import: the window applies the theme before its first paint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMenu
+
+THEME_KEY = "view/theme"
+
+
+class Theme(StrEnum):
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@dataclass(frozen=True, slots=True)
+class Colors:
+    """Colours by meaning; every pane asks for a role, never for a colour."""
+
+    ok: str
+    error: str
+    warning: str
+    dim: str
+    faint: str
+    accent: str
+    special: str  # an interrupted exchange: neither a failure nor a success
+    star: str
+    on_error: str  # text on an error-coloured band (the production banner)
+    json_key: str
+    json_string: str
+    json_number: str
+    json_literal: str
+    diff_removed: str
+    diff_added: str
+    diff_filler: str
+    diff_removed_text: str
+    diff_added_text: str
+    mark_error: str  # a table cell with a problem: a tint, so the text stays readable
+    mark_warning: str
+
+
+_PAIRS = {  # a role: its light colour, its dark colour
+    "ok": ("#1e8e3e", "#81c995"),
+    "error": ("#d93025", "#f28b82"),
+    "warning": ("#b06000", "#fdd663"),
+    "dim": ("#5f6368", "#9aa0a6"),
+    "faint": ("#9aa0a6", "#6f7378"),
+    "accent": ("#1a73e8", "#8ab4f8"),
+    "special": ("#8430ce", "#d7aefb"),
+    "star": ("#f9ab00", "#fdd663"),
+    "on_error": ("#ffffff", "#ffffff"),
+    "json_key": ("#1f5fa8", "#7cb7ff"),
+    "json_string": ("#0a7a32", "#8fd694"),
+    "json_number": ("#a0520d", "#f2b36b"),
+    "json_literal": ("#8a2be2", "#d7a8ff"),
+    "diff_removed": ("#fce8e6", "#4a2624"),
+    "diff_added": ("#e6f4ea", "#1f3d29"),
+    "diff_filler": ("#eeeeee", "#2d2e30"),
+    "diff_removed_text": ("#f4a9a3", "#8c3a36"),
+    "diff_added_text": ("#9fd6ae", "#2f7a4a"),
+    "mark_error": ("#46d93025", "#66f28b82"),
+    "mark_warning": ("#46e8a000", "#66fdd663"),
+}
+LIGHT = Colors(**{role: light for role, (light, _dark) in _PAIRS.items()})
+DARK = Colors(**{role: dark for role, (_light, dark) in _PAIRS.items()})
+# The production banner is the same loud red in both themes: it must never read as a quiet label.
+BANNER = "#c5221f"
+
+_ROLES = {  # a palette role: its light colour, its dark colour
+    QPalette.ColorRole.Window: ("#f4f5f7", "#1f2023"),
+    QPalette.ColorRole.WindowText: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.Base: ("#ffffff", "#16171a"),
+    QPalette.ColorRole.AlternateBase: ("#f5f6f8", "#1c1d20"),
+    QPalette.ColorRole.Text: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.PlaceholderText: ("#70757a", "#9aa0a6"),
+    QPalette.ColorRole.Button: ("#ffffff", "#2b2c30"),
+    QPalette.ColorRole.ButtonText: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.Highlight: ("#1a73e8", "#8ab4f8"),
+    QPalette.ColorRole.HighlightedText: ("#ffffff", "#16171a"),
+    QPalette.ColorRole.ToolTipBase: ("#ffffff", "#2b2c30"),
+    QPalette.ColorRole.ToolTipText: ("#202124", "#e8eaed"),
+    QPalette.ColorRole.Link: ("#1a73e8", "#8ab4f8"),
+    QPalette.ColorRole.BrightText: ("#ffffff", "#ffffff"),
+    QPalette.ColorRole.Light: ("#ffffff", "#3c3d42"),
+    QPalette.ColorRole.Midlight: ("#e8eaed", "#333438"),
+    QPalette.ColorRole.Mid: ("#c8ccd0", "#44464b"),
+    QPalette.ColorRole.Dark: ("#9aa0a6", "#101113"),
+    QPalette.ColorRole.Shadow: ("#5f6368", "#000000"),
+}
+_DISABLED_LIGHT, _DISABLED_DARK = "#a0a4a8", "#6f7378"
+
+# Written in palette roles only, so one sheet serves both themes (and the system's palette).
+STYLE_SHEET = """
+QToolBar#addressBar { spacing: 6px; padding: 4px 6px; border: none; border-bottom: 1px solid palette(mid); }
+QLineEdit#addressUrl { border: 1px solid palette(mid); border-radius: 4px; padding: 3px 6px;
+    background: palette(base); color: palette(text); }
+QPushButton#sendButton { background: palette(highlight); color: palette(highlighted-text); font-weight: bold;
+    border: none; border-radius: 4px; padding: 5px 18px; }
+QPushButton#sendButton:hover { background: palette(link); }
+QPushButton#sendButton:disabled { background: palette(mid); color: palette(window); }
+QGroupBox { border: none; border-top: 1px solid palette(midlight); margin-top: 14px; padding-top: 4px;
+    font-weight: bold; }
+QGroupBox::title { subcontrol-origin: margin; subcontrol-position: top left; left: 0px; padding: 0 6px 0 0;
+    color: palette(window-text); }
+QSplitter::handle { background: palette(window); }
+QSplitter::handle:hover { background: palette(highlight); }
+QTabWidget::pane { border: 1px solid palette(midlight); border-radius: 3px; }
+QDockWidget::title { padding: 3px 6px; background: palette(window); }
+QHeaderView::section { background: palette(window); color: palette(window-text); border: none;
+    border-bottom: 1px solid palette(midlight); border-right: 1px solid palette(midlight); padding: 2px 6px; }
+QListWidget#eventList { border: none; background: palette(window); }
+QListWidget#eventList::item { padding: 3px 4px; border-radius: 4px; }
+QListWidget#eventList::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+QLabel#sectionTitle { color: palette(placeholder-text); font-weight: bold; }
+"""
+
+
+def choice(settings: QSettings) -> Theme:
+    value = settings.value(THEME_KEY, Theme.SYSTEM.value)
+    try:
+        return Theme(str(value))
+    except ValueError:  # a settings file edited by hand: the system's look, not a crash
+        return Theme.SYSTEM
+
+
+def is_dark() -> bool:
+    if QGuiApplication.instance() is None:
+        return False
+    return QGuiApplication.palette().window().color().lightness() < 128
+
+
+def colors() -> Colors:
+    """The colour roles for the palette in use now."""
+    return DARK if is_dark() else LIGHT
+
+
+def qcolor(role: str) -> QColor:
+    value: str = getattr(colors(), role)
+    return QColor(value)
+
+
+def css(role: str) -> str:
+    """A role as a colour for rich text and style sheets (#rrggbb; Qt's rich text ignores #aarrggbb)."""
+    return qcolor(role).name()
+
+
+def mark_style(severity: str) -> str:
+    """The border of a form field with an error or a warning."""
+    return f"border: 2px solid {css('error' if severity == 'error' else 'warning')}; border-radius: 3px;"
+
+
+def palette_for(theme: Theme) -> QPalette:
+    dark = theme is Theme.DARK
+    palette = QPalette()
+    for role, (light_value, dark_value) in _ROLES.items():
+        palette.setColor(role, QColor(dark_value if dark else light_value))
+    disabled = _DISABLED_DARK if dark else _DISABLED_LIGHT
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
+    return palette
+
+
+def theme_menu(menu: QMenu, current: Theme | None, choose: Callable[[Theme], None]) -> dict[Theme, QAction]:
+    """System / Light / Dark as exclusive choices in MENU."""
+    group = QActionGroup(menu)
+    actions = {}
+    for theme in Theme:
+        action = menu.addAction(theme.value.capitalize())
+        action.setCheckable(True)
+        action.setChecked(theme is current)
+        action.triggered.connect(lambda _checked=False, chosen=theme: choose(chosen))
+        group.addAction(action)
+        actions[theme] = action
+    return actions
+
+
+class _Applied:
+    system: QPalette | None = None  # the platform's own palette, taken before the first switch
+    current: Theme | None = None
+
+
+def current() -> Theme | None:
+    return _Applied.current
+
+
+def apply(theme: Theme) -> None:
+    """Give the application THEME's palette and the style sheet; System puts the platform's palette back."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication) or theme is _Applied.current:
+        return
+    if _Applied.system is None:
+        _Applied.system = app.palette()
+    _Applied.current = theme
+    app.setPalette(_Applied.system if theme is Theme.SYSTEM else palette_for(theme))
+    # palette() in a style sheet is read when a widget is polished: set it again to re-polish.
+    app.setStyleSheet("")
+    app.setStyleSheet(STYLE_SHEET)
