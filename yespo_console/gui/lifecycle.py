@@ -1,11 +1,15 @@
 """The console's life once the start-up window is on screen: the qasync loop, the core and the window
-loaded step by step, the embedded sandbox, the offscreen screenshot mode, and a clean shutdown."""
+loaded step by step, then, once the console is painted, what it did not need for that (the embedded
+sandbox, at the Sandbox environment's address: gui.session), the offscreen screenshot mode, and a clean
+shutdown."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
@@ -14,7 +18,7 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from yespo_console.gui.logs import install_excepthook, setup_logging
+from yespo_console.gui.logs import flush_repeats, install_excepthook, setup_logging
 from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
 
 log = logging.getLogger(__name__)
@@ -22,10 +26,21 @@ UPGRADING = ("Rebuilding the history's search index for the new search (once: ab
              "exchanges)…")
 
 
-def _console_ready() -> None:
+def _console_ready(painted: asyncio.Event) -> None:
+    painted.set()
     milestone("console ready")
     log.info("start-up: %s (ms after the process started)",
              ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
+
+
+# Not needed to paint the console nor to type in it: imported on a worker thread once it is painted, so that
+# the GUI thread keeps answering keys meanwhile (the GIL is handed over every few milliseconds).
+AFTER_THE_FIRST_PAINT = ("yespo_console.sandbox.server",)
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        importlib.import_module(name)
 
 
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
@@ -51,9 +66,13 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
         return 0
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
-    on_first_paint(window, _console_ready)
+    painted = asyncio.Event()
+    on_first_paint(window, partial(_console_ready, painted))
     startup.hand_over(window)
-    await session.start_sandbox()  # after the window shows: it opens sooner, and says when it listens
+    await painted.wait()
+    # The sandbox after the window: it opens sooner, and says when it listens (or why not there).
+    await asyncio.get_running_loop().run_in_executor(None, _import_all, AFTER_THE_FIRST_PAINT)
+    await session.start_sandbox(port=None)
     window.sandbox_ready()
     if screenshot is not None:
         await asyncio.sleep(0.3)  # let layouts, the first paint and the sandbox settle
@@ -72,5 +91,8 @@ def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, 
     install_excepthook(setup_logging(home))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))
+    try:
+        with loop:
+            return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))
+    finally:
+        flush_repeats()
