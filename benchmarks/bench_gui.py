@@ -63,9 +63,23 @@ def time_start(command: list[str], env: dict[str, str], milestones: tuple[str, .
     return [times[name] for name in milestones]
 
 
+def _sandbox_on_a_free_port(home: str) -> None:
+    """The console's sandbox listens at the Sandbox environment's address (8750 by default): point it at a
+    free port, so that the runs neither take 8750 from what else runs here nor depend on it being free."""
+    import socket
+
+    from yespo_console.core.http.environments import SANDBOX, EnvironmentStore, builtin
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    EnvironmentStore.open(home).save(builtin(SANDBOX).with_url(f"http://127.0.0.1:{port}/api/v2/event"))
+
+
 def start_times(runs: int) -> tuple[list[float], list[float], list[float]]:
     bare, first, ready = [], [], []
     with tempfile.TemporaryDirectory() as home:
+        _sandbox_on_a_free_port(home)
         env = {**os.environ, "YESPO_CONSOLE_TRACE_STARTUP": "1"}
         console = [sys.executable, "-m", "yespo_console", "--data-dir", home, "gui",
                    "--screenshot", os.path.join(home, "shot.png")]
