@@ -148,7 +148,7 @@ def test_without_the_embedded_sandbox_a_stranger_at_the_address_gets_nothing(qlo
         assert "Sends there are refused" in window.statusBar().currentMessage()
         with qtbot.waitSignal(window.send_flow.not_sent) as signal:
             window.send()
-        assert signal.args[0].startswith("Not sent. Sends there are refused")
+        assert signal.args[0].startswith("Sends there are refused")
 
 
 def test_without_the_embedded_sandbox_a_console_sandbox_at_the_address_gets_the_sends(qloop, qtbot, sessions,

@@ -179,13 +179,14 @@ class Session:
         return self.secrets.get(env)
 
     def client(self, env: Environment) -> EventClient:
-        """ENV's client; InputError when ENV is the Sandbox environment's address without the embedded sandbox
-        and what holds it has not said it is a console sandbox (it is asked again for the next send)."""
+        """ENV's client; InputError when ENV is a sandbox environment on a loopback address, the embedded
+        sandbox does not run, and what holds that address has not said it is a console sandbox (it is asked
+        again for the next send)."""
         if env.is_sandbox and self.sandbox is None and is_loopback_url(env.url):
             found = self.sandbox_holders.get(_address(env))
             if found != "sandbox":
                 self._ask_again(env)
-                raise InputError(f"Not sent. {_refusal(env, found)}")
+                raise InputError(_refusal(env, found))
         return self.pool.client(env, self.secret(env))
 
     def _ask_again(self, env: Environment) -> None:
