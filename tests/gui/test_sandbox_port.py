@@ -111,6 +111,7 @@ def test_a_port_held_by_a_stranger_is_named_and_the_window_sandbox_moves(qloop, 
         window = _window(session, qtbot, tmp_path)
         said = window.statusBar().currentMessage()
         assert f"Sandbox listening at {session.sandbox.base_url} (port {port} is held by something" in said
+        assert window.env_combo.toolTip() == said
         # The Sandbox environment is this window's own sandbox, at its real address: sends never reach the stranger.
         assert window.environment.url == session.sandbox.event_url
 

@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
         sandbox_note = self.session.sandbox_status() if env.is_sandbox else ""
         status = f"{env.label or env.name}: {env.url}  {sandbox_note}".strip()
         self.statusBar().showMessage(f"{problem}  ·  {status}" if problem else status)
+        self.env_combo.setToolTip(status)  # the real address, and why there, after the status bar moves on
         self.binding.schedule_refresh()
 
     # -- the body and its diagnostics -----------------------------------------------------------
