@@ -121,6 +121,19 @@ def test_the_preload_thread_imports_no_qt_and_none_of_the_window(tmp_path):
     assert result.stdout.strip() == "[]"
 
 
+def test_the_preload_runs_only_when_a_core_is_free(monkeypatch):
+    from yespo_console.gui.app import a_core_is_free
+
+    assert a_core_is_free(cores=4, load=2.5) and a_core_is_free(cores=2, load=0.9)
+    assert not a_core_is_free(cores=2, load=1.5) and not a_core_is_free(cores=1, load=0.0)
+
+    def unknown() -> tuple[float, float, float]:
+        raise OSError("no load average here")
+
+    monkeypatch.setattr(os, "getloadavg", unknown)
+    assert a_core_is_free(cores=4) and not a_core_is_free(cores=2)
+
+
 def test_the_entry_point_shows_the_start_up_window_then_the_console_and_logs_both(tmp_path):
     _home(tmp_path)
     shot = tmp_path / "shot.png"

@@ -5,7 +5,8 @@ Only Qt and light modules are imported here, on the GUI thread: everything heavi
 window is on screen (see gui.startup). Meanwhile a worker thread imports the heaviest of the console's pure
 Python modules (PRELOAD): while the GUI thread is in Qt's own code (loading its libraries, creating the
 application, painting the start-up window) the interpreter lock is free for it, so on a second core those
-imports are done, or under way, by the time the console needs them.
+imports are done, or under way, by the time the console needs them. Only when a core is free: on a machine
+already busy the thread competes with the GUI thread and delays both windows instead.
 """
 
 from __future__ import annotations
@@ -60,6 +61,19 @@ PRELOAD = ("pydantic", "yespo_console.core.events.examples", "yespo_console.core
            "yespo_console.core.http.secrets")
 
 
+def a_core_is_free(cores: int | None = None, load: float | None = None) -> bool:
+    """Whether a core is left for the preload besides the GUI thread's: over the last minute, other processes
+    kept at most all but one of the cores busy (CORES and LOAD: the machine's, unless given). Where the load
+    is not known (Windows), whether there are more than two cores."""
+    cores = cores or os.cpu_count() or 1
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return cores > 2
+    return cores >= 2 and load <= cores - 1
+
+
 def preload(names: tuple[str, ...] = PRELOAD) -> threading.Thread:
     """Import NAMES on a daemon thread, now. An import that fails here is left to fail again, with its own
     message, where the console imports it."""
@@ -93,7 +107,7 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, body: st
             print(f"--size must look like 1400x900, not {size!r}", file=sys.stderr)
             return 2
     home = data_dir(data_dir_override)
-    preloading = preload(PRELOAD)
+    preloading = preload(PRELOAD if a_core_is_free() else ())
     app = make_application()
     settings = settings_for(home)
     startup = StartupWindow(settings, window_size)
