@@ -88,12 +88,9 @@ def _python(code: str, home, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_nothing_heavy_loads_before_the_first_window(tmp_path):
-    # The real entry point, stopped where the console would start loading: what has the GUI thread imported by
-    # then? (Without the preload thread, which imports some of it meanwhile, on the side: see the next test.)
+    # The real entry point, stopped where the console would start loading: what has Python imported by then?
     result = _python(f"""
         import sys, types
-        import yespo_console.gui.app
-        yespo_console.gui.app.PRELOAD = ()
         def stop(*args, **kwargs):
             print(sorted(name for name in {HEAVY!r} if name in sys.modules))
             return 0
@@ -103,35 +100,6 @@ def test_nothing_heavy_loads_before_the_first_window(tmp_path):
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-
-
-def test_the_preload_thread_imports_no_qt_and_none_of_the_window(tmp_path):
-    # Qt's classes belong to the GUI thread: what the start-up preloads on its worker thread must not bring
-    # any Qt module in, nor a module of the window (they define Qt classes).
-    from yespo_console.gui.app import PRELOAD
-
-    assert PRELOAD and not [name for name in PRELOAD if name.startswith(("yespo_console.gui", "PySide6", "qasync"))]
-    result = _python(f"""
-        import importlib, sys
-        for name in {PRELOAD!r}:
-            importlib.import_module(name)
-        print(sorted(name for name in sys.modules if name.startswith(("PySide6", "shiboken6", "qasync"))))
-    """, tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
-def test_the_preload_runs_only_when_a_core_is_free(monkeypatch):
-    from yespo_console.gui.app import a_core_is_free
-
-    assert a_core_is_free(cores=4, load=2.5) and a_core_is_free(cores=2, load=0.9)
-    assert not a_core_is_free(cores=2, load=1.5) and not a_core_is_free(cores=1, load=0.0)
-
-    def unknown() -> tuple[float, float, float]:
-        raise OSError("no load average here")
-
-    monkeypatch.setattr(os, "getloadavg", unknown)
-    assert a_core_is_free(cores=4) and not a_core_is_free(cores=2)
 
 
 def test_the_entry_point_shows_the_start_up_window_then_the_console_and_logs_both(tmp_path):

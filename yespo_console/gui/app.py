@@ -1,21 +1,14 @@
 """The QApplication, its identity and icon, the settings file, and `run_gui`: the start-up window first,
 then the console (gui.lifecycle).
 
-Only Qt and light modules are imported here, on the GUI thread: everything heavier loads after the start-up
-window is on screen (see gui.startup). Meanwhile a worker thread imports the heaviest of the console's pure
-Python modules (PRELOAD): while the GUI thread is in Qt's own code (loading its libraries, creating the
-application, painting the start-up window) the interpreter lock is free for it, so on a second core those
-imports are done, or under way, by the time the console needs them. Only when a core is free: on a machine
-already busy the thread competes with the GUI thread and delays both windows instead.
+Only Qt and light modules are imported here: everything heavier loads after the start-up window is on
+screen (see gui.startup).
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import sys
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize
@@ -54,40 +47,6 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-# What the console imports first after the start-up window, slowest first. No Qt module and nothing of
-# yespo_console.gui: Qt's classes belong to the GUI thread (tests/gui/test_startup.py checks the list).
-PRELOAD = ("pydantic", "yespo_console.core.events.examples", "yespo_console.core.events.diagnostics",
-           "yespo_console.core.http.environments", "yespo_console.core.history", "asyncio", "logging.handlers",
-           "yespo_console.core.http.secrets")
-
-
-def a_core_is_free(cores: int | None = None, load: float | None = None) -> bool:
-    """Whether a core is left for the preload besides the GUI thread's: over the last minute, other processes
-    kept at most all but one of the cores busy (CORES and LOAD: the machine's, unless given). Where the load
-    is not known (Windows), whether there are more than two cores."""
-    cores = cores or os.cpu_count() or 1
-    if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except (AttributeError, OSError):
-            return cores > 2
-    return cores >= 2 and load <= cores - 1
-
-
-def preload(names: tuple[str, ...] = PRELOAD) -> threading.Thread:
-    """Import NAMES on a daemon thread, now. An import that fails here is left to fail again, with its own
-    message, where the console imports it."""
-
-    def run() -> None:
-        for name in names:
-            with contextlib.suppress(Exception):
-                importlib.import_module(name)
-
-    thread = threading.Thread(target=run, name="yespo-console-preload", daemon=True)
-    thread.start()
-    return thread
-
-
 def settings_for(home: Path) -> QSettings:
     """Window state and drafts live beside the history, so YESPO_CONSOLE_HOME moves everything."""
     return QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
@@ -107,7 +66,6 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, body: st
             print(f"--size must look like 1400x900, not {size!r}", file=sys.stderr)
             return 2
     home = data_dir(data_dir_override)
-    preloading = preload(PRELOAD if a_core_is_free() else ())
     app = make_application()
     settings = settings_for(home)
     startup = StartupWindow(settings, window_size)
@@ -116,8 +74,5 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, body: st
     # Logging, asyncio, qasync, the core: all after the first paint.
     from yespo_console.gui.lifecycle import run_console
 
-    try:
-        return run_console(app, startup, settings, home, screenshot=Path(screenshot) if screenshot else None,
-                           event=event, body=body)
-    finally:
-        preloading.join(timeout=10)  # long done, unless the console was closed while it loaded
+    return run_console(app, startup, settings, home, screenshot=Path(screenshot) if screenshot else None,
+                       event=event, body=body)
