@@ -206,3 +206,30 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
     lines = result.stdout.splitlines()
     assert lines[:3] == ["[]", "True True", "typed@example.com"], result.stdout
     assert lines[-1] == "0 True"  # and the sandbox came after
+
+
+def test_closing_the_console_before_its_first_paint_quits_without_starting_the_sandbox(tmp_path):
+    # The sandbox waits for the console's first paint: a window closed before it paints must not leave the app
+    # waiting for a paint that never comes.
+    _home(tmp_path)
+    result = _python("""
+        import sys, time
+        from pathlib import Path
+        from yespo_console.gui.app import make_application, settings_for
+        from yespo_console.gui.lifecycle import run_console
+        from yespo_console.gui.startup import StartupWindow
+        app = make_application()
+        home = Path(sys.argv[1])
+        startup = StartupWindow(settings_for(home))
+        startup.show_and_wait_for_paint()
+        handing_over = startup.hand_over
+        def hand_over(window):
+            handing_over(window)
+            window.close()  # at once, as the console shows: before its first paint
+        startup.hand_over = hand_over
+        began = time.monotonic()
+        code = run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
+        print(code, time.monotonic() - began < 30, (home / "sandbox.sqlite3").exists())
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True", "False"]

@@ -6,7 +6,6 @@ shutdown."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 from functools import partial
@@ -22,6 +21,7 @@ from yespo_console.gui.logs import flush_repeats, install_excepthook, setup_logg
 from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
 
 log = logging.getLogger(__name__)
+PAINT_TIMEOUT_S = 2.0  # as the start-up window's
 UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
              "exchanges)…")
 
@@ -33,14 +33,14 @@ def _console_ready(painted: asyncio.Event) -> None:
              ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
 
 
-# Not needed to paint the console nor to type in it: imported on a worker thread once it is painted, so that
-# the GUI thread keeps answering keys meanwhile (the GIL is handed over every few milliseconds).
-AFTER_THE_FIRST_PAINT = ("yespo_console.sandbox.server",)
-
-
-def _import_all(names: tuple[str, ...]) -> None:
-    for name in names:
-        importlib.import_module(name)
+async def _first_of(*events: asyncio.Event, timeout_s: float) -> None:
+    """Return once one of EVENTS is set, or after TIMEOUT_S."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
@@ -69,11 +69,12 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
     painted = asyncio.Event()
     on_first_paint(window, partial(_console_ready, painted))
     startup.hand_over(window)
-    await painted.wait()
-    # The sandbox after the window: it opens sooner, and says when it listens (or why not there).
-    await asyncio.get_running_loop().run_in_executor(None, _import_all, AFTER_THE_FIRST_PAINT)
-    await session.start_sandbox(port=None)
-    window.sandbox_ready()
+    # The sandbox (its server stack too) once the console is painted: it says when it listens, and where. Not
+    # forever: a platform may never say it painted, and a user may close the window before it did.
+    await _first_of(painted, closed, timeout_s=PAINT_TIMEOUT_S)
+    if not closed.is_set():
+        await session.start_sandbox(port=None)
+        window.sandbox_ready()
     if screenshot is not None:
         await asyncio.sleep(0.3)  # let layouts, the first paint and the sandbox settle
         ok = window.grab().save(str(screenshot))
