@@ -23,7 +23,7 @@ from yespo_console.sandbox.logs import LOG_BACKUPS, LOG_MAX_BYTES, EscapingForma
 log = logging.getLogger("yespo_console")
 
 LOG_FILE = "yespo-console.log"
-_repeats = RepeatFilter()
+_repeats: list[RepeatFilter] = []  # one per log set up (one in the app; a test may set up several)
 
 
 def setup_logging(home: Path, *, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS) -> Path:
@@ -31,7 +31,9 @@ def setup_logging(home: Path, *, max_bytes: int = LOG_MAX_BYTES, backups: int = 
     path = home / LOG_FILE
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_repeats)
+    repeats = RepeatFilter()
+    handler.addFilter(repeats)
+    _repeats.append(repeats)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
@@ -40,7 +42,8 @@ def setup_logging(home: Path, *, max_bytes: int = LOG_MAX_BYTES, backups: int = 
 
 def flush_repeats() -> None:
     """Write the counts of repeats still folded (as the console quits)."""
-    _repeats.flush(log)
+    for repeats in _repeats:
+        repeats.flush(log)
 
 
 _error_boxes: list[QMessageBox] = []

@@ -13,6 +13,8 @@ sandbox (core.http.probe, as the CLI asks) and sends there are refused unless it
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
 import sqlite3
 from dataclasses import dataclass, field
@@ -28,8 +30,6 @@ from yespo_console.core.http.secrets import Secret, SecretStore
 from yespo_console.core.paths import data_dir
 
 if TYPE_CHECKING:
-    import asyncio
-
     from yespo_console.core.http.client import ClientPool, EventClient
     from yespo_console.core.http.probe import Holder
     from yespo_console.sandbox.server import Sandbox
@@ -103,7 +103,7 @@ class Session:
                 sandbox.close()
                 await self._sandbox_failed(str(exc))
                 return
-            self.sandbox_moved = await self._port_held(host, wanted)
+            self.sandbox_moved = await self._port_held(host, wanted) if _in_use(exc) else str(exc)
             try:
                 sandbox = Sandbox(host=host, port=0, store=sandbox.store)
                 await sandbox.start()
@@ -191,8 +191,6 @@ class Session:
 
     def _ask_again(self, env: Environment) -> None:
         """Ask ENV's address again in the background, for the next send: a sandbox may have started there."""
-        import asyncio
-
         try:
             task = asyncio.get_running_loop().create_task(self.check_sandbox_address(env))
         except RuntimeError:  # no loop runs (a script, a test): the next send asks nothing new
@@ -215,6 +213,12 @@ class Session:
             self.history.close()
 
 
+def _in_use(error: BaseException) -> bool:
+    """Whether ERROR (or what it was raised from) says the address is already in use."""
+    cause = error if isinstance(error, OSError) else error.__cause__
+    return isinstance(cause, OSError) and cause.errno in (errno.EADDRINUSE, 10048)  # 10048: Windows' WSAEADDRINUSE
+
+
 def _address(env: Environment) -> str:
     parts = urlsplit(env.url)
     return f"{parts.hostname}:{parts.port}"
@@ -223,7 +227,8 @@ def _address(env: Environment) -> str:
 def _refusal(env: Environment, found: Holder | None) -> str:
     """Why nothing is sent to a sandbox address that has not said it is a console sandbox."""
     if found is None:
-        return f"{env.url} has not been asked yet whether it is a Yespo Console sandbox: send again to send there."
+        return (f"{env.url} has not said yet whether it is a Yespo Console sandbox (it is being asked): send again "
+                "in a moment.")
     if found == "refused":
         return (f"Nothing listens at {env.url}: start `yespo-console sandbox` there (or restart the window), then "
                 "send again.")
