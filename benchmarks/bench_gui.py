@@ -4,8 +4,11 @@
    the embedded sandbox included) vs a bare PySide6 window. Both count at the window's first paint
    event, not at show(). The console's first window is its start-up window (gui/startup.py: title,
    saved geometry, a progress bar naming each step); the second row is the start to the console
-   itself painted and ready for input, against the same bare window. Target for the first row ≤ 1.5×.
-   Medians of --runs runs, interleaved, offscreen.
+   itself painted and ready for input (its first paint, plus the turn of the event loop after it: a key
+   typed then lands in the form, tests/gui/test_startup.py), against the same bare window. What the
+   console does not need for that (the embedded sandbox, the Scenarios dock) comes after and is not
+   counted. Targets: first row ≤ 1.5×, second row ≤ 2.5× (issue 14). Medians of --runs runs,
+   interleaved, offscreen; the console's sandbox is pointed at a free port.
 2. Preview update latency while typing into a 20-item cart: one keystroke -> form draft -> wire
    bytes -> diagnostics -> preview, ladder and marks, measured in-process.
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--runs 5]
@@ -63,9 +66,23 @@ def time_start(command: list[str], env: dict[str, str], milestones: tuple[str, .
     return [times[name] for name in milestones]
 
 
+def _sandbox_on_a_free_port(home: str) -> None:
+    """The console's sandbox listens at the Sandbox environment's address (8750 by default): point it at a
+    free port, so that the runs neither take 8750 from what else runs here nor depend on it being free."""
+    import socket
+
+    from yespo_console.core.http.environments import SANDBOX, EnvironmentStore, builtin
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    EnvironmentStore.open(home).save(builtin(SANDBOX).with_url(f"http://127.0.0.1:{port}/api/v2/event"))
+
+
 def start_times(runs: int) -> tuple[list[float], list[float], list[float]]:
     bare, first, ready = [], [], []
     with tempfile.TemporaryDirectory() as home:
+        _sandbox_on_a_free_port(home)
         env = {**os.environ, "YESPO_CONSOLE_TRACE_STARTUP": "1"}
         console = [sys.executable, "-m", "yespo_console", "--data-dir", home, "gui",
                    "--screenshot", os.path.join(home, "shot.png")]
@@ -122,7 +139,7 @@ def main() -> None:
     median_bare = statistics.median(bare)
     print(f"{'measure':<52}{'value':>12}{'baseline':>12}{'ratio':>8}")
     for label, samples, target in ((f"start to first window (ms, median of {args.runs})", first, 1.5),
-                                   (f"start to console ready (ms, median of {args.runs})", ready, None)):
+                                   (f"start to console ready (ms, median of {args.runs})", ready, 2.5)):
         median = statistics.median(samples)
         verdict = f"  target ≤ {target}: {'met' if median / median_bare <= target else 'MISSED'}" if target else ""
         print(f"{label:<52}{median:>12.0f}{median_bare:>12.0f}{median / median_bare:>8.2f}{verdict}")

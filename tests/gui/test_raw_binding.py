@@ -6,7 +6,7 @@ import json
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from yespo_console.core.events.examples import example_draft
+from yespo_console.core.events.examples import example_draft, tracker_example
 from yespo_console.core.events.payload import build_body
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.preview import PayloadPanel
@@ -126,3 +126,16 @@ def test_the_report_follows_the_api_version_asked_at_each_refresh(bound):
     bound.api_version = "v1"
     bound.binding.refresh()
     assert {f.code for f in bound.reports[-1].findings} == {"param.value_not_string"} and not bound.reports[-1].valid
+
+
+def test_a_web_tracking_body_in_raw_mode_is_judged_by_the_tracker_rules_and_leaves_the_form(bound):
+    bound.binding.show_draft(example_draft("cartUpdated"))
+    cart = tracker_example("StatusCart")
+    cart["GeneralInfo"]["datetime"] = 1_717_243_200  # seconds: the classic bug
+    text = json.dumps(cart)
+    bound.binding.show_raw(text)
+    report = bound.reports[-1]
+    assert any(f.code.startswith("tracker.") and "second" in f.message for f in report.findings)
+    assert bound.form.draft().event_type == "cartUpdated"  # not poured into the Generate Event form
+    assert not bound.payload.repair_button.isEnabled()
+    assert bound.binding.current_body() == text.encode()

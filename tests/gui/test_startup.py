@@ -25,6 +25,15 @@ AFTER_THE_CONSOLE_PAINTS = ("httpx", "yaml", "keyring", "starlette", "uvicorn", 
                             "yespo_console.sandbox.server")
 
 
+def _home(tmp_path):
+    """A data folder whose Sandbox environment is on a free port: the console's sandbox listens at that
+    environment's address, and a test should not take 8750 from whatever else runs on this machine."""
+    from tests.gui.test_sandbox_port import _home_with_sandbox_port
+    from tests.sandbox.helpers import free_port
+
+    return _home_with_sandbox_port(tmp_path, free_port())
+
+
 @pytest.fixture
 def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -94,6 +103,7 @@ def test_nothing_heavy_loads_before_the_first_window(tmp_path):
 
 
 def test_the_entry_point_shows_the_start_up_window_then_the_console_and_logs_both(tmp_path):
+    _home(tmp_path)
     shot = tmp_path / "shot.png"
     result = subprocess.run([sys.executable, "-m", "yespo_console", "--data-dir", str(tmp_path), "gui",
                              "--screenshot", str(shot)], capture_output=True, text=True, timeout=120,
@@ -164,3 +174,62 @@ def test_a_history_that_needs_its_search_index_rebuilt_is_named_as_such_first(tm
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("Rebuilding the history's search index")
+
+
+def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenarios_load(tmp_path):
+    # The real entry point, looked at when the console says it is ready: what is loaded, and does a key typed
+    # in the form land in it? Then the sandbox comes, at the Sandbox environment's address.
+    _home(tmp_path)
+    result = _python(f"""
+        import sys
+        import yespo_console.gui.startup as startup
+        from PySide6.QtTest import QTest
+        from PySide6.QtWidgets import QApplication
+        noted = startup.milestone
+        def milestone(name):
+            noted(name)
+            if name == "console ready":
+                print(sorted(n for n in {AFTER_THE_CONSOLE_PAINTS!r} if n in sys.modules))
+                window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+                print(window.isVisible(), window.session.sandbox is None)
+                editor = window.form.focusable["email"]
+                editor.setFocus()
+                editor.clear()
+                QTest.keyClicks(editor, "typed@example.com")
+                print(window.form.draft().locators.get("email"))
+        startup.milestone = milestone
+        from yespo_console.cli.main import main
+        code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
+        print(code, "yespo_console.sandbox.server" in sys.modules)
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ["[]", "True True", "typed@example.com"], result.stdout
+    assert lines[-1] == "0 True"  # and the sandbox came after
+
+
+def test_closing_the_console_before_its_first_paint_quits_without_starting_the_sandbox(tmp_path):
+    # The sandbox waits for the console's first paint: a window closed before it paints must not leave the app
+    # waiting for a paint that never comes.
+    _home(tmp_path)
+    result = _python("""
+        import sys, time
+        from pathlib import Path
+        from yespo_console.gui.app import make_application, settings_for
+        from yespo_console.gui.lifecycle import run_console
+        from yespo_console.gui.startup import StartupWindow
+        app = make_application()
+        home = Path(sys.argv[1])
+        startup = StartupWindow(settings_for(home))
+        startup.show_and_wait_for_paint()
+        handing_over = startup.hand_over
+        def hand_over(window):
+            handing_over(window)
+            window.close()  # at once, as the console shows: before its first paint
+        startup.hand_over = hand_over
+        began = time.monotonic()
+        code = run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
+        print(code, time.monotonic() - began < 30, (home / "sandbox.sqlite3").exists())
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True", "False"]

@@ -25,9 +25,11 @@ BODY_FILE_MAX_BYTES = 1024 * 1024
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "gui", help="start the desktop console (the default command)",
-        description="Start the desktop console on the embedded sandbox. With --screenshot: render the window "
-        "offscreen with an event's example (or --body FILE) loaded, save a PNG and exit. Without a display "
-        "(no $DISPLAY or $WAYLAND_DISPLAY) it says so and exits with 2.",
+        description="Start the desktop console on the embedded sandbox, which listens at the Sandbox environment's "
+        "address (127.0.0.1:8750 unless changed), so that `send`, `run` and other programs posting there show in "
+        "the window's inbox; when that port is held it listens on a free one and the status bar says why. With "
+        "--screenshot: render the window offscreen with an event's example (or --body FILE) loaded, save a PNG "
+        "and exit. Without a display (no $DISPLAY or $WAYLAND_DISPLAY) it says so and exits with 2.",
     )
     parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window and exit")
     parser.add_argument("--event", type=_event_type, metavar="TYPE",

@@ -8,44 +8,15 @@ import sys
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
-import httpx
-
 from yespo_console.core.errors import InputError, YespoConsoleError
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.environments import Environment, is_loopback_url
-
-PROBE_TIMEOUT_S = 3.0
-
-
-async def probe_sandbox(url: str) -> str:
-    """'sandbox' when a Yespo Console sandbox answers at the URL's host, 'refused' when nothing
-    listens there, 'silent' when something takes the connection but does not answer in time, 'other'
-    when something else answers."""
-    from yespo_console.sandbox.endpoints import SERVICE
-
-    health = httpx.URL(url).copy_with(path="/_sandbox/health", query=None)
-    try:
-        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S, trust_env=False) as client:
-            response = await client.get(health)
-    except httpx.ConnectError:
-        return "refused"
-    except httpx.TimeoutException:
-        return "silent"
-    except httpx.HTTPError:
-        return "other"
-    try:
-        ok = response.status_code == 200 and response.json().get("service") == SERVICE
-    except (ValueError, AttributeError):
-        ok = False
-    return "sandbox" if ok else "other"
+from yespo_console.core.http.probe import Holder, held_by_a_stranger, probe_sandbox
 
 
-def _not_a_sandbox(env: Environment, found: str) -> str:
-    wanted = urlsplit(env.url)
-    what = "does not answer" if found == "silent" else "is not a Yespo Console sandbox"
-    return (f"something that {what} holds {wanted.hostname}:{wanted.port}, the address of the {env.label} "
-            "environment, so nothing was sent (it would have received the event). Stop what holds that port, "
-            "or start a sandbox on another (`yespo-console sandbox --port N`) and send with --url.")
+def _not_a_sandbox(env: Environment, found: Holder) -> str:
+    return (f"{held_by_a_stranger(env, found)}, so nothing was sent (it would have received the event). Stop what "
+            "holds that port, or start a sandbox on another (`yespo-console sandbox --port N`) and send with --url.")
 
 
 @contextlib.asynccontextmanager
@@ -60,7 +31,9 @@ async def reachable(env: Environment, *, explicit_url: bool, data_dir: str | Non
     if not (env.is_sandbox and is_loopback_url(env.url)):
         yield env
         return
-    found = await probe_sandbox(env.url)
+    from yespo_console.sandbox.endpoints import SERVICE
+
+    found = await probe_sandbox(env.url, SERVICE)
     if found == "sandbox" or (found == "refused" and explicit_url):
         yield env
         return

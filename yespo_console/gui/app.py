@@ -68,6 +68,9 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, body: st
     home = data_dir(data_dir_override)
     app = make_application()
     settings = settings_for(home)
+    from yespo_console.gui import theme  # the chosen theme from the first window on, the start-up one included
+
+    theme.apply(theme.choice(settings))
     startup = StartupWindow(settings, window_size)
     startup.show_and_wait_for_paint()
     milestone("first window")

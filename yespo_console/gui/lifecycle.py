@@ -1,11 +1,14 @@
 """The console's life once the start-up window is on screen: the qasync loop, the core and the window
-loaded step by step, the embedded sandbox, the offscreen screenshot mode, and a clean shutdown."""
+loaded step by step, then, once the console is painted, what it did not need for that (the embedded
+sandbox, at the Sandbox environment's address: gui.session), the offscreen screenshot mode, and a clean
+shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
@@ -14,18 +17,30 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from yespo_console.gui.logs import install_excepthook, setup_logging
+from yespo_console.gui.logs import flush_repeats, install_excepthook, setup_logging
 from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
 
 log = logging.getLogger(__name__)
+PAINT_TIMEOUT_S = 2.0  # as the start-up window's
 UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
              "exchanges)…")
 
 
-def _console_ready() -> None:
+def _console_ready(painted: asyncio.Event) -> None:
+    painted.set()
     milestone("console ready")
     log.info("start-up: %s (ms after the process started)",
              ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
+
+
+async def _first_of(*events: asyncio.Event, timeout_s: float) -> None:
+    """Return once one of EVENTS is set, or after TIMEOUT_S."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
@@ -51,10 +66,15 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
         return 0
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
-    on_first_paint(window, _console_ready)
+    painted = asyncio.Event()
+    on_first_paint(window, partial(_console_ready, painted))
     startup.hand_over(window)
-    await session.start_sandbox()  # after the window shows: it opens sooner, and says when it listens
-    window.sandbox_ready()
+    # The sandbox (its server stack too) once the console is painted: it says when it listens, and where. Not
+    # forever: a platform may never say it painted, and a user may close the window before it did.
+    await _first_of(painted, closed, timeout_s=PAINT_TIMEOUT_S)
+    if not closed.is_set():
+        await session.start_sandbox(port=None)
+        window.sandbox_ready()
     if screenshot is not None:
         await asyncio.sleep(0.3)  # let layouts, the first paint and the sandbox settle
         ok = window.grab().save(str(screenshot))
@@ -72,5 +92,8 @@ def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, 
     install_excepthook(setup_logging(home))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))
+    try:
+        with loop:
+            return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))
+    finally:
+        flush_repeats()

@@ -1,9 +1,14 @@
 """The log file beside the history, and the app-wide exception hook that logs and shows an error
-instead of letting the console die."""
+instead of letting the console die.
+
+The log is the sandbox's kind (sandbox.logs): rotated at a size cap with a few old files kept, repeats
+folded into one line with a count, and every line escaped (a request or an answer may hold terminal escapes).
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 import traceback
 from pathlib import Path
@@ -13,18 +18,32 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from yespo_console import APP_NAME
+from yespo_console.sandbox.logs import LOG_BACKUPS, LOG_MAX_BYTES, EscapingFormatter, RepeatFilter
 
 log = logging.getLogger("yespo_console")
 
+LOG_FILE = "yespo-console.log"
+_repeats: list[RepeatFilter] = []  # one per log set up (one in the app; a test may set up several)
 
-def setup_logging(home: Path) -> Path:
-    path = home / "yespo-console.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+def setup_logging(home: Path, *, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS) -> Path:
+    """Log INFO and up to HOME/yespo-console.log (renamed to .1 … .BACKUPS past MAX_BYTES); its path."""
+    path = home / LOG_FILE
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    repeats = RepeatFilter()
+    handler.addFilter(repeats)
+    _repeats.append(repeats)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
+
+
+def flush_repeats() -> None:
+    """Write the counts of repeats still folded (as the console quits)."""
+    for repeats in _repeats:
+        repeats.flush(log)
 
 
 _error_boxes: list[QMessageBox] = []

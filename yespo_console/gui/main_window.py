@@ -58,7 +58,7 @@ from yespo_console.gui.response_pane import ResponsePane
 from yespo_console.gui.send_flow import SendFlow
 from yespo_console.gui.session import Session
 from yespo_console.gui.shortcuts import ShortcutsDialog
-from yespo_console.gui.startup import GEOMETRY_KEY, on_first_paint
+from yespo_console.gui.startup import GEOMETRY_KEY, after_first_paint
 from yespo_console.gui.theme import Theme, theme_menu
 from yespo_console.gui.verify_dock import VerifyDock
 
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.inbox, self.verify_dock)
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
-        on_first_paint(self, self._add_runner_dock)
+        after_first_paint(self, self._add_runner_dock)
         self.history_dock.raise_()
         if self.session.sandbox is not None or self.session.sandbox_error:
             self.inbox.attach(self.session.sandbox, self.session.sandbox_error)
@@ -326,15 +326,11 @@ class MainWindow(QMainWindow):
         else:
             self.banner.hide()
         self.binding.set_nested(self.body_prefs.nested_for(env))
-        sandbox_note = ""
-        if env.is_sandbox:
-            if self.session.sandbox is not None:
-                sandbox_note = f"Sandbox listening at {self.session.sandbox.base_url}"
-            elif self.session.sandbox_error:
-                sandbox_note = f"Embedded sandbox not running: {self.session.sandbox_error}"
+        sandbox_note = self.session.sandbox_status() if env.is_sandbox else ""
         self.address.show_url(env.url, sandbox_note)
         status = f"{env.label or env.name}: {env.url}  {sandbox_note}".strip()
         self.statusBar().showMessage(f"{problem}  ·  {status}" if problem else status)
+        self.env_combo.setToolTip(status)  # the real address, and why there, after the status bar moves on
         self.binding.schedule_refresh()
 
     # -- the body and its diagnostics -----------------------------------------------------------

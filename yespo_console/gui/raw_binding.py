@@ -133,9 +133,13 @@ class RawBinding(QObject):
             self.refresh()
 
     def _raw_edited(self, text: str) -> None:
-        report = inspect_body(text, api_version=self.api_version(), profile=self.form.profile)
-        self.payload.show_repair(repair(text) if report.body is None else None)
-        if report.body is not None:
+        # Raw text may be a web tracking body: judged by its own rules, and not poured into the event form.
+        from yespo_console.core.events.tracker_rules import detect_format, inspect_wire
+
+        tracker = detect_format(text) == "tracker"
+        report = inspect_wire(text, api_version=self.api_version(), profile=self.form.profile)
+        self.payload.show_repair(repair(text) if report.body is None and not tracker else None)
+        if report.body is not None and not tracker:
             # The form follows the raw text, without the form writing back into it.
             self._following_raw = True
             try:

@@ -2,24 +2,36 @@
 
 Created before the window and handed to it, so tests can build a session on a temp folder and a
 window over it, and the app can close everything on the loop that opened it.
+
+The embedded sandbox listens at the Sandbox environment's address (127.0.0.1:8750 unless edited), so the
+CLI, scripts and the README's curl reach the window's inbox. When that port is held (another window, a
+`yespo-console sandbox`, or a stranger) it listens on a free port instead and says why: this window then
+sends to its own sandbox, and what others send to the environment's address goes to whatever holds it.
+When the embedded sandbox does not run at all, the environment's address is asked whether it is a console
+sandbox (core.http.probe, as the CLI asks) and sends there are refused unless it is.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from yespo_console.core.errors import InputError, StoreError
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.history import HistoryStore
-from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
+from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore, builtin, is_loopback_url
 from yespo_console.core.http.secrets import Secret, SecretStore
 from yespo_console.core.paths import data_dir
 
 if TYPE_CHECKING:
     from yespo_console.core.http.client import ClientPool, EventClient
+    from yespo_console.core.http.probe import Holder
     from yespo_console.sandbox.server import Sandbox
 
 log = logging.getLogger(__name__)
@@ -34,7 +46,12 @@ class Session:
     history_error: str = ""
     sandbox: Sandbox | None = None
     sandbox_error: str = ""
+    # Why the embedded sandbox is not at the Sandbox environment's address, when it is not ("" when it is).
+    sandbox_moved: str = ""
+    # When the embedded sandbox does not run: what answers at each sandbox address asked ("host:port" -> it).
+    sandbox_holders: dict[str, Holder] = field(default_factory=dict)
     _pool: ClientPool | None = field(default=None, repr=False)
+    _asking: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> Session:
@@ -57,23 +74,95 @@ class Session:
             self._pool = ClientPool(recorder=self.history)
         return self._pool
 
-    async def start_sandbox(self, port: int = 0) -> None:
-        """Start the embedded sandbox on this loop; on failure the window shows why."""
-        from yespo_console.sandbox.server import Sandbox, SandboxError  # the server stack loads after the window
+    def sandbox_address(self) -> tuple[str, int]:
+        """The Sandbox environment's host and port (the default one's when it is not a loopback URL)."""
+        url = self.environments.get(SANDBOX).url
+        parts = urlsplit(url)
+        if not is_loopback_url(url) or parts.port is None:
+            parts = urlsplit(builtin(SANDBOX).url)
+        assert parts.hostname is not None and parts.port is not None
+        return parts.hostname, parts.port
 
+    async def start_sandbox(self, port: int | None = 0) -> None:
+        """Start the embedded sandbox on this loop, on PORT (0: any free one; None: the Sandbox environment's,
+        or any free one when that is held, saying by what). On failure the window shows why."""
+        # The server stack loads here, after the window: it is not needed for the first paint.
+        from yespo_console.sandbox.server import Sandbox, SandboxError
+        from yespo_console.sandbox.store import SANDBOX_FILE
+
+        host, wanted = self.sandbox_address() if port is None else ("127.0.0.1", port)
         try:
-            sandbox = Sandbox(port=port, data_dir=self.home)
+            sandbox = Sandbox(host=host, port=wanted, data_dir=self.home)
+        except (SandboxError, sqlite3.Error) as exc:  # its record file (sqlite3's errors are not all wrapped)
+            await self._sandbox_failed(f"its record file {self.home / SANDBOX_FILE} cannot be used: {exc}")
+            return
+        try:
             await sandbox.start()
         except (SandboxError, OSError) as exc:
-            self.sandbox_error = str(exc)
-            log.warning("embedded sandbox not started: %s", exc)
-            return
+            if not wanted:
+                sandbox.close()
+                await self._sandbox_failed(str(exc))
+                return
+            self.sandbox_moved = await self._port_held(host, wanted) if _in_use(exc) else str(exc)
+            try:
+                sandbox = Sandbox(host=host, port=0, store=sandbox.store)
+                await sandbox.start()
+            except (SandboxError, OSError) as again:
+                sandbox.close()
+                await self._sandbox_failed(str(again))
+                return
         self.sandbox = sandbox
+
+    async def _port_held(self, host: str, port: int) -> str:
+        found = await self._probe(self.environments.get(SANDBOX).with_url(f"http://{host}:{port}/api/v2/event"))
+        if found == "sandbox":
+            holder = ("another console sandbox (another window, or `yespo-console sandbox`), which gets what is "
+                      "sent there")
+        elif found == "refused":
+            holder = "nothing any more, but it was taken a moment ago"
+        else:
+            holder = "something that is not a Yespo Console sandbox"
+        log.warning("the sandbox port %s:%s is held by %s", host, port, holder)
+        return f"port {port} is held by {holder}"
+
+    async def _probe(self, env: Environment) -> Holder:
+        from yespo_console.core.http.probe import probe_sandbox
+        from yespo_console.sandbox.endpoints import SERVICE
+
+        return await probe_sandbox(env.url, SERVICE)
+
+    async def _sandbox_failed(self, error: str) -> None:
+        self.sandbox_error = error
+        log.warning("embedded sandbox not started: %s", error)
+        await self.check_sandbox_address(self.environments.get(SANDBOX))
+
+    async def check_sandbox_address(self, env: Environment) -> None:
+        """Without an embedded sandbox: ask what holds a sandbox environment's loopback address (sends go there
+        only once it said it is a console sandbox)."""
+        if is_loopback_url(env.url):
+            self.sandbox_holders[_address(env)] = await self._probe(env)
+
+    def sandbox_status(self) -> str:
+        """Where the Sandbox environment's sends go, and why there, for the status bar."""
+        if self.sandbox is not None:
+            moved = f" ({self.sandbox_moved})" if self.sandbox_moved else ""
+            return f"Sandbox listening at {self.sandbox.base_url}{moved}"
+        if not self.sandbox_error:
+            return ""
+        status = f"Embedded sandbox not running: {self.sandbox_error}"
+        env = self.environments.get(SANDBOX)
+        found = self.sandbox_holders.get(_address(env))
+        if found is None:
+            return status
+        if found == "sandbox":
+            return f"{status}. Sends go to the console sandbox at {env.url}."
+        return f"{status}. {_refusal(env, found)}"
 
     def environment(self, name: str) -> Environment:
         env = self.environments.get(name)
         if env.is_sandbox and self.sandbox is not None and self.sandbox.running:
-            return env.with_url(self.sandbox.event_url)  # the embedded one listens on a port of its own
+            # The embedded one, wherever it listens, on the environment's own route (events, or the tracker's).
+            return env.with_url(self.sandbox.base_url + (urlsplit(env.url).path or "/api/v2/event"))
         return env
 
     def profile(self, env: Environment) -> tuple[Profile, str]:
@@ -91,7 +180,24 @@ class Session:
         return self.secrets.get(env)
 
     def client(self, env: Environment) -> EventClient:
+        """ENV's client; InputError when ENV is a sandbox environment on a loopback address, the embedded
+        sandbox does not run, and what holds that address has not said it is a console sandbox (it is asked
+        again for the next send)."""
+        if env.is_sandbox and self.sandbox is None and is_loopback_url(env.url):
+            found = self.sandbox_holders.get(_address(env))
+            if found != "sandbox":
+                self._ask_again(env)
+                raise InputError(_refusal(env, found))
         return self.pool.client(env, self.secret(env))
+
+    def _ask_again(self, env: Environment) -> None:
+        """Ask ENV's address again in the background, for the next send: a sandbox may have started there."""
+        try:
+            task = asyncio.get_running_loop().create_task(self.check_sandbox_address(env))
+        except RuntimeError:  # no loop runs (a script, a test): the next send asks nothing new
+            return
+        self._asking.add(task)
+        task.add_done_callback(self._asking.discard)
 
     def default_environment_name(self) -> str:
         names = self.environments.names()
@@ -106,3 +212,28 @@ class Session:
             self.sandbox = None
         if self.history is not None:
             self.history.close()
+
+
+def _in_use(error: BaseException) -> bool:
+    """Whether ERROR (or what it was raised from) says the address is already in use."""
+    cause = error if isinstance(error, OSError) else error.__cause__
+    return isinstance(cause, OSError) and cause.errno in (errno.EADDRINUSE, 10048)  # 10048: Windows' WSAEADDRINUSE
+
+
+def _address(env: Environment) -> str:
+    parts = urlsplit(env.url)
+    return f"{parts.hostname}:{parts.port}"
+
+
+def _refusal(env: Environment, found: Holder | None) -> str:
+    """Why nothing is sent to a sandbox address that has not said it is a console sandbox."""
+    if found is None:
+        return (f"{env.url} has not said yet whether it is a Yespo Console sandbox (it is being asked): send again "
+                "in a moment.")
+    if found == "refused":
+        return (f"Nothing listens at {env.url}: start `yespo-console sandbox` there (or restart the window), then "
+                "send again.")
+    from yespo_console.core.http.probe import held_by_a_stranger
+
+    return (f"Sends there are refused: {held_by_a_stranger(env, found)}, and it would receive the event. Stop "
+            "what holds that port, or point the environment at another (Environments…).")

@@ -76,6 +76,12 @@ def on_first_paint(widget: QWidget, callback: Callable[[], None]) -> None:
     _FirstPaint(widget, callback)
 
 
+def after_first_paint(widget: QWidget, callback: Callable[[], None]) -> None:
+    """Call back one turn of the event loop after WIDGET's first paint, behind what `on_first_paint` calls
+    and the input queued by then: for work neither the first paint nor the first keystroke needs."""
+    on_first_paint(widget, lambda: QTimer.singleShot(0, widget, callback))
+
+
 class StartupWindow(QMainWindow):
     def __init__(self, settings: QSettings, size: QSize | None = None) -> None:
         super().__init__()

@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from yespo_console.core.events.tracker_identity import resolve_visitor
 from yespo_console.sandbox.accountdb import CANCELLED, LOST, SENT, WAITING, AccountDB, Instance, now_text
 from yespo_console.sandbox.contacts import event_contact, event_lookups, lookups, merged
 from yespo_console.sandbox.store import NewEvent, SandboxEvent
+from yespo_console.sandbox.tracker import TRACKER_ENDPOINT
 from yespo_console.sandbox.workflows import Workflow
 
 if TYPE_CHECKING:
@@ -28,7 +30,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FOUND, NOT_FOUND, CREATED = "Contact found", "Contact not found", "Contact created"
-EVENT_ENDPOINTS = ("v2/event", "v1/event")
+EVENT_ENDPOINTS = ("v2/event", "v1/event", TRACKER_ENDPOINT)
+# A web tracking body names its visitor in GeneralInfo; these fields are the contact's identifiers.
+_TRACKER_LOOKUPS = {"user_es_contact_id": "contactId", "externalCustomerId": "externalCustomerId",
+                    "user_email": "email", "user_phone": "phone"}
+
+
+def _contact_lookups(endpoint: str, body: dict[str, Any]) -> list[tuple[str, str]]:
+    if endpoint != TRACKER_ENDPOINT:
+        return event_lookups(body)
+    return [(_TRACKER_LOOKUPS[c.name], c.value) for c in resolve_visitor(body).candidates[1:]
+            if c.usable and c.value is not None and c.name in _TRACKER_LOOKUPS]
+
+
+def _params(endpoint: str, event_type: str | None, body: dict[str, Any]) -> Any:
+    """What a workflow's conditions read: an event's params, or a tracker event object's fields as params."""
+    if endpoint != TRACKER_ENDPOINT:
+        return body.get("params")
+    fields = body.get(event_type or "")
+    return [{"name": name, "value": value} for name, value in fields.items()] if isinstance(fields, dict) else []
 ORDER_STOPS = ("INITIALIZED", "IN_PROGRESS", "DELIVERED")  # an order in these states is a purchase
 _CHANNEL_OF = {"email": "email", "sms": "sms", "webpush": "webpush", "mobilepush": "mobilepush"}
 ACTIVITY_KEYS = ("iid", "contactId", "externalCustomerId", "email", "sms", "webPushToken", "mobPushToken",
@@ -130,9 +150,9 @@ class Automation:
         if record.endpoint not in EVENT_ENDPOINTS or record.status != 200:
             return
         body = _parsed(record.body)
-        contact_id = self.find_contact(event_lookups(body))
+        contact_id = self.find_contact(_contact_lookups(record.endpoint, body))
         record.contact, record.contact_id = (FOUND, contact_id) if contact_id is not None else (NOT_FOUND, None)
-        if contact_id is None and self._settings().auto_contacts:
+        if contact_id is None and self._settings().auto_contacts and record.endpoint != TRACKER_ENDPOINT:
             doc = event_contact(body)
             if doc is not None:
                 record.contact_id, _ = self.upsert_contact(doc)
@@ -144,7 +164,7 @@ class Automation:
         """Cancel what the event stops, then start what it triggers, for the event's contact."""
         if event.contact_id is None or event.endpoint not in EVENT_ENDPOINTS or event.status != 200:
             return
-        params = _parsed(event.body).get("params")
+        params = _params(event.endpoint, event.event_type, _parsed(event.body))
         cancels = [w for w in self.workflows if any(rule.matches(event.event_type, params) for rule in w.cancel_events)]
         starts = [w for w in self.workflows if w.active and w.trigger.matches(event.event_type, params)]
         if not cancels and not starts:
