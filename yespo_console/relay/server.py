@@ -1,0 +1,319 @@
+"""The recording proxy: relays every request it gets to one upstream (Yespo, the tracker, any base URL) and
+answers with the upstream's status, headers and body byte for byte, while each exchange is judged (`record`)
+and written to the history as kind "proxied".
+
+Embedding: `relay = Relay(upstream_for("yespo"), port=0, store=history_store)`; `await relay.start()`
+returns once it listens (on the running loop: asyncio or qasync); `relay.base_url`;
+`relay.add_listener(callback)` is called on that loop with each `ProxiedExchange`; `await relay.stop()`
+(waits for the exchanges in flight and their records). The store is the caller's to close.
+
+The hardening is the sandbox's: loopback only unless `host` says otherwise, Host/Origin checks (`guard`),
+a connection cap and a header deadline (`connections`), a body cap and deadline (`intake`). The upstream
+is reached over one long-lived httpx client, TLS verified like the console's own client (`core.http.tls`),
+with the upstream's `Timeouts`; when it does not answer, the client gets 504 (timeout) or 502 (anything
+else) with a plain-text body saying why, and the history the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+
+import httpx
+import uvicorn
+
+from yespo_console.core.events.profiles import BUILTIN, Profile
+from yespo_console.core.http.exchange import ExchangeRecorder, ExchangeResult
+from yespo_console.core.http.explain import classify_error, explain_status
+from yespo_console.core.http.masking import Masker, mask_headers, mask_url
+from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.http.recording import Recording
+from yespo_console.core.http.sending import Timeouts
+from yespo_console.core.http.streams import read_capped
+from yespo_console.core.http.tls import transport_options
+from yespo_console.relay.app import Answer, Incoming, RelayApp, plain
+from yespo_console.relay.record import ProxiedExchange, judge, readable_body, request_record, summary
+from yespo_console.relay.upstream import Upstream, forwarded_headers, request_masker
+from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH11Protocol, limits
+from yespo_console.sandbox.guard import Gate
+from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES
+from yespo_console.sandbox.logs import FOLDED
+
+log = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+UPSTREAM_CONNECTIONS = 256
+_FOLDED_LOGGERS = ("yespo_console.relay.app", "yespo_console.relay.server", "yespo_console.sandbox.connections")
+
+Listener = Callable[[ProxiedExchange], None]
+
+
+class RelayError(RuntimeError):
+    """The proxy cannot start (port in use, bad host)."""
+
+
+class Relay:
+    """A recording pass-through proxy to one upstream. Create it anywhere; start and stop it on the loop
+    that runs it. `store` is where exchanges are recorded (the history store); `transport` is for tests."""
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        store: ExchangeRecorder | None,
+        profile: Profile = BUILTIN,
+        timeouts: Timeouts | None = None,
+        allowed_hosts: Iterable[str] = (),
+        max_connections: int | None = None,
+        header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+        body_timeout_s: float = BODY_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not (0 <= port <= 65535):
+            raise RelayError(f"The port must be between 0 and 65535, not {port}.")
+        self._limits = limits(max_connections)
+        if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
+            raise RelayError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
+        self.upstream = upstream
+        self.host = host
+        self.profile = profile
+        self.timeouts = timeouts or Timeouts.for_environment(upstream.environment)
+        self._requested_port = port
+        self.store = store
+        self._in_flight: set[asyncio.Task[object]] = set()
+        self._recording = Recording(store, lambda: len(self._in_flight))
+        self._listeners: list[Listener] = []
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._server: uvicorn.Server | None = None
+        self._socket: socket.socket | None = None
+        self._main_task: asyncio.Task[None] | None = None
+        self._port: int | None = None
+        self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s,
+                                                    what="recording proxy")
+        self._app = RelayApp(self, Gate(host, allowed_hosts, what="recording proxy"), body_timeout_s=body_timeout_s)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen; return once connections are accepted. RelayError when it cannot."""
+        if self._server is not None:
+            raise RelayError("The proxy is already running.")
+        for name in _FOLDED_LOGGERS:
+            if FOLDED not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(FOLDED)
+        try:
+            # A CA bundle that cannot be loaded is said now, not at the first request.
+            options = transport_options(self.upstream.environment)
+        except Exception as exc:
+            raise RelayError(str(exc)) from exc
+        self._http = httpx.AsyncClient(
+            timeout=self.timeouts.to_httpx(), follow_redirects=False, transport=self._transport,
+            limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=64), **options,
+        )
+        self._http.headers.clear()  # only what the client sent goes up (no httpx User-Agent, Accept …)
+        sock = self._listen()
+        config = uvicorn.Config(
+            self._app, lifespan="off", interface="asgi3", http=self._protocol, backlog=self._limits.backlog,
+            proxy_headers=False, log_config=None, log_level="warning", access_log=False, ws="none",
+            server_header=False, date_header=False,  # the upstream's Server and Date are relayed
+        )
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
+        try:
+            await server.startup(sockets=[sock])
+        except BaseException:
+            sock.close()
+            await self._http.aclose()
+            raise
+        self._server, self._socket = server, sock
+        self._port = int(sock.getsockname()[1])
+        self._main_task = asyncio.create_task(server.main_loop(), name="yespo-relay-ticks")
+
+    def _listen(self) -> socket.socket:
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(self.host, self._requested_port,
+                                                                 type=socket.SOCK_STREAM)[0]
+        except socket.gaierror as exc:
+            raise RelayError(f"Cannot listen on {self.host!r}: {exc.strerror or exc}.") from exc
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets that say so.
+        sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
+        try:
+            if os.name != "nt":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(self._limits.backlog)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise RelayError(f"Cannot listen on {self.host}:{self._requested_port}: {exc.strerror or exc} (pick "
+                             "another --port, or 0 for any free one).") from exc
+        return sock
+
+    async def stop(self) -> None:
+        """Stop listening, let the exchanges in flight finish (and be recorded), close connections."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.should_exit = True
+        if self._main_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._main_task
+            self._main_task = None
+        await server.shutdown(sockets=[self._socket] if self._socket else None)
+        self._socket = None
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+        self._recording.flush()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        FOLDED.flush(log)
+
+    async def __aenter__(self) -> Relay:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        return self._port if self._port is not None else self._requested_port
+
+    @property
+    def base_url(self) -> str:
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(exchange)` after each exchange, on the proxy's loop. Returns a function that removes
+        it. A listener that raises is logged and kept."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # -- one exchange ----------------------------------------------------------------------------
+
+    async def exchange(self, incoming: Incoming) -> Answer:
+        """Relay one request; record and judge it; the answer for the client (the upstream's, or 502/504)."""
+        async with self._tracked():
+            return await self._exchange(incoming)
+
+    async def refuse(self, incoming: Incoming, status: int, text: str) -> Answer:
+        """Answer (and record) a request the proxy will not relay: its body too large or too slow."""
+        async with self._tracked():
+            return await self._refuse(incoming, status, text)
+
+    @contextlib.asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        """Counts the exchange in flight: `stop` waits for it, and the history writes group by it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _refuse(self, incoming: Incoming, status: int, text: str) -> Answer:
+        headers = forwarded_headers(incoming.headers)
+        url = self.upstream.url(incoming.raw_path, incoming.query)
+        masker = request_masker(headers, url)
+        request = request_record(self.upstream, incoming.method, url, headers, incoming.body[:EXCERPT_BYTES],
+                                 client=incoming.client, report=None, masker=masker, note="not relayed")
+        answer = plain(status, f"Yespo Console proxy: {text}", close=True)
+        result = ExchangeResult(Outcome.REJECTED, status=status, headers=tuple(answer.headers), body=answer.body,
+                                duration_ms=0.0, error=f"Not relayed: {text}")
+        exchange_id, history_error = await self._recording.begin(request)
+        history_error = await self._recording.complete(exchange_id, result) or history_error
+        self._tell(summary(exchange_id, request, result, client=incoming.client, path=_path(incoming, masker),
+                           answered=status, report=None, history_error=history_error))
+        return answer
+
+    async def _exchange(self, incoming: Incoming) -> Answer:
+        started = time.perf_counter()
+        headers = forwarded_headers(incoming.headers)
+        url = self.upstream.url(incoming.raw_path, incoming.query)
+        masker = request_masker(headers, url)
+        report = judge(incoming.raw_path.decode("latin-1"), incoming.body, self.profile)
+        request = request_record(self.upstream, incoming.method, url, headers, incoming.body,
+                                 client=incoming.client, report=report, masker=masker)
+        # The pending row is written while the request travels: the client does not wait for it.
+        begun = asyncio.ensure_future(self._recording.begin(request))
+        try:
+            answer, result = await self._forward(incoming, url, headers, masker, started)
+        finally:
+            exchange_id, history_error = await begun
+        history_error = await self._recording.complete(exchange_id, result) or history_error
+        self._tell(summary(exchange_id, request, result, client=incoming.client, path=_path(incoming, masker),
+                           answered=answer.status, report=report, history_error=history_error))
+        return answer
+
+    async def _forward(
+        self, incoming: Incoming, url: str, headers: list[tuple[str, str]], masker: Masker, started: float
+    ) -> tuple[Answer, ExchangeResult]:
+        if self._http is None:
+            raise RuntimeError("the proxy is not running")
+        try:
+            outgoing = self._http.build_request(incoming.method, url, headers=headers, content=incoming.body)
+            async with asyncio.timeout(self.timeouts.total):
+                response = await self._http.send(outgoing, stream=True)
+                try:
+                    data, over = await read_capped(response.aiter_raw(), MAX_RESPONSE_BYTES)
+                finally:
+                    await response.aclose()
+        except Exception as exc:  # no answer: the client gets 502/504 saying why, the history the same
+            outcome, explanation = classify_error(exc, url=masker.text(url), timeouts=self.timeouts,
+                                                  environment=self.upstream.environment)
+            status = 504 if outcome is Outcome.TIMEOUT else 502
+            text = masker.text(explanation.text)
+            answer = plain(status, f"Yespo Console proxy: the upstream {self.upstream.shown} did not answer. {text}")
+            result = ExchangeResult(outcome, duration_ms=_ms(started), error=masker.text(explanation.as_error()))
+            return answer, result
+        status = response.status_code
+        relayed = forwarded_headers(response.headers.raw)
+        recorded_body, remark = readable_body(data, response.headers.get("content-encoding"))
+        recorded_headers = tuple(mask_headers(relayed, masker))
+        outcome = Outcome.from_status(status)
+        error = ""
+        if outcome is not Outcome.ACCEPTED:
+            error = explain_status(status, recorded_headers, recorded_body,
+                                   environment=self.upstream.environment).as_error()
+        if over:
+            error = (f"The upstream's answer is over {MAX_RESPONSE_BYTES:,} bytes: the client was answered 502 "
+                     f"instead. {error}").strip()
+        result = ExchangeResult(outcome, status=status, headers=recorded_headers, body=masker.bytes(recorded_body),
+                                duration_ms=_ms(started), error=masker.text(f"{error}\n{remark}".strip()))
+        if over:
+            return plain(502, f"Yespo Console proxy: the upstream's answer is over {MAX_RESPONSE_BYTES:,} bytes, "
+                              "more than the console relays."), result
+        return Answer(status, relayed, data), result
+
+    def _tell(self, exchange: ProxiedExchange) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(exchange)
+            except Exception:
+                log.exception("a proxy listener failed")
+
+
+def _path(incoming: Incoming, masker: Masker) -> str:
+    query = f"?{incoming.query.decode('latin-1')}" if incoming.query else ""
+    return masker.text(mask_url(f"{incoming.raw_path.decode('latin-1')}{query}"))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000.0, 3)
