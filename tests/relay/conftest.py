@@ -10,6 +10,7 @@ what crossed the proxy.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import http.server
 import threading
@@ -20,8 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import pytest_asyncio
+
+from tests.sandbox.helpers import VALID_EVENT, body
 
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.sending import Timeouts
@@ -122,6 +126,30 @@ def upstream() -> Iterator[LocalUpstream]:
 def history(tmp_path: Path) -> Iterator[HistoryStore]:
     with HistoryStore.open(tmp_path / "data") as store:
         yield store
+
+
+async def hammer(base_url: str, clients: int, rounds: int = 1) -> list[int]:
+    """`clients` concurrent clients, each POSTing `rounds` events (keyValue c<client>-<round>@example.com)
+    over its own keep-alive connection; the statuses, in order. The clients run on a loop of their own, in a
+    thread, as foreign clients do: on the proxy's loop they would starve it, and an answer they are slow to
+    take would look like an idle connection to close."""
+    return await asyncio.to_thread(asyncio.run, _clients(base_url, clients, rounds))
+
+
+async def _clients(base_url: str, clients: int, rounds: int) -> list[int]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, trust_env=False, limits=limits, timeout=60) as client:
+
+        async def one(number: int) -> list[int]:
+            statuses = []
+            for round_ in range(rounds):
+                event = {**VALID_EVENT, "keyValue": f"c{number}-{round_}@example.com"}
+                answer = await client.post("/api/v2/event", content=body(event),
+                                           headers={"Content-Type": "application/json"})
+                statuses.append(answer.status_code)
+            return statuses
+
+        return [status for statuses in await asyncio.gather(*(one(n) for n in range(clients))) for status in statuses]
 
 
 SHORT = Timeouts(connect=2.0, read=1.0, write=1.0, pool=2.0, total=1.0)

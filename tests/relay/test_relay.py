@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.relay.conftest import ODD_BODY, SHORT, LocalUpstream
+from tests.relay.conftest import ODD_BODY, SHORT, LocalUpstream, hammer
 from tests.sandbox.helpers import MISSING_PAGE_EVENT, VALID_EVENT, body, free_port
 from yespo_console.core.history import Exchange, HistoryFilter, HistoryStore
 from yespo_console.core.http.masking import secret_forms
@@ -189,19 +189,11 @@ async def test_a_compressed_answer_is_relayed_as_it_came_and_recorded_decoded(
 
 @pytest.mark.asyncio
 async def test_200_concurrent_clients_lose_no_exchange(upstream: LocalUpstream, history: HistoryStore) -> None:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     relay = Relay(upstream_for(upstream.url), port=0, store=history)  # the default timeouts: a busy machine
-    async with relay, httpx.AsyncClient(base_url=relay.base_url, trust_env=False, limits=limits,
-                                        timeout=60) as client:
-
-        async def one(number: int) -> int:
-            event = {**VALID_EVENT, "keyValue": f"c{number}@example.com"}
-            answer = await client.post("/api/v2/event", content=body(event), headers=JSON)
-            return answer.status_code
-
-        statuses = await asyncio.gather(*(one(n) for n in range(200)))
+    async with relay:
+        statuses = await hammer(relay.base_url, 200)
     assert statuses == [200] * 200
     recorded = _proxied(history)
     assert len(recorded) == len(upstream.log.received) == 200
-    assert {e.key_value for e in recorded} == {f"c{n}@example.com" for n in range(200)}
+    assert {e.key_value for e in recorded} == {f"c{n}-0@example.com" for n in range(200)}
     assert {e.outcome for e in recorded} == {Outcome.ACCEPTED}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -96,6 +97,7 @@ class Relay:
         self._socket: socket.socket | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._port: int | None = None
+        self._header_timeout_s = header_timeout_s
         self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s,
                                                     what="recording proxy")
         self._app = RelayApp(self, Gate(host, allowed_hosts, what="recording proxy"), body_timeout_s=body_timeout_s)
@@ -124,6 +126,9 @@ class Relay:
             self._app, lifespan="off", interface="asgi3", http=self._protocol, backlog=self._limits.backlog,
             proxy_headers=False, log_config=None, log_level="warning", access_log=False, ws="none",
             server_header=False, date_header=False,  # the upstream's Server and Date are relayed
+            # An idle connection is closed by the header deadline (`connections`), not at uvicorn's 5 s, which is
+            # just as long as httpx clients keep one: a client reusing it at that moment would meet a reset.
+            timeout_keep_alive=math.ceil(self._header_timeout_s) + 1,
         )
         config.load()
         server = uvicorn.Server(config)
