@@ -26,7 +26,6 @@ import pytest
 import pytest_asyncio
 
 from tests.sandbox.helpers import VALID_EVENT, body
-
 from yespo_console.core.history import HistoryStore
 from yespo_console.core.http.sending import Timeouts
 from yespo_console.relay import Relay, upstream_for

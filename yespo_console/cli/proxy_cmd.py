@@ -16,7 +16,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from yespo_console.cli.argtypes import whole_number
+from yespo_console.cli.argtypes import add_listen_arguments
 from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.core.errors import InputError, YespoConsoleError
@@ -54,21 +54,7 @@ def register(subparsers: Any) -> None:
         "when it cannot listen or when not confirmed.",
     )
     parser.add_argument("--to", required=True, metavar="yespo|tracker|URL", help="where to relay")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also answer requests addressed to this host name (repeatable, e.g. host.docker.internal); by "
-        "default only 127.0.0.1, localhost, [::1] and the --host address are, so that no web page can use it",
-    )
-    parser.add_argument(
-        "--port",
-        type=whole_number(0, 65535),
-        default=PROXY_DEFAULT_PORT,
-        help=f"port (default {PROXY_DEFAULT_PORT}; 0 picks a free one)",
-    )
+    add_listen_arguments(parser, PROXY_DEFAULT_PORT, "the proxy")
     parser.add_argument("--timeout", type=_seconds, default=30.0, metavar="S",
                         help="seconds the upstream has to answer before the client gets 504 (default 30)")
     add_profile_option(parser)

@@ -20,13 +20,10 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 
 import httpx
-import uvicorn
 
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.http.exchange import ExchangeRecorder, ExchangeResult
@@ -44,6 +41,7 @@ from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH
 from yespo_console.sandbox.guard import Gate
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES
 from yespo_console.sandbox.logs import FOLDED
+from yespo_console.sandbox.serving import ListenError, Serving
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +75,6 @@ class Relay:
         body_timeout_s: float = BODY_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if not (0 <= port <= 65535):
-            raise RelayError(f"The port must be between 0 and 65535, not {port}.")
         self._limits = limits(max_connections)
         if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
             raise RelayError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
@@ -86,27 +82,26 @@ class Relay:
         self.host = host
         self.profile = profile
         self.timeouts = timeouts or Timeouts.for_environment(upstream.environment)
-        self._requested_port = port
         self.store = store
         self._in_flight: set[asyncio.Task[object]] = set()
         self._recording = Recording(store, lambda: len(self._in_flight))
         self._listeners: list[Listener] = []
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
-        self._server: uvicorn.Server | None = None
-        self._socket: socket.socket | None = None
-        self._main_task: asyncio.Task[None] | None = None
-        self._port: int | None = None
         self._header_timeout_s = header_timeout_s
-        self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s,
-                                                    what="recording proxy")
+        try:
+            protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s,
+                                                  what="recording proxy")
+            self._serving = Serving(host, port, self._limits, protocol, what="proxy")
+        except ListenError as exc:
+            raise RelayError(str(exc)) from exc
         self._app = RelayApp(self, Gate(host, allowed_hosts, what="recording proxy"), body_timeout_s=body_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen; return once connections are accepted. RelayError when it cannot."""
-        if self._server is not None:
+        if self._serving.running:
             raise RelayError("The proxy is already running.")
         for name in _FOLDED_LOGGERS:
             if FOLDED not in logging.getLogger(name).filters:
@@ -121,60 +116,25 @@ class Relay:
             limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=64), **options,
         )
         self._http.headers.clear()  # only what the client sent goes up (no httpx User-Agent, Accept …)
-        sock = self._listen()
-        config = uvicorn.Config(
-            self._app, lifespan="off", interface="asgi3", http=self._protocol, backlog=self._limits.backlog,
-            proxy_headers=False, log_config=None, log_level="warning", access_log=False, ws="none",
-            server_header=False, date_header=False,  # the upstream's Server and Date are relayed
-            # An idle connection is closed by the header deadline (`connections`), not at uvicorn's 5 s, which is
-            # just as long as httpx clients keep one: a client reusing it at that moment would meet a reset.
-            timeout_keep_alive=math.ceil(self._header_timeout_s) + 1,
-        )
-        config.load()
-        server = uvicorn.Server(config)
-        server.lifespan = config.lifespan_class(config)
         try:
-            await server.startup(sockets=[sock])
-        except BaseException:
-            sock.close()
+            await self._serving.start(
+                self._app, name="yespo-relay-ticks",
+                server_header=False, date_header=False,  # the upstream's Server and Date are relayed
+                # An idle connection is closed by the header deadline (`connections`), not at uvicorn's 5 s,
+                # which is just as long as httpx clients keep one: a client reusing it then would meet a reset.
+                timeout_keep_alive=math.ceil(self._header_timeout_s) + 1,
+            )
+        except BaseException as exc:
             await self._http.aclose()
+            self._http = None
+            if isinstance(exc, ListenError):
+                raise RelayError(str(exc)) from exc
             raise
-        self._server, self._socket = server, sock
-        self._port = int(sock.getsockname()[1])
-        self._main_task = asyncio.create_task(server.main_loop(), name="yespo-relay-ticks")
-
-    def _listen(self) -> socket.socket:
-        try:
-            family, kind, proto, _, address = socket.getaddrinfo(self.host, self._requested_port,
-                                                                 type=socket.SOCK_STREAM)[0]
-        except socket.gaierror as exc:
-            raise RelayError(f"Cannot listen on {self.host!r}: {exc.strerror or exc}.") from exc
-        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets that say so.
-        sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
-        try:
-            if os.name != "nt":
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(self._limits.backlog)
-            sock.setblocking(False)
-        except OSError as exc:
-            sock.close()
-            raise RelayError(f"Cannot listen on {self.host}:{self._requested_port}: {exc.strerror or exc} (pick "
-                             "another --port, or 0 for any free one).") from exc
-        return sock
 
     async def stop(self) -> None:
         """Stop listening, let the exchanges in flight finish (and be recorded), close connections."""
-        server, self._server = self._server, None
-        if server is None:
+        if not await self._serving.stop():
             return
-        server.should_exit = True
-        if self._main_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._main_task
-            self._main_task = None
-        await server.shutdown(sockets=[self._socket] if self._socket else None)
-        self._socket = None
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
         self._recording.flush()
@@ -192,16 +152,15 @@ class Relay:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._serving.running
 
     @property
     def port(self) -> int:
-        return self._port if self._port is not None else self._requested_port
+        return self._serving.port
 
     @property
     def base_url(self) -> str:
-        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return self._serving.base_url
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(exchange)` after each exchange, on the proxy's loop. Returns a function that removes
