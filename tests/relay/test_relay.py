@@ -83,6 +83,15 @@ async def test_the_client_gets_the_upstreams_answer_exactly(upstream: LocalUpstr
 
 
 @pytest.mark.asyncio
+async def test_a_head_request_gets_the_upstreams_length_and_no_body(upstream: LocalUpstream, relay: Relay) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        direct = await client.head(upstream.url + "/api/v2/event")
+        proxied = await client.head(relay.base_url + "/api/v2/event")
+    assert proxied.content == direct.content == b""
+    assert proxied.headers["content-length"] == direct.headers["content-length"] == str(len(ODD_BODY))
+
+
+@pytest.mark.asyncio
 async def test_event_bodies_are_judged_and_others_recorded_unjudged(upstream: LocalUpstream, relay: Relay,
                                                                     history: HistoryStore) -> None:
     seen: list[ProxiedExchange] = []
@@ -197,3 +206,19 @@ async def test_200_concurrent_clients_lose_no_exchange(upstream: LocalUpstream, 
     assert len(recorded) == len(upstream.log.received) == 200
     assert {e.key_value for e in recorded} == {f"c{n}-0@example.com" for n in range(200)}
     assert {e.outcome for e in recorded} == {Outcome.ACCEPTED}
+
+
+@pytest.mark.asyncio
+async def test_a_body_slower_than_the_deadline_is_a_408_recorded_unrelayed(upstream: LocalUpstream,
+                                                                          history: HistoryStore) -> None:
+    async with Relay(upstream_for(upstream.url), port=0, store=history, body_timeout_s=0.5) as relay:
+        reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+        writer.write(b"POST /api/v2/event HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"eventTypeKey\":")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.read(200), 10)  # the rest never comes
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert upstream.log.received == []
+    (exchange,) = _proxied(history)
+    assert exchange.status == 408 and exchange.request_body == b'{"eventTypeKey":' and "0.5 s" in exchange.error

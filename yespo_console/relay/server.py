@@ -264,6 +264,8 @@ class Relay:
         if over:
             return plain(502, f"Yespo Console proxy: the upstream's answer is over {MAX_RESPONSE_BYTES:,} bytes, "
                               "more than the console relays."), result
+        if incoming.method == "HEAD":  # no body to count: the upstream's length is the answer's
+            relayed += [(name, value) for name, value in response.headers.multi_items() if name == "content-length"]
         return Answer(status, relayed, data), result
 
     def _tell(self, exchange: ProxiedExchange) -> None:
