@@ -15,6 +15,7 @@ import pytest
 from tests.relay.conftest import LocalUpstream
 from tests.sandbox.helpers import body
 from yespo_console.core.history import HistoryFilter, HistoryStore
+from yespo_console.core.http.masking import secret_forms
 
 ESCAPE = "\x1b[2J"
 
@@ -43,7 +44,7 @@ def test_the_command_relays_prints_each_exchange_and_stops_on_ctrl_c(upstream: L
         event = json.loads(body())
         event["eventTypeKey"] = f"cart{ESCAPE}Updated"  # a stranger's text, to be escaped in the line
         with httpx.Client(base_url=base, trust_env=False) as client:
-            answer = client.post("/api/v2/event?answer=400", content=json.dumps(event).encode(),
+            answer = client.post("/api/v2/event?answer=400&apikey=the-shop-key-123", content=json.dumps(event).encode(),
                                  headers={"Content-Type": "application/json"}, auth=("shop", "the-shop-key-123"))
         assert answer.status_code == 400
         line = process.stdout.readline()
@@ -53,7 +54,13 @@ def test_the_command_relays_prints_each_exchange_and_stops_on_ctrl_c(upstream: L
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    assert ESCAPE not in line + out and "the-shop-key-123" not in line + out + err
+    assert ESCAPE not in line + out
+    forms = secret_forms("the-shop-key-123", "shop")
+    shown = (line + out + err).encode()
+    files = {path.name: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    assert "history.sqlite3" in files  # and proxy.log, when anything was logged
+    assert [form for form in forms if form in shown] == []
+    assert [(name, form) for name, data in files.items() for form in forms if form in data] == []
     if json_lines:
         shown = json.loads(line)
         assert shown["status"] == 400 and shown["outcome"] == "rejected" and shown["eventTypeKey"].endswith("Updated")

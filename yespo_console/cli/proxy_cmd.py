@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
             await relay.stop()
         return 0
 
+    # httpx logs each request's URL at INFO, unmasked: a key in a client's query string would reach the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         with logging_to(data_dir(args.data_dir), file_name=LOG_FILE):
             return asyncio.run(serve())
