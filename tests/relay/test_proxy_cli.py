@@ -65,7 +65,7 @@ def test_the_command_relays_prints_each_exchange_and_stops_on_ctrl_c(upstream: L
         shown = json.loads(line)
         assert shown["status"] == 400 and shown["outcome"] == "rejected" and shown["eventTypeKey"].endswith("Updated")
     else:
-        assert "POST /api/v2/event?answer=400 -> 400 (Rejected" in line and "\\x1b[2J" in line
+        assert "POST /api/v2/event?answer=400&apikey=•••• -> 400 (Rejected" in line and "\\x1b[2J" in line
     with HistoryStore.open(tmp_path) as store:
         assert store.count(HistoryFilter(kind="proxied")) == 1
 
