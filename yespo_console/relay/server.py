@@ -46,6 +46,9 @@ from yespo_console.sandbox.serving import ListenError, Serving
 log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 1024 * 1024
+# As many as clients may be in flight (the listening side's cap): Yespo answers in a tenth of a second or more, so
+# fewer would queue requests here; all kept alive, since a connection closed after one request costs a new
+# TLS handshake for the next.
 UPSTREAM_CONNECTIONS = 256
 _FOLDED_LOGGERS = ("yespo_console.relay.app", "yespo_console.relay.server", "yespo_console.sandbox.connections")
 
@@ -113,7 +116,8 @@ class Relay:
             raise RelayError(str(exc)) from exc
         self._http = httpx.AsyncClient(
             timeout=self.timeouts.to_httpx(), follow_redirects=False, transport=self._transport,
-            limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=64), **options,
+            limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=UPSTREAM_CONNECTIONS),
+            **options,
         )
         self._http.headers.clear()  # only what the client sent goes up (no httpx User-Agent, Accept …)
         try:
