@@ -364,6 +364,9 @@ KNOWN: dict[str, Benchmark] = {
                         lambda o: ["--json"] if o.full else ["--json", "--events", "5000"],  # default 10,000
                         read_throughput("replay", "runner+history"),
                         about="bulk replay from history: the scenario runner vs plain httpx"),
+    "proxy": Benchmark("proxy", HERE / "bench_proxy.py",  # its table is bench_history's: operation, median, p99 …
+                       read=lambda out: [Row(**{**vars(row), "bench": "proxy"}) for row in read_history(out)],
+                       about="median latency the recording proxy adds, 200 concurrent clients"),
 }
 THROUGHPUT_COMPARED = {"send": "core+history", "replay": "runner+history"}
 

@@ -23,3 +23,22 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
         return value
 
     return parse
+
+
+def add_listen_arguments(parser: argparse.ArgumentParser, default_port: int, what: str) -> None:
+    """--host, --allow-host and --port of a local server (the sandbox, the proxy); `what` names it in the help."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests addressed to this host name (repeatable, e.g. host.docker.internal); by "
+        f"default only 127.0.0.1, localhost, [::1] and the --host address are, so that no web page can reach {what}",
+    )
+    parser.add_argument(
+        "--port",
+        type=whole_number(0, 65535),
+        default=default_port,
+        help=f"port (default {default_port}; 0 picks a free one)",
+    )

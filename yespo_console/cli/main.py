@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "history": "yespo_console.cli.history_cmd",
     "send": "yespo_console.cli.send_cmd",
     "sandbox": "yespo_console.cli.sandbox_cmd",
+    "proxy": "yespo_console.cli.proxy_cmd",
     "gui": "yespo_console.cli.gui_cmd",
     "run": "yespo_console.cli.run_cmd",
     "past-events": "yespo_console.cli.past_events_cmd",

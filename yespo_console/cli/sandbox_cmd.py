@@ -20,7 +20,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from yespo_console.cli.argtypes import whole_number
+from yespo_console.cli.argtypes import add_listen_arguments, whole_number
 from yespo_console.cli.io import fail
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.core.errors import InputError
@@ -67,21 +67,7 @@ def register(subparsers: Any) -> None:
         "changeable at runtime with PUT /_sandbox/faults). Exit 0 when stopped, 2 on bad arguments or "
         "when it cannot listen.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also answer requests addressed to this host name (repeatable); by default only 127.0.0.1, "
-        "localhost, [::1] and the --host address are, so that no web page can reach the sandbox",
-    )
-    parser.add_argument(
-        "--port",
-        type=whole_number(0, 65535),
-        default=SANDBOX_DEFAULT_PORT,
-        help=f"port (default {SANDBOX_DEFAULT_PORT}; 0 picks a free one)",
-    )
+    add_listen_arguments(parser, SANDBOX_DEFAULT_PORT, "the sandbox")
     parser.add_argument(
         "--api-key",
         metavar="KEY",

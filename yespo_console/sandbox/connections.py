@@ -53,10 +53,12 @@ def limits(max_connections: int | None = None) -> Limits:
     return Limits(max_connections, backlog)
 
 
-_BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-    b"Retry-After: 1\r\nContent-Length: 52\r\n\r\nThe sandbox has too many open connections; try again."
-)
+def _busy_answer(what: str) -> bytes:
+    text = f"The {what} has too many open connections; try again.".encode()
+    return (
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+        b"Retry-After: 1\r\nContent-Length: " + str(len(text)).encode() + b"\r\n\r\n" + text
+    )
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -65,6 +67,7 @@ class GuardedH11Protocol(H11Protocol):
 
     max_connections = 256
     header_timeout_s = DEFAULT_HEADER_TIMEOUT_S
+    busy_answer = _busy_answer("sandbox")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,14 +76,19 @@ class GuardedH11Protocol(H11Protocol):
         self._waiting_cycle: object | None = None
 
     @classmethod
-    def limited(cls, max_connections: int, header_timeout_s: float) -> type[GuardedH11Protocol]:
-        return type(cls.__name__, (cls,), {"max_connections": max_connections, "header_timeout_s": header_timeout_s})
+    def limited(
+        cls, max_connections: int, header_timeout_s: float, *, what: str = "sandbox"
+    ) -> type[GuardedH11Protocol]:
+        """`what` names the server in the 503 answer (the sandbox, the recording proxy)."""
+        settings = {"max_connections": max_connections, "header_timeout_s": header_timeout_s,
+                    "busy_answer": _busy_answer(what)}
+        return type(cls.__name__, (cls,), settings)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.max_connections and not self._evict_a_waiting_one():
             log.warning("refused a connection: all %s open ones are busy (the sandbox's limit)", self.max_connections)
-            transport.write(_BUSY)
+            transport.write(self.busy_answer)
             transport.close()
             return
         self._arm()

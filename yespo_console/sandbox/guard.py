@@ -34,6 +34,16 @@ class Refusal:
     reason: str  # for the log: what was refused, without the stranger's text
 
 
+def folded_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """An ASGI scope's headers for `Gate.check`: lower-case names, a repeated one joined with ", " (so that
+    a second Host or Origin cannot slip past the check)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
 def _split_host(value: str) -> tuple[str, int | None] | None:
     """("name", port or None) of a Host header value; None when it is not a host[:port] at all."""
     try:
@@ -57,9 +67,11 @@ def _normalised(name: str) -> str:
 
 
 class Gate:
-    """The Host/Origin rules of one sandbox. `port` is read at each request (it is known once listening)."""
+    """The Host/Origin rules of one sandbox (or of the recording proxy: `what` names it in the answers).
+    `port` is read at each request (it is known once listening)."""
 
-    def __init__(self, listen_host: str, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(self, listen_host: str, allowed_hosts: Iterable[str] = (), *, what: str = "sandbox") -> None:
+        self.what = what
         names = set(LOOPBACK_NAMES)
         if _normalised(listen_host) not in _WILDCARDS:
             names.add(_normalised(listen_host))
@@ -77,22 +89,22 @@ class Gate:
             if split is None or not self._ours(*split, own_port):
                 return Refusal(
                     421,
-                    "This is a Yespo Console sandbox: it answers only requests addressed to 127.0.0.1, localhost "
-                    "or [::1] (start it with --allow-host NAME to accept another name).",
-                    f"a Host header that does not name this sandbox ({host[:100]!r})",
+                    f"This is a Yespo Console {self.what}: it answers only requests addressed to 127.0.0.1, "
+                    "localhost or [::1] (start it with --allow-host NAME to accept another name).",
+                    f"a Host header that does not name this {self.what} ({host[:100]!r})",
                 )
         origin = headers.get("origin")
         if origin is not None and not self._own_origin(origin, own_port):
             return Refusal(
                 403,
-                "Requests from web pages are refused: the sandbox serves programs on this machine only.",
+                f"Requests from web pages are refused: the {self.what} serves programs on this machine only.",
                 "a request from a web page (Origin header)",
             )
         fetch_site = headers.get("sec-fetch-site")
         if fetch_site is not None and fetch_site.strip().lower() not in ("same-origin", "none"):
             return Refusal(
                 403,
-                "Requests from web pages are refused: the sandbox serves programs on this machine only.",
+                f"Requests from web pages are refused: the {self.what} serves programs on this machine only.",
                 "a request from a web page (Sec-Fetch-Site header)",
             )
         return None

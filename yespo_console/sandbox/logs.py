@@ -84,15 +84,17 @@ class EscapingFormatter(logging.Formatter):
 
 
 @contextlib.contextmanager
-def logging_to(folder: Path, *, stderr_level: int = logging.WARNING) -> Iterator[RepeatFilter]:
-    """While open: log to `folder/sandbox.log` (rotated at LOG_MAX_BYTES, LOG_BACKUPS old files kept) and
-    warnings to stderr, both folded and escaped. For the `sandbox` command, which owns its process; on
-    closing, the pending counts are written and the handlers removed."""
+def logging_to(
+    folder: Path, *, stderr_level: int = logging.WARNING, file_name: str = LOG_FILE
+) -> Iterator[RepeatFilter]:
+    """While open: log to `folder/file_name` (sandbox.log; rotated at LOG_MAX_BYTES, LOG_BACKUPS old files
+    kept) and warnings to stderr, both folded and escaped. For the `sandbox` and `proxy` commands, which own
+    their process; on closing, the pending counts are written and the handlers removed."""
     folder.mkdir(parents=True, exist_ok=True)
     repeats = RepeatFilter()
     formatter = EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     to_file = logging.handlers.RotatingFileHandler(
-        folder / LOG_FILE, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
+        folder / file_name, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
     )
     to_file.setLevel(logging.INFO)
     to_stderr = logging.StreamHandler(sys.stderr)

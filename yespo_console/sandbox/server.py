@@ -23,11 +23,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-
-import uvicorn
 
 from yespo_console import __version__
 from yespo_console.sandbox.accountdb import AccountDB
@@ -38,6 +35,7 @@ from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S
 from yespo_console.sandbox.logs import FOLDED, fold_own_loggers
+from yespo_console.sandbox.serving import ListenError, Serving
 from yespo_console.sandbox.settings import AccountSettings
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 from yespo_console.sandbox.webhook import WebhookSender
@@ -74,13 +72,10 @@ class Sandbox:
         workflows: Sequence[Workflow] | None = None,
         webhook: WebhookSender | None = None,
     ) -> None:
-        if not (0 <= port <= 65535):
-            raise SandboxError(f"The port must be between 0 and 65535, not {port}.")
         self._limits = limits(max_connections)
         if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
             raise SandboxError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
         self.host = host
-        self._requested_port = port
         self.api_key = api_key or None
         try:
             self.store = store if store is not None else SandboxStore.open(data_dir)
@@ -96,94 +91,42 @@ class Sandbox:
                 lambda kind, item: webhook.send([activity_of(item)]) if kind == "delivery" else None)
         self._listeners: list[Listener] = []
         self._graceful_shutdown_s = graceful_shutdown_s
-        self._server: uvicorn.Server | None = None
-        self._socket: socket.socket | None = None
-        self._main_task: asyncio.Task[None] | None = None
-        self._port: int | None = None
-        self._protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s)
+        try:
+            protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s)
+            self._serving = Serving(host, port, self._limits, protocol)
+        except ListenError as exc:
+            raise SandboxError(str(exc)) from exc
         self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed, body_timeout_s=body_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen; return once connections are accepted. SandboxError when it cannot."""
-        if self._server is not None:
+        if self._serving.running:
             raise SandboxError("The sandbox is already running.")
         fold_own_loggers()
-        sock = self._bind()
-        config = uvicorn.Config(
-            self._endpoints,
-            lifespan="off",
-            interface="asgi3",
-            http=self._protocol,
-            backlog=self._limits.backlog,
-            proxy_headers=False,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            ws="none",
-            server_header=False,
-            headers=[("server", f"{SERVICE}/{__version__}")],
-            timeout_graceful_shutdown=max(1, round(self._graceful_shutdown_s)),
-        )
-        config.load()
-        server = uvicorn.Server(config)
-        server.lifespan = config.lifespan_class(config)
         self._endpoints.stopping = asyncio.Event()
         try:
-            await server.startup(sockets=[sock])
-        except BaseException:
-            sock.close()
-            raise
-        self._server = server
-        self._socket = sock
-        self._port = int(sock.getsockname()[1])
-        self._main_task = asyncio.create_task(server.main_loop(), name="yespo-sandbox-ticks")
+            await self._serving.start(
+                self._endpoints, name="yespo-sandbox-ticks", graceful_s=self._graceful_shutdown_s,
+                server_header=False, headers=[("server", f"{SERVICE}/{__version__}")],
+            )
+        except ListenError as exc:
+            raise SandboxError(str(exc)) from exc
         self.automation.attach(asyncio.get_running_loop())
         if self.webhook is not None:
             self.webhook.start()
 
-    def _bind(self) -> socket.socket:
-        try:
-            infos = socket.getaddrinfo(self.host, self._requested_port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise SandboxError(f"Cannot listen on {self.host!r}: {exc.strerror or exc}.") from exc
-        family, socktype, proto, _, address = infos[0]
-        # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets that say
-        # so, and without it every answer waits for the client's delayed ACK.
-        sock = socket.socket(family, socktype, proto or socket.IPPROTO_TCP)
-        try:
-            if os.name != "nt":
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(self._limits.backlog)
-            sock.setblocking(False)
-        except OSError as exc:
-            sock.close()
-            hint = " (another sandbox or program is using it; pick another --port, or 0 for any free one)"
-            in_use = exc.errno in (98, 48, 10048)
-            raise SandboxError(
-                f"Cannot listen on {self.host}:{self._requested_port}: {exc.strerror or exc}{hint if in_use else ''}."
-            ) from exc
-        return sock
-
     async def stop(self) -> None:
         """Stop listening and close connections. Answers in flight (e.g. under latency) are dropped."""
-        server, self._server = self._server, None
-        if server is None:
+        if not self._serving.running:
             return
         if self._endpoints.stopping is not None:
             self._endpoints.stopping.set()
         self.automation.detach()
         if self.webhook is not None:
             await self.webhook.stop()
-        server.should_exit = True
-        if self._main_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._main_task
-            self._main_task = None
-        await server.shutdown(sockets=[self._socket] if self._socket else None)
-        self._socket = None
+        await self._serving.stop()
         FOLDED.flush(log)
 
     def close(self) -> None:
@@ -200,20 +143,15 @@ class Sandbox:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._serving.running
 
     @property
     def port(self) -> int:
-        return self._port if self._port is not None else self._requested_port
+        return self._serving.port
 
     @property
     def base_url(self) -> str:
-        host = self.host if self.host not in ("0.0.0.0", "") else "127.0.0.1"
-        if host == "::":
-            host = "::1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return self._serving.base_url
 
     @property
     def event_url(self) -> str:

@@ -1,0 +1,27 @@
+"""The recording pass-through proxy (`yespo-console proxy`): `server` runs it, `app` is its HTTP face,
+`upstream` says where it relays and what crosses, `record` what the history keeps of each exchange.
+
+It reuses the sandbox's hardening (`sandbox.guard`, `intake`, `connections`, `logs`), hence its place in the
+layers: above the sandbox, below the window. The names are loaded on first use (uvicorn and httpx are slow
+to import).
+"""
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Relay": "server",
+    "RelayError": "server",
+    "ProxiedExchange": "record",
+    "Upstream": "upstream",
+    "upstream_for": "upstream",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
