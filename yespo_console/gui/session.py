@@ -215,9 +215,13 @@ class Session:
 
 
 def _in_use(error: BaseException) -> bool:
-    """Whether ERROR (or what it was raised from) says the address is already in use."""
-    cause = error if isinstance(error, OSError) else error.__cause__
-    return isinstance(cause, OSError) and cause.errno in (errno.EADDRINUSE, 10048)  # 10048: Windows' WSAEADDRINUSE
+    """Whether ERROR (or anything down the chain it was raised from) says the address is already in use."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno in (errno.EADDRINUSE, 10048):  # 10048: WSAEADDRINUSE
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def _address(env: Environment) -> str:
