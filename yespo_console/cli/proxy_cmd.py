@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
 from yespo_console.cli.argtypes import add_listen_arguments
 from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
+from yespo_console.cli.serving import serve_until_signalled
 from yespo_console.core.errors import InputError, YespoConsoleError
 from yespo_console.core.paths import data_dir
 
@@ -114,17 +113,8 @@ def run(args: argparse.Namespace) -> int:
         elif not args.quiet:
             print(exchange.line(), flush=True)
 
-    async def serve() -> int:
-        try:
-            await relay.start()
-        except RelayError as exc:
-            return fail(str(exc))
+    def listening() -> None:
         relay.add_listener(show)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop.set)
         print(f"Yespo Console proxy listening on {relay.base_url}", flush=True)
         out = sys.stderr if args.json else sys.stdout
         say(f"  relays every request to {upstream.shown} (paths and queries as the client sends them)", file=out)
@@ -134,11 +124,9 @@ def run(args: argparse.Namespace) -> int:
             say("  warning: listening beyond this machine; anyone who can reach it can use your integration's "
                 "relay (requests must name it as --host or an --allow-host name)", file=sys.stderr)
         say("  Ctrl+C to stop", file=out, flush=True)
-        try:
-            await stop.wait()
-        finally:
-            await relay.stop()
-        return 0
+
+    async def serve() -> int:
+        return await serve_until_signalled(relay, RelayError, listening)
 
     # httpx logs each request's URL at INFO, unmasked: a key in a client's query string would reach the log.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
 from yespo_console.cli.argtypes import add_listen_arguments, whole_number
 from yespo_console.cli.io import fail
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
+from yespo_console.cli.serving import serve_until_signalled
 from yespo_console.core.errors import InputError
 from yespo_console.core.http.environments import SANDBOX_DEFAULT_PORT
 from yespo_console.core.paths import data_dir
@@ -215,17 +214,8 @@ def run(args: argparse.Namespace) -> int:
         elif not args.quiet:
             print(_event_line(event), flush=True)
 
-    async def serve() -> int:
-        try:
-            await sandbox.start()
-        except SandboxError as exc:
-            return fail(str(exc))
+    def listening() -> None:
         sandbox.add_listener(show)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop.set)
         print(f"Yespo sandbox listening on {sandbox.base_url}", flush=True)
         out = sys.stderr if args.json else sys.stdout
         print(f"  POST {sandbox.event_url}  (also /api/v1/event, /api/v2/past_events)", file=out)
@@ -244,11 +234,9 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         print("  Ctrl+C to stop", file=out, flush=True)
-        try:
-            await stop.wait()
-        finally:
-            await sandbox.stop()
-        return 0
+
+    async def serve() -> int:
+        return await serve_until_signalled(sandbox, SandboxError, listening)
 
     try:
         with logging_to(data_dir(args.data_dir)):
