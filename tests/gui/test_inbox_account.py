@@ -40,3 +40,8 @@ def test_the_inbox_switches_auto_contacts(window, session, qtbot):
     assert session.sandbox.account.auto_contacts is True
     window.inbox.auto_contacts.setChecked(False)
     assert session.sandbox.account.auto_contacts is False
+
+
+def test_the_windows_sandbox_runs_workflow_delays_a_hundred_times_faster(window, session):
+    assert session.sandbox.account.time_scale == 0.01
+    assert window.inbox.time_scale.currentData() == 0.01 and "18 s" in window.inbox.time_scale.currentText()

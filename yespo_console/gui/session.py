@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from yespo_console.core.http.client import ClientPool, EventClient
     from yespo_console.core.http.probe import Holder
     from yespo_console.sandbox.server import Sandbox
+    from yespo_console.sandbox.settings import AccountSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class Session:
 
         host, wanted = self.sandbox_address() if port is None else ("127.0.0.1", port)
         try:
-            sandbox = Sandbox(host=host, port=wanted, data_dir=self.home)
+            sandbox = Sandbox(host=host, port=wanted, data_dir=self.home, account=_window_account())
         except (SandboxError, sqlite3.Error) as exc:  # its record file (sqlite3's errors are not all wrapped)
             await self._sandbox_failed(f"its record file {self.home / SANDBOX_FILE} cannot be used: {exc}")
             return
@@ -105,7 +106,7 @@ class Session:
                 return
             self.sandbox_moved = await self._port_held(host, wanted) if _in_use(exc) else str(exc)
             try:
-                sandbox = Sandbox(host=host, port=0, store=sandbox.store)
+                sandbox = Sandbox(host=host, port=0, store=sandbox.store, account=sandbox.account)
                 await sandbox.start()
             except (SandboxError, OSError) as again:
                 sandbox.close()
@@ -212,6 +213,18 @@ class Session:
             self.sandbox = None
         if self.history is not None:
             self.history.close()
+
+
+# The window is where a person watches the loop (event → workflow → message): its sandbox runs workflow delays
+# 100 times faster (an abandoned cart's 30 minutes take 18 s); the inbox's choice changes it, `yespo-console
+# sandbox` keeps real time unless --time-scale says otherwise.
+WINDOW_TIME_SCALE = 0.01
+
+
+def _window_account() -> AccountSettings:
+    from yespo_console.sandbox.settings import AccountSettings
+
+    return AccountSettings(time_scale=WINDOW_TIME_SCALE)
 
 
 def _in_use(error: BaseException) -> bool:
