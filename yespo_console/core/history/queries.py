@@ -44,9 +44,13 @@ def where(filters: HistoryFilter | None) -> Where:
     time_params: list[Any] = []
     if filters is None:
         return Where(clauses, params, time_clauses, time_params, None, False)
-    if filters.event_type is not None:
-        clauses.append("e.event_type = ?")
-        params.append(filters.event_type)
+    equal = (("event_type", filters.event_type), ("status", filters.status), ("environment", filters.environment),
+             ("run_id", filters.run_id), ("kind", filters.kind),
+             ("starred", None if filters.starred is None else int(filters.starred)))
+    for column, value in equal:
+        if value is not None:
+            clauses.append(f"e.{column} = ?")
+            params.append(value)
     outcomes = filters.outcomes
     if len(outcomes) == 1:
         clauses.append("e.outcome = ?")
@@ -54,27 +58,12 @@ def where(filters: HistoryFilter | None) -> Where:
     elif outcomes:
         clauses.append(f"e.outcome IN ({', '.join('?' * len(outcomes))})")
         params.extend(outcome.value for outcome in outcomes)
-    if filters.status is not None:
-        clauses.append("e.status = ?")
-        params.append(filters.status)
-    if filters.environment is not None:
-        clauses.append("e.environment = ?")
-        params.append(filters.environment)
     if filters.since is not None:
         time_clauses.append("started_at >= ?")
         time_params.append(to_micros(filters.since))
     if filters.until is not None:
         time_clauses.append("started_at < ?")
         time_params.append(to_micros(filters.until))
-    if filters.run_id is not None:
-        clauses.append("e.run_id = ?")
-        params.append(filters.run_id)
-    if filters.kind is not None:
-        clauses.append("e.kind = ?")
-        params.append(filters.kind)
-    if filters.starred is not None:
-        clauses.append("e.starred = ?")
-        params.append(1 if filters.starred else 0)
     match = None
     impossible = False
     if filters.search is not None and filters.search.strip():
