@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
+from yespo_console.cli.argtypes import MAX_RETRIES, decimal_number, whole_number
 
 
 @pytest.mark.parametrize(("minimum", "maximum", "text", "value"), [
@@ -65,3 +65,23 @@ def test_argparse_exits_2_with_the_message(argv: list[str], words: str, capsys: 
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("text", "above", "value"), [("0", False, 0.0), ("0.25", False, 0.25), ("1", False, 1.0),
+                                                     ("1e-3", True, 0.001), (" 1 ", True, 1.0)])
+def test_decimal_number_takes_its_bounds(text: str, above: bool, value: float) -> None:
+    assert decimal_number(0, 1, above_minimum=above)(text) == value
+
+
+@pytest.mark.parametrize(("text", "above", "message"), [
+    ("2", False, "must be between 0 and 1: 2"),
+    ("-0.1", False, "must be between 0 and 1: -0.1"),
+    ("0", True, "must be more than 0 and at most 1: 0"),
+    ("nan", False, "must be between 0 and 1: nan"),
+    ("inf", False, "must be between 0 and 1: inf"),
+    ("half", False, "not a number: 'half'"),
+])
+def test_decimal_number_refuses_with_a_plain_message(text: str, above: bool, message: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError) as caught:
+        decimal_number(0, 1, above_minimum=above)(text)
+    assert str(caught.value) == message

@@ -25,6 +25,25 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
     return parse
 
 
+def decimal_number(minimum: float, maximum: float, *, above_minimum: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number from `minimum` (excluded with `above_minimum`) to `maximum`; NaN is refused
+    (it compares false with both bounds)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        low_ok = minimum < value if above_minimum else minimum <= value
+        if not (low_ok and value <= maximum):
+            bounds = f"more than {minimum:g} and at most {maximum:g}" if above_minimum else \
+                f"between {minimum:g} and {maximum:g}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}: {text}")
+        return value
+
+    return parse
+
+
 def add_listen_arguments(parser: argparse.ArgumentParser, default_port: int, what: str) -> None:
     """--host, --allow-host and --port of a local server (the sandbox, the proxy); `what` names it in the help."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

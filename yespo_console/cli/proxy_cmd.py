@@ -15,7 +15,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from yespo_console.cli.argtypes import add_listen_arguments
+from yespo_console.cli.argtypes import add_listen_arguments, decimal_number
 from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.serving import serve_until_signalled
@@ -27,16 +27,6 @@ if TYPE_CHECKING:
 
 PROXY_DEFAULT_PORT = 8760
 LOG_FILE = "proxy.log"
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +45,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--to", required=True, metavar="yespo|tracker|URL", help="where to relay")
     add_listen_arguments(parser, PROXY_DEFAULT_PORT, "the proxy")
-    parser.add_argument("--timeout", type=_seconds, default=30.0, metavar="S",
+    parser.add_argument("--timeout", type=decimal_number(0, 3600, above_minimum=True), default=30.0, metavar="S",
                         help="seconds the upstream has to answer before the client gets 504 (default 30)")
     add_profile_option(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask before relaying to production")

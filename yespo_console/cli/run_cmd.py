@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from yespo_console.cli.argtypes import MAX_RETRIES, whole_number
+from yespo_console.cli.argtypes import MAX_RETRIES, decimal_number, whole_number
 from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
@@ -48,24 +48,12 @@ EXIT_BAD_INPUT = 2
 # -- argument types --------------------------------------------------------------------------------
 
 
+_RATE = decimal_number(0, 100_000)
+
+
 def rate_arg(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value != value or value < 0 or value > 100_000:
-        raise argparse.ArgumentTypeError("must be between 0 (no limit) and 100000 requests/s")
-    return None if value == 0 else value
-
-
-def wait_scale_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError("must be between 0 and 10")
-    return value
+    """Requests per second; 0 means no limit."""
+    return _RATE(text) or None
 
 
 def _results_path(text: str) -> str:
@@ -120,7 +108,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="set a variable for every contact (repeatable); CSV columns override it")
     add_pacing_arguments(parser, concurrency=1, what="contacts (each contact's steps stay in order)")
-    parser.add_argument("--wait-scale", type=wait_scale_arg, default=1.0, metavar="F",
+    parser.add_argument("--wait-scale", type=decimal_number(0, 10), default=1.0, metavar="F",
                         help="multiply every wait by F (0 skips the waits for a quick check of the events; default 1)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed the random values, for a repeatable run")
     add_profile_option(parser)

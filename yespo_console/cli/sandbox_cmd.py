@@ -18,7 +18,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from yespo_console.cli.argtypes import add_listen_arguments, whole_number
+from yespo_console.cli.argtypes import add_listen_arguments, decimal_number, whole_number
 from yespo_console.cli.io import fail
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.serving import serve_until_signalled
@@ -29,16 +29,6 @@ from yespo_console.core.terminal import printable
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.store import SandboxEvent
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
 
 
 def _scale(text: str) -> float:
@@ -74,6 +64,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--latency-ms", type=whole_number(0), default=0, metavar="N", help="delay every answer")
     status = whole_number(200, 599)
+    share = decimal_number(0, 1)
     parser.add_argument("--status", type=status, metavar="CODE", help="answer every request with this status")
     parser.add_argument(
         "--retry-after",
@@ -83,17 +74,17 @@ def register(subparsers: Any) -> None:
         help="Retry-After seconds on 429/503 answers (default 1)",
     )
     parser.add_argument(
-        "--fail-rate", type=_rate, default=0.0, metavar="0..1", help="share of requests answered with --fail-status"
+        "--fail-rate", type=share, default=0.0, metavar="0..1", help="share of requests answered with --fail-status"
     )
     parser.add_argument(
         "--fail-status", type=status, default=500, metavar="CODE", help="status of random failures (default 500)"
     )
     parser.add_argument(
-        "--drop-rate", type=_rate, default=0.0, metavar="0..1", help="share of connections closed without an answer"
+        "--drop-rate", type=share, default=0.0, metavar="0..1", help="share of connections closed without an answer"
     )
     parser.add_argument(
         "--garbage-rate",
-        type=_rate,
+        type=share,
         default=0.0,
         metavar="0..1",
         help="share of requests answered with bytes that are not HTTP",
