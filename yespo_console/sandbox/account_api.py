@@ -33,11 +33,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from yespo_console.core.http.masking import mask_headers
 from yespo_console.sandbox.accountdb import key_of
 from yespo_console.sandbox.automation import activity_of, message_of
 from yespo_console.sandbox.contacts import CHANNEL_TYPES, contact_doc
-from yespo_console.sandbox.intake import EXCERPT_BYTES, read_body
+from yespo_console.sandbox.intake import EXCERPT_BYTES, read_body, request_record
 from yespo_console.sandbox.judge import check_auth
 from yespo_console.sandbox.queries import Query, QueryError
 from yespo_console.sandbox.ratelimits import DEFAULT_LIMIT, DOCUMENTED, RateWindows
@@ -87,15 +86,6 @@ def parse_json(data: bytes) -> Any:
     if _depth(value) > MAX_DEPTH:
         raise ValueError(f"The body nests deeper than {MAX_DEPTH} levels.")
     return value
-
-
-def new_record(request: Request, endpoint: str, data: bytes, auth: str = "") -> NewEvent:
-    """The record of a request to `endpoint`, its headers masked."""
-    client = request.client
-    return NewEvent(endpoint=endpoint, method=request.method, path=request.url.path,
-                    remote=f"{client.host}:{client.port}" if client else "unknown",
-                    headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1"))
-                                               for k, v in request.headers.raw)), body=data, auth=auth)
 
 
 def _bad(text: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
@@ -174,7 +164,7 @@ class AccountApi:
         except ClientDisconnect:
             return Response(status_code=400)
         auth = check_auth(request.headers.get("authorization"), self._sandbox.api_key)
-        record = new_record(request, endpoint, body.data, auth.description)
+        record = request_record(request, endpoint, body.data, auth=auth.description)
         status: int
         answer: Any
         if not media.endswith("json"):

@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from yespo_console.core.http.masking import mask_url
-from yespo_console.sandbox.account_api import new_record, parse_json
-from yespo_console.sandbox.intake import read_body
+from yespo_console.sandbox.account_api import parse_json
+from yespo_console.sandbox.intake import read_body, request_record
 from yespo_console.sandbox.queries import Query, QueryError
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class AccountControl:
                                    timeout_s=self._endpoints.body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)
-        record = new_record(request, "webhook", body.data)
+        record = request_record(request, "webhook", body.data)
         status, text = 200, "ok"
         if body.truncated:
             status, text = 413, f"The body is larger than {self._endpoints.max_body:,} bytes."

@@ -66,10 +66,10 @@ from yespo_console import __version__
 from yespo_console.core.http.sending import SANDBOX_FINDINGS
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate, refuses_simple_content
-from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES, MAX_BODY_BYTES, read_body
+from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES, MAX_BODY_BYTES, read_body, request_record
 from yespo_console.sandbox.judge import Endpoint, check_auth, judge_event, judge_past_events
 from yespo_console.sandbox.store import MAX_ID, NewEvent, json_text
-from yespo_console.sandbox.tracker import request_record, tracker_routes
+from yespo_console.sandbox.tracker import tracker_routes
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.server import Sandbox

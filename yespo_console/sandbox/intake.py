@@ -5,7 +5,7 @@ A refused request (no or wrong credentials, a content type that is not JSON) kee
 accepted one keeps up to `MAX_BODY_BYTES`. Past what is kept the body is read and dropped, up to
 `MAX_BODY_BYTES` in all, so that an ordinary client still reads its answer (closing a socket with unread
 data resets it, and the client may lose the answer); past that, or past the deadline, the connection is
-closed with the answer instead.
+closed with the answer instead. `request_record` is the record every endpoint starts from.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from yespo_console.core.http.masking import mask_headers
+from yespo_console.sandbox.store import NewEvent
 
 MAX_BODY_BYTES = 1024 * 1024
 EXCERPT_BYTES = 4 * 1024
@@ -48,3 +53,19 @@ async def read_body(
     except TimeoutError:
         return Body(bytes(kept), size, complete=False, timed_out=True)
     return Body(bytes(kept), size, complete=True)
+
+
+def request_record(request: Request, endpoint: str, data: bytes, *, notes: tuple[str, ...] = (),
+                   auth: str = "") -> NewEvent:
+    """The record of a request to one of the sandbox's endpoints, its headers masked."""
+    client = request.client
+    return NewEvent(
+        endpoint=endpoint,
+        method=request.method,
+        path=request.url.path,
+        remote=f"{client.host}:{client.port}" if client else "unknown",
+        headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
+        body=data,
+        notes=notes,
+        auth=auth,
+    )

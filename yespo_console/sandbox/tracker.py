@@ -31,9 +31,8 @@ from yespo_console.core.events.findings import Finding, Severity
 from yespo_console.core.events.tiers import Tier
 from yespo_console.core.events.tracker_identity import resolve_visitor
 from yespo_console.core.events.tracker_rules import TrackerReport, check_sequence, inspect_tracker_body
-from yespo_console.core.http.masking import mask_headers
 from yespo_console.core.http.sending import SANDBOX_FINDINGS
-from yespo_console.sandbox.intake import EXCERPT_BYTES, MAX_BODY_BYTES, read_body
+from yespo_console.sandbox.intake import EXCERPT_BYTES, MAX_BODY_BYTES, read_body, request_record
 from yespo_console.sandbox.judge import check_auth
 from yespo_console.sandbox.store import NewEvent, json_text
 
@@ -62,21 +61,6 @@ def _notes(content_type: str | None) -> tuple[str, ...]:
         return ()
     shown = f"Content-Type {content_type!r}" if content_type else "No Content-Type"
     return (f"{shown}: the tracker's page documents application/json.",)
-
-
-def request_record(request: Request, endpoint: str, data: bytes, *, notes: tuple[str, ...], auth: str) -> NewEvent:
-    """The record of a request to one of the sandbox's API endpoints: its headers masked."""
-    client = request.client
-    return NewEvent(
-        endpoint=endpoint,
-        method=request.method,
-        path=request.url.path,
-        remote=f"{client.host}:{client.port}" if client else "unknown",
-        headers=tuple(mask_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)),
-        body=data,
-        notes=notes,
-        auth=auth,
-    )
 
 
 def _visitor(body: dict[str, Any]) -> str | None:
