@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.events.findings import Finding
-from yespo_console.core.events.tiers import Tier
+from yespo_console.core.events.findings import Finding, downstream_problems
 from yespo_console.gui import theme
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
@@ -90,8 +89,8 @@ def verdict(event: SandboxEvent) -> str:
         return event.auth or "not judged"
     if event.status >= 400:
         return f"rejected ({event.status})"
-    # Accepted: a missing required param counts as a problem too, since Validate parameters was off for it.
-    problems = sum(f.tier in (Tier.ACCEPTED_BUT, Tier.REJECTED_IF_VALIDATED) for f in findings_of(event))
+    # Accepted: had Validate parameters been on for a missing required param, the answer would have been a 400.
+    problems = downstream_problems(findings_of(event), validated=False)
     return f"accepted · {problems} problem{'s' if problems != 1 else ''} downstream" if problems else "accepted"
 
 

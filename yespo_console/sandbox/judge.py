@@ -2,9 +2,10 @@
 diagnostics as `yespo-console inspect` (yespo_console.core.events.diagnostics), so a payload judged valid in
 the GUI is accepted here, always.
 
-Rejections are plain text in Yespo's style: first `The event should have the following params:
-[{"name":"page","required":true}]` when required params are missing, then one line per other error
-(`<path>: <message>`). past_events answers per event.
+Rejections are plain text: one line per reason Yespo always rejects (`<path>: <message>`), or, when the
+event type has Validate parameters on and a required param is missing, Yespo's own `The event should have the
+following params: [...]` listing the type's whole structure. past_events answers per event, with Yespo's
+documented statuses.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from yespo_console.core.events.catalog import EventSpec
 from yespo_console.core.events.diagnostics import inspect_body, inspect_event, loads_strict
-from yespo_console.core.events.findings import ApiVersion, Finding, Report, Severity, verdict
+from yespo_console.core.events.findings import ApiVersion, Finding, Report, Severity, downstream_problems, verdict
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.events.tiers import Tier
 
@@ -80,10 +81,8 @@ class EventJudgement:
 
     @property
     def downstream(self) -> int:
-        """Findings Yespo accepts but that break something downstream: a required param missing while Validate
-        parameters is off counts too (a trigger or a message that reads it gets nothing)."""
-        missing_ok = () if self.validated else (Tier.REJECTED_IF_VALIDATED,)
-        return sum(f.tier in (Tier.ACCEPTED_BUT, *missing_ok) for f in self.report.findings)
+        """Findings Yespo accepts but that break something downstream (core.events.findings)."""
+        return downstream_problems(self.report.findings, validated=self.validated)
 
 
 def judge_event(body: bytes, *, api_version: ApiVersion, profile: Profile = BUILTIN) -> EventJudgement:

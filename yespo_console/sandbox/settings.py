@@ -35,7 +35,7 @@ def parse_validate(value: Any) -> str | tuple[str, ...]:
         text = value.strip()
         if text.lower() in (NONE, ALL):
             return text.lower()
-        value = [part for part in text.split(",")]
+        value = text.split(",")
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError('validate is "none", "all", or a list of event types such as ["cartUpdated"]')
     types = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))

@@ -27,8 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from yespo_console.core.events.findings import Finding, Severity
-from yespo_console.core.events.tiers import Tier
+from yespo_console.core.events.findings import Finding, Severity, downstream_problems
 from yespo_console.core.events.tracker_identity import resolve_visitor
 from yespo_console.core.events.tracker_rules import TrackerReport, check_sequence, inspect_tracker_body
 from yespo_console.core.http.sending import SANDBOX_FINDINGS
@@ -116,7 +115,7 @@ def tracker_handler(sandbox: Sandbox, body_timeout_s: float) -> Handler:
         record.diagnostics = tuple(f.as_dict() for f in findings)
         record.event_type, record.key_value = report.event_type, report.key_value
         record.key_value_source = report.key_value_source
-        downstream = sum(f.tier is Tier.ACCEPTED_BUT for f in findings)
+        downstream = downstream_problems(findings, validated=True)  # the tracker has no Validate parameters
         identity = report.identity if isinstance(report, TrackerReport) else None
         fields = {"eventName": report.event_type, "visitor": identity.cookie if identity else None,
                   "contact": report.key_value if identity and identity.contact else None,

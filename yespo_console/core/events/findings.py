@@ -71,6 +71,14 @@ def verdict(findings: tuple[Finding, ...], *, validated: bool) -> Verdict:
     return "rejected" if any(f.tier in refusing for f in findings) else "accepted"
 
 
+def downstream_problems(findings: tuple[Finding, ...], *, validated: bool) -> int:
+    """How many findings of an accepted event break something downstream (a trigger's condition, segmentation,
+    a recommendation block): the `accepted_but` ones, and, with Validate parameters off, a required param
+    missing too (what reads it gets nothing)."""
+    counted = {Tier.ACCEPTED_BUT} if validated else {Tier.ACCEPTED_BUT, Tier.REJECTED_IF_VALIDATED}
+    return sum(f.tier in counted for f in findings)
+
+
 def verdict_line(findings: tuple[Finding, ...]) -> str:
     """Both verdicts in a few words, and how many findings break something downstream, for the window and
     the CLI."""
@@ -79,7 +87,7 @@ def verdict_line(findings: tuple[Finding, ...]) -> str:
     parts = ["Yespo accepts"]
     if verdict(findings, validated=True) == "rejected":
         parts.append("rejects if Validate parameters is on")
-    downstream = sum(f.tier is Tier.ACCEPTED_BUT for f in findings)
+    downstream = downstream_problems(findings, validated=True)  # a missing param is named on its own above
     if downstream:
         parts.append(f"{downstream} problem{'s' if downstream != 1 else ''} downstream")
     return " · ".join(parts)
