@@ -97,3 +97,21 @@ def test_sandbox_refuses_bad_profile_options(tmp_path: Path, args: list[str], ca
                                              ) -> None:
     assert cli(tmp_path, "sandbox", "--port", "0", *args) == 2
     assert "--profile/--validate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "event", "words"), [
+    ("The event should have the following params: " + "[" * 100_000 + "]" * 100_000, "X", "nested too deeply"),
+    ('The event should have the following params: [{"name":"\\ud800","required":true}]', "X", "lone surrogate"),
+    ('The event should have the following params: [{"name":"a\\u001b]0;x\\u0007","required":true}]', "X",
+     "control characters"),
+    ('The event should have the following params: [{"name":"a","required":true}]', "bad/key", "cannot hold /"),
+    ('The event should have the following params: [{"name":"a","required":true}]', "k\x1b[2J", "would not read back"),
+])
+def test_from_400_refuses_what_a_profile_cannot_hold_with_a_message(
+        tmp_path: Path, text: str, event: str, words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    answer = tmp_path / "answer.txt"
+    answer.write_text(text, encoding="utf-8")
+    assert cli(tmp_path, "profile", "from-400", str(answer), "--event", event) == 2
+    captured = capsys.readouterr()
+    assert words in captured.err and "Traceback" not in captured.err and "\x1b" not in captured.err
+    assert captured.out == ""

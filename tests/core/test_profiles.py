@@ -171,3 +171,12 @@ def test_inferring_a_type_from_sent_bodies() -> None:
     parse_profile(profile_text("Inferred", [spec], as_json=True), "p.json", is_json=True)
     with pytest.raises(InputError, match="no sent event of type 'Nope'"):
         infer_event_type("Nope", bodies)
+
+
+def test_inferring_leaves_out_names_a_profile_cannot_hold() -> None:
+    bodies = [{"eventTypeKey": "T", "params": [
+        {"name": "ok", "value": {"sku": "A", "\ud800": 1, "a\x1b": 2, "": 3}},
+        {"name": "\ud800", "value": "x"}, {"name": "x" * 101, "value": "y"}, {"name": " ", "value": "z"}]}]
+    spec, _ = infer_event_type("T", bodies)
+    assert [p.name for p in spec.params] == ["ok"] and [f.name for f in spec.params[0].fields] == ["sku"]
+    parse_profile(profile_text("Inferred", [spec]), "p.yaml")

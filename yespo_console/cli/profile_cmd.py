@@ -114,7 +114,10 @@ def _write(args: argparse.Namespace, spec: EventSpec, note: str) -> int:
     out = Path(args.out) if args.out else None
     as_json = out is not None and out.suffix.lower() == ".json"
     text = profile_text(args.name or spec.key, [spec], as_json=as_json, note=note)
-    parse_profile(text, "<written profile>", is_json=as_json)  # what is written must read back
+    try:
+        parse_profile(text, "<the profile to write>", is_json=as_json)  # what is written must read back
+    except InputError as exc:
+        return fail(f"no profile written: it would not read back ({exc})")
     if out is None:
         sys.stdout.write(text)
         return 0

@@ -19,6 +19,7 @@ from yespo_console.core.errors import InputError
 from yespo_console.core.events.catalog import (
     LOCATOR_ALIASES,
     LOCATOR_NAMES_LOWER,
+    PARAM_NAME_MAX,
     EventSpec,
     FieldSpec,
     FieldType,
@@ -41,6 +42,8 @@ def structure_from_rejection(text: str, event_type: str) -> EventSpec:
         listed = json.loads(match.group(1))
     except ValueError as exc:
         raise InputError(f"the params list after {STRUCTURE_PREFIX!r} is not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"the params list after {STRUCTURE_PREFIX!r} is nested too deeply to be one") from None
     if not isinstance(listed, list) or not listed:
         raise InputError("the params list is empty or not a list")
     params: list[ParamSpec] = []
@@ -48,6 +51,9 @@ def structure_from_rejection(text: str, event_type: str) -> EventSpec:
         name = item.get("name") if isinstance(item, dict) else None
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"item {index + 1} of the params list has no name")
+        if not writable_name(name):
+            raise InputError(f"item {index + 1} of the params list has a name with control characters or a lone "
+                             "surrogate, which a profile file cannot hold")
         required = item.get("required") is True
         kind, example = _LOCATOR_TYPES.get(LOCATOR_ALIASES.get(name.lower()) or
                                            LOCATOR_NAMES_LOWER.get(name.lower(), ""), (FieldType.STRING, "text"))
@@ -61,6 +67,11 @@ def structure_from_rejection(text: str, event_type: str) -> EventSpec:
 _LOCATOR_TYPES: dict[str, tuple[FieldType, Any]] = {
     "email": (FieldType.EMAIL, "example@email.com"), "phone": (FieldType.PHONE, "380501234567"),
 }
+
+
+def writable_name(name: str) -> bool:
+    """Whether a param name can go into a profile file and be read back: printable, not blank, not too long."""
+    return bool(name.strip()) and name.isprintable() and len(name) <= PARAM_NAME_MAX
 
 
 def _scalar(name: str, required: bool, kind: FieldType, example: Any, help_text: str) -> ParamSpec:
@@ -144,7 +155,8 @@ class _Seen:
     def _add_object(self, obj: dict[str, Any]) -> None:
         self.items += 1
         for key, inner in obj.items():
-            self.nested.setdefault(key, _Seen()).add(inner, depth=1)
+            if writable_name(key):
+                self.nested.setdefault(key, _Seen()).add(inner, depth=1)
 
     def field_spec(self, name: str, required: bool) -> FieldSpec:
         kind = _merge_kinds(self.kinds) if self.kinds else FieldType.STRING
@@ -166,9 +178,10 @@ def infer_event_type(event_type: str, bodies: Iterable[dict[str, Any]]) -> tuple
         total += 1
         names: set[str] = set()
         for item in body["params"]:
-            if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"] not in names:
-                names.add(item["name"])
-                seen.setdefault(item["name"], _Seen()).add(item.get("value"))
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and writable_name(name) and name not in names:
+                names.add(name)
+                seen.setdefault(name, _Seen()).add(item.get("value"))
         if total >= MAX_SAMPLES:
             break
     if not total:
