@@ -180,3 +180,10 @@ def test_inferring_leaves_out_names_a_profile_cannot_hold() -> None:
     spec, _ = infer_event_type("T", bodies)
     assert [p.name for p in spec.params] == ["ok"] and [f.name for f in spec.params[0].fields] == ["sku"]
     parse_profile(profile_text("Inferred", [spec]), "p.yaml")
+
+
+def test_a_profile_file_is_read_no_further_than_its_cap(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (3 * 1024 * 1024))
+    with pytest.raises(InputError, match="larger than 2 MB, the most a profile may hold"):
+        load_profile(big)

@@ -177,10 +177,7 @@ def parse_profile(text: str, source: str, *, is_json: bool = False) -> Profile:
 def load_profile(path: str | Path) -> Profile:
     """A profile file (YAML, or JSON for a .json name). ProfileError / InputError naming the file and line."""
     source = str(path)
-    data = read_file(Path(path), what="profile")
-    if len(data) > MAX_PROFILE_BYTES:
-        raise ProfileError(source, [Problem(None, "(file)", f"over {MAX_PROFILE_BYTES // 1024 // 1024} MB: not a "
-                                                            "profile")])
+    data = read_file(Path(path), what="profile", limit=MAX_PROFILE_BYTES)
     try:
         text = decode_text(data, source)
     except NotUtf8Error as exc:
