@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -7,10 +8,13 @@ from yespo_console.core.events.catalog import EVENTS, EXAMPLE_KEYS, LOCATOR_PRIO
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.events.payload import (
     Draft,
+    DraftError,
     ExtraParam,
     body_object,
     build_body,
     detect_nested_encoding,
+    draft_from_json,
+    draft_to_json,
     parse_body,
 )
 
@@ -126,3 +130,58 @@ def test_round_trip_property(draft: Draft, nested: str, pretty: bool):
     assert build_body(again, nested=nested, pretty=pretty) == raw
     if nested == "object":
         assert again == draft
+
+
+# -- stored drafts: draft_to_json / draft_from_json ---------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(drafts(), st.dictionaries(text, scalar, max_size=3))
+def test_a_stored_draft_reads_back_equal_through_json_text(draft: Draft, extra_fields: dict):
+    draft.extra_fields.update(extra_fields)
+    again = draft_from_json(json.loads(json.dumps(draft_to_json(draft), ensure_ascii=False)))
+    assert again == draft
+    assert build_body(again) == build_body(draft)
+
+
+def test_a_draft_owns_its_containers():
+    locators = {"email": "a@b.co"}
+    draft = Draft(event_type="pageViewed", locators=locators)
+    draft.locators["phone"] = "380501234567"
+    assert locators == {"email": "a@b.co"}
+    stored = draft_to_json(draft)
+    stored["locators"]["email"] = "changed"
+    assert draft.locators["email"] == "a@b.co"
+
+
+def test_a_stored_draft_may_lack_keys_or_carry_unknown_ones():
+    assert draft_from_json({}) == Draft()
+    assert draft_from_json({"event_type": "cartUpdated", "written_by": "a newer version"}) == Draft("cartUpdated")
+
+
+@pytest.mark.parametrize(("data", "where"), [
+    ([], "a draft is an object, not list"),
+    ("cartUpdated", "a draft is an object, not str"),
+    (None, "a draft is an object, not NoneType"),
+    ({"event_type": 7}, "event_type: must be text"),
+    ({"key_value": ["k"]}, "key_value: must be text or null"),
+    ({"locators": "email"}, "locators: must be an object, not str"),
+    ({"values": [1, 2]}, "values: must be an object, not list"),
+    ({"extra_fields": 1}, "extra_fields: must be an object, not int"),
+    ({"extra_params": {"name": "x"}}, "extra_params: must be a list, not dict"),
+    ({"extra_params": [{"name": "a", "value": 1}, {"name": "b"}]}, "extra_params.1: must be an object"),
+    ({"extra_params": [{"name": None, "value": 1}]}, "extra_params.0: must be an object"),
+    ({"extra_params": ["x"]}, "extra_params.0: must be an object"),
+])
+def test_a_stored_draft_that_is_not_one_is_refused_saying_where(data, where):
+    with pytest.raises(DraftError) as refused:
+        draft_from_json(data)
+    message = str(refused.value)
+    assert message.startswith(where) and "\n" not in message
+
+
+def test_a_deeply_nested_stored_value_is_kept_without_recursion():
+    deep: object = "leaf"
+    for _ in range(5000):
+        deep = [deep]
+    draft = draft_from_json({"event_type": "pageViewed", "values": {"page": deep}})
+    assert draft.values["page"] is deep

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
 from PySide6.QtCore import QSettings
 
-from yespo_console.core.errors import InputError, validation_message
-from yespo_console.core.events.payload import Draft
+from yespo_console.core.errors import InputError
+from yespo_console.core.events.payload import Draft, DraftError, draft_from_json, draft_to_json
 from yespo_console.gui.jsontext import parse_json
 
 DRAFTS_KEY = "drafts/saved"
@@ -48,13 +47,13 @@ class DraftStore:
         if name not in drafts:
             raise InputError(f"There is no saved draft named {name!r}.")
         try:
-            return Draft.model_validate(drafts[name])
-        except ValidationError as exc:
-            raise InputError(f"The saved draft {name!r} cannot be read: {validation_message(exc)}") from None
+            return draft_from_json(drafts[name])
+        except DraftError as exc:
+            raise InputError(f"The saved draft {name!r} cannot be read: {exc}") from None
 
     def save(self, name: str, draft: Draft) -> None:
         drafts = self._saved()
-        drafts[name] = draft.model_dump(mode="json")
+        drafts[name] = draft_to_json(draft)
         self._write(drafts)
 
     def delete(self, name: str) -> None:
@@ -67,12 +66,12 @@ class DraftStore:
         """The draft that was in the form when the window closed (None: none, or unreadable)."""
         data = _json_value(self.settings, CURRENT_KEY)
         try:
-            return Draft.model_validate(data) if data is not None else None
-        except ValidationError:
+            return draft_from_json(data) if data is not None else None
+        except DraftError:
             return None
 
     def save_current(self, draft: Draft) -> None:
-        self.settings.setValue(CURRENT_KEY, json.dumps(draft.model_dump(mode="json"), ensure_ascii=False))
+        self.settings.setValue(CURRENT_KEY, json.dumps(draft_to_json(draft), ensure_ascii=False))
 
     def load_by_type(self) -> dict[str, Draft]:
         """The last draft of each event type; entries that do not read as drafts are left out."""
@@ -80,11 +79,11 @@ class DraftStore:
         drafts: dict[str, Draft] = {}
         for key, value in (data.items() if isinstance(data, dict) else ()):
             try:
-                drafts[str(key)] = Draft.model_validate(value)
-            except ValidationError:
+                drafts[str(key)] = draft_from_json(value)
+            except DraftError:
                 continue
         return drafts
 
     def save_by_type(self, drafts: dict[str, Draft]) -> None:
-        self.settings.setValue(BY_TYPE_KEY, json.dumps({key: draft.model_dump(mode="json")
+        self.settings.setValue(BY_TYPE_KEY, json.dumps({key: draft_to_json(draft)
                                                         for key, draft in drafts.items()}, ensure_ascii=False))

@@ -13,9 +13,8 @@ way v1 accepts) or as a real JSON object (v2 accepts it). The encoding is a choi
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from yespo_console.core.events.catalog import (
     LOCATOR_PRIORITY,
@@ -31,23 +30,77 @@ NestedEncoding = Literal["string", "object"]
 NESTED_ENCODINGS: tuple[NestedEncoding, ...] = ("string", "object")
 
 
-class ExtraParam(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+# Plain dataclasses, not pydantic models: a draft is built at every keystroke and when the window opens,
+# and pydantic (its import and the models' schemas) is most of the window's start-up cost.
+@dataclass(frozen=True)
+class ExtraParam:
     name: str
     value: Any
 
 
-class Draft(BaseModel):
+@dataclass
+class Draft:
     """An event as a form holds it. Keys present in `locators` and `values` are sent; the GUI leaves
     out the fields a user left blank."""
 
     event_type: str = ""
     key_value: str | None = None
-    locators: dict[str, Any] = Field(default_factory=dict)
-    values: dict[str, Any] = Field(default_factory=dict)
-    extra_params: list[ExtraParam] = Field(default_factory=list)
-    extra_fields: dict[str, Any] = Field(default_factory=dict)  # top-level keys other than the three
+    locators: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    extra_params: list[ExtraParam] = field(default_factory=list)
+    extra_fields: dict[str, Any] = field(default_factory=dict)  # top-level keys other than the three
+
+    def __post_init__(self) -> None:
+        # Own containers, as the pydantic model had: editing a draft never edits the dicts it was made from.
+        self.locators = dict(self.locators)
+        self.values = dict(self.values)
+        self.extra_params = list(self.extra_params)
+        self.extra_fields = dict(self.extra_fields)
+
+
+class DraftError(ValueError):
+    """A stored draft (a settings file, a saved draft) that does not read as one: says where and what."""
+
+
+def draft_to_json(draft: Draft) -> dict[str, Any]:
+    """A JSON-ready dict of DRAFT, as `draft_from_json` reads it back."""
+    return {"event_type": draft.event_type, "key_value": draft.key_value, "locators": dict(draft.locators),
+            "values": dict(draft.values),
+            "extra_params": [{"name": extra.name, "value": extra.value} for extra in draft.extra_params],
+            "extra_fields": dict(draft.extra_fields)}
+
+
+def _text_keyed(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise DraftError(f"{name}: must be an object, not {type(value).__name__}")
+    if not all(isinstance(key, str) for key in value):
+        raise DraftError(f"{name}: every key must be text")
+    return value
+
+
+def draft_from_json(data: Any) -> Draft:
+    """The draft `draft_to_json` wrote; DraftError (one line: where, what) for anything else. Keys it does
+    not know are ignored, missing ones take their defaults, as a draft saved by another version may have."""
+    if not isinstance(data, dict):
+        raise DraftError(f"a draft is an object, not {type(data).__name__}")
+    event_type = data.get("event_type", "")
+    if not isinstance(event_type, str):
+        raise DraftError("event_type: must be text")
+    key_value = data.get("key_value")
+    if key_value is not None and not isinstance(key_value, str):
+        raise DraftError("key_value: must be text or null")
+    items = data.get("extra_params", [])
+    if not isinstance(items, list):
+        raise DraftError(f"extra_params: must be a list, not {type(items).__name__}")
+    extras = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or "value" not in item or not isinstance(item.get("name"), str):
+            raise DraftError(f"extra_params.{index}: must be an object with a text name and a value")
+        extras.append(ExtraParam(name=item["name"], value=item["value"]))
+    return Draft(event_type=event_type, key_value=key_value, locators=_text_keyed(data, "locators"),
+                 values=_text_keyed(data, "values"), extra_params=extras,
+                 extra_fields=_text_keyed(data, "extra_fields"))
 
 
 def _compact(value: Any) -> str:
