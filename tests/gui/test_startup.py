@@ -19,10 +19,15 @@ HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "yaml", "keyring", "starlette
          "phonenumbers", "importlib.metadata", "yespo_console.core.events.catalog", "yespo_console.gui.main_window")
 # What the console's window must not import before its own first paint: the HTTP stack comes with the first
 # send, the scenario machinery (YAML, the runner) with the Scenarios dock after the paint, the sandbox's server
-# when the session starts it.
-AFTER_THE_CONSOLE_PAINTS = ("httpx", "yaml", "keyring", "starlette", "uvicorn", "yespo_console.core.http.client",
-                            "yespo_console.core.scenarios", "yespo_console.gui.runner_dock",
-                            "yespo_console.sandbox.server")
+# when the session starts it; the environments (pydantic), the history's store, the validators, logging and the
+# event loop right after the paint. Each is a slow import, and the console's paint is measured against a bare
+# Qt window's (benchmarks/bench_gui.py).
+AFTER_THE_CONSOLE_PAINTS = ("httpx", "yaml", "keyring", "starlette", "uvicorn", "pydantic", "email_validator",
+                            "phonenumbers", "asyncio", "qasync", "yespo_console.core.http.client",
+                            "yespo_console.core.http.environments", "yespo_console.core.history.store",
+                            "yespo_console.core.history.export", "yespo_console.core.scenarios",
+                            "yespo_console.gui.logs", "yespo_console.gui.runner_dock", "yespo_console.sandbox.server",
+                            "yespo_console.sandbox.faults")
 
 
 def _home(tmp_path):
@@ -147,33 +152,35 @@ def test_the_console_window_module_leaves_http_scenarios_and_the_sandbox_server_
     assert result.stdout.strip() == "[]"
 
 
-def test_a_history_that_needs_its_search_index_rebuilt_is_named_as_such_first(tmp_path):
+def test_a_history_that_needs_its_search_index_rebuilt_is_named_as_such_on_the_painted_console(tmp_path):
     from yespo_console.core.history import db as history_db
 
+    _home(tmp_path)
     history_db.connect(tmp_path / "history.sqlite3", target=2).close()  # a file from the previous version
     result = _python("""
         import sys
-        from pathlib import Path
-        from yespo_console.gui.app import make_application, settings_for
-        from yespo_console.gui.lifecycle import run_console
-        from yespo_console.gui.startup import StartupWindow
-        app = make_application()
-        home = Path(sys.argv[1])
-        startup = StartupWindow(settings_for(home))
-        startup.show_and_wait_for_paint()
-        said = []
-        original = startup.advance
-        def advance(words=None):
-            original(words)
-            said.append(startup.status.text())
-            if len(said) == 2:
-                startup.close()  # seen what it says before opening the history: no need for the console
-        startup.advance = advance
-        run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
-        print(said[1])
+        from PySide6.QtWidgets import QApplication
+        from yespo_console.gui.session import Session
+        opening = Session.open_history
+        def open_history(session):
+            window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+            print(window.isVisible(), window.history_dock.windowTitle())
+            print(window.statusBar().currentMessage())
+            opening(session)
+        Session.open_history = open_history
+        from yespo_console.cli.main import main
+        code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
+        print(code)
     """, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("Rebuilding the history's search index")
+    visible, message = result.stdout.splitlines()[:2]
+    assert visible == "True History (rebuilding its search index…)"
+    assert message.startswith("Rebuilding the history's search index") and result.stdout.splitlines()[-1] == "0"
+    from yespo_console.core.history import SCHEMA_VERSION
+
+    upgraded = history_db.connect(tmp_path / "history.sqlite3")
+    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    upgraded.close()
 
 
 def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenarios_load(tmp_path):
@@ -233,3 +240,49 @@ def test_closing_the_console_before_its_first_paint_quits_without_starting_the_s
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "True", "False"]
+
+
+def test_the_history_opens_after_the_first_paint_and_its_rows_then_show(tmp_path):
+    from yespo_console.core.history import HistoryStore
+    from yespo_console.core.http.exchange import ExchangeRequest
+
+    _home(tmp_path)
+    with HistoryStore.open(tmp_path) as store:
+        store.begin(ExchangeRequest(url="http://127.0.0.1:1/api/v2/event", body=b'{"eventTypeKey": "kept"}'))
+    result = _python("""
+        import sys
+        import yespo_console.gui.startup as startup
+        from PySide6.QtWidgets import QApplication
+        def window():
+            return next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+        noted = startup.milestone
+        def milestone(name):
+            noted(name)
+            if name == "console ready":
+                dock = window().history_dock
+                print(dock.store is None, dock.off_label.isVisible(), dock.model.rowCount())
+        startup.milestone = milestone
+        from yespo_console.cli.main import main
+        code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
+        dock = window().history_dock
+        print(code, dock.store is None, dock.off_label.isVisible(), dock.model.rowCount())
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    # Not open at the paint, and not said to be off either: one turn later it is open, with its row.
+    lines = result.stdout.splitlines()
+    assert (lines[0], lines[-1]) == ("True False 0", "0 False False 1"), result.stdout
+
+
+def test_a_history_that_cannot_open_is_said_to_be_off_once_the_console_is_painted(tmp_path):
+    _home(tmp_path)
+    (tmp_path / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = _python("""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        from yespo_console.cli.main import main
+        code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
+        window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+        print(code, window.history_dock.off_label.isVisibleTo(window.history_dock), window.history_off is not None)
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 True True", result.stdout

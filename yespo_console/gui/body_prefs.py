@@ -5,12 +5,15 @@ own setting is the default until the user picks otherwise for it)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 
 from yespo_console.core.events.payload import NESTED_ENCODINGS
-from yespo_console.core.http.environments import Environment
 from yespo_console.gui.raw_binding import RawBinding
+
+if TYPE_CHECKING:
+    from yespo_console.core.http.environments import Environment
 
 PRETTY_KEY = "body/pretty"
 NESTED_KEY = "body/nested"  # a group: one value per environment name

@@ -28,16 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.errors import StoreError
-from yespo_console.core.history import (
-    MIN_SEARCH_CHARS,
-    Exchange,
-    HistoryFilter,
-    HistoryStore,
-    fts_match_expression,
-)
+from yespo_console.core.history.models import MIN_SEARCH_CHARS, Exchange, HistoryFilter, fts_match_expression
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui import theme
-from yespo_console.gui.history_export import ExportFailed, ask_export_file, write_exchanges
 from yespo_console.gui.history_model import (
     DURATION,
     ENVIRONMENT,
@@ -50,7 +43,8 @@ from yespo_console.gui.history_model import (
 )
 from yespo_console.gui.history_watch import HistoryWatcher
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the store with the history (after the window's first paint), exports when used
+    from yespo_console.core.history.store import HistoryStore
     from yespo_console.gui.diff_dialog import DiffDialog
 
 T = TypeVar("T")
@@ -78,6 +72,11 @@ def since_moment(choice: str, now: datetime | None = None) -> datetime | None:
     return None
 
 
+def _off_text(unavailable_reason: str) -> str:
+    reason = f": {unavailable_reason}" if unavailable_reason else "."
+    return f"History is off{reason} Exchanges are sent but not kept, so there is nothing to search, load or re-send."
+
+
 class HistoryDock(QDockWidget):
     """History of exchanges. `load_requested` carries one Exchange (the whole record) for the form;
     `resend_requested` a list of Exchanges, oldest first, to send again."""
@@ -87,7 +86,8 @@ class HistoryDock(QDockWidget):
     exchange_selected = Signal(object)  # the one Exchange selected, to look at; None when not exactly one
 
     def __init__(self, store: HistoryStore | None, parent: QWidget | None = None, *,
-                 unavailable_reason: str = "") -> None:
+                 unavailable_reason: str = "", opening: bool = False) -> None:
+        """OPENING: STORE comes later (`attach`): the window opens its history after its first paint."""
         super().__init__("History", parent)
         self.setObjectName("historyDock")
         self.store = store
@@ -107,11 +107,27 @@ class HistoryDock(QDockWidget):
             self._container.setEnabled(False)
             for action in self.item_actions:
                 action.setEnabled(False)
+            self.off_label.setVisible(not opening)
             return
+        self._open(store)
+
+    def _open(self, store: HistoryStore) -> None:
         self._fill_choices()
         self.apply_filters()
         self.watcher = HistoryWatcher(store, self)
         self.watcher.changed.connect(self.refresh)
+
+    def attach(self, store: HistoryStore | None, unavailable_reason: str = "") -> None:
+        """The history opened after the dock was made: its rows, or why there are none."""
+        if store is None:
+            self.off_label.setText(_off_text(unavailable_reason))
+            self.off_label.show()
+            return
+        self.store = store
+        self._container.setEnabled(True)
+        self.model.set_store(store)
+        self._open(store)
+        self._selection_changed()
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -123,9 +139,7 @@ class HistoryDock(QDockWidget):
         self.off_label = QLabel(page)
         self.off_label.setWordWrap(True)
         self.off_label.setStyleSheet(f"color: {theme.css('error')};")
-        reason = f": {unavailable_reason}" if unavailable_reason else "."
-        self.off_label.setText(f"History is off{reason} Exchanges are sent but not kept, so there is "
-                               "nothing to search, load or re-send.")
+        self.off_label.setText(_off_text(unavailable_reason))
         self.off_label.setVisible(self.store is None)
         layout.addWidget(self.off_label)
 
@@ -522,6 +536,8 @@ class HistoryDock(QDockWidget):
         ids = sorted(self.selected_ids())
         if not ids or self.store is None:
             return 0
+        from yespo_console.gui.history_export import ExportFailed, ask_export_file, write_exchanges
+
         chosen = ask_export_file(self, len(ids))
         if chosen is None:
             return 0

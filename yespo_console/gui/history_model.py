@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 
 from yespo_console.core.errors import StoreError
-from yespo_console.core.history import ExchangeSummary, HistoryFilter, HistoryStore
+from yespo_console.core.history.models import ExchangeSummary, HistoryFilter
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui import theme
+
+if TYPE_CHECKING:  # the store module loads with the history, after the window's first paint
+    from yespo_console.core.history.store import HistoryStore
 
 PAGE_SIZE = 200
 # A refresh after a send normally finds one new row; past this many pages of new rows it is cheaper
@@ -119,6 +122,11 @@ class HistoryModel(QAbstractTableModel):
     @property
     def store(self) -> HistoryStore | None:
         return self._store
+
+    def set_store(self, store: HistoryStore) -> None:
+        """The store, opened after the model was made (the window opens it after its first paint); read
+        at the next `set_filter` or `reload`."""
+        self._store = store
 
     @property
     def filter(self) -> HistoryFilter:

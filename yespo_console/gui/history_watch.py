@@ -4,10 +4,14 @@ commits, and reading it costs no more than a function call, so a timer asks for 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from yespo_console.core.errors import StoreError
-from yespo_console.core.history import HistoryStore
+
+if TYPE_CHECKING:
+    from yespo_console.core.history.store import HistoryStore
 
 POLL_MS = 400  # within a second of the other process's commit, even with a busy event loop
 

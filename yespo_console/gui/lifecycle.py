@@ -1,77 +1,111 @@
-"""The console's life once the start-up window is on screen: the qasync loop, the core and the window
-loaded step by step, then, once the console is painted, what it did not need for that (the embedded
-sandbox, at the Sandbox environment's address: gui.session), the offscreen screenshot mode, and a clean
-shutdown."""
+"""The console's life: the window built and painted first, with only what that paint needs; then, once it
+is painted and has taken a turn of input, the rest: logging, the history, the qasync loop, the embedded
+sandbox (at the Sandbox environment's address: gui.session), the offscreen screenshot mode, and a clean
+shutdown.
+
+The window is shown and painted on a plain Qt event loop, before asyncio and qasync are even imported:
+nothing in the first paint is asynchronous, and loading them first would hold the paint up. Input that
+comes while the rest loads waits in Qt's queue, in order, for the qasync loop.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
-from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
-
-import qasync
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEventLoop, QSettings, QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
-from yespo_console.gui.logs import flush_repeats, install_excepthook, setup_logging
 from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
 
-log = logging.getLogger(__name__)
-PAINT_TIMEOUT_S = 2.0  # as the start-up window's
+if TYPE_CHECKING:
+    import asyncio
+
+    from yespo_console.gui.main_window import MainWindow
+    from yespo_console.gui.session import Session
+
+PAINT_TIMEOUT_MS = 2000  # as the start-up window's: a platform may never say it painted
 UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
              "exchanges)…")
 
 
-def _console_ready(painted: asyncio.Event) -> None:
-    painted.set()
-    milestone("console ready")
-    log.info("start-up: %s (ms after the process started)",
-             ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
-
-
-async def _first_of(*events: asyncio.Event, timeout_s: float) -> None:
-    """Return once one of EVENTS is set, or after TIMEOUT_S."""
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
-
-
-async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path,
-               screenshot: Path | None, event: str | None, body: str | None) -> int:
-    startup.advance()
+def _build(startup: StartupWindow | None, settings: QSettings, home: Path, event: str | None,
+           body: str | None) -> tuple[MainWindow, Session] | None:
+    """The window over a session whose history opens later; None when the start-up window was closed."""
+    if startup is not None:
+        startup.advance()
     from yespo_console.core.events.examples import example_draft
-    from yespo_console.core.history.db import upgrade_pending
-    from yespo_console.core.paths import history_path
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 
-    startup.advance(UPGRADING if upgrade_pending(history_path(home)) else None)
-    session = Session.open(home)
-    startup.advance()
-    window = MainWindow(session, settings)
+    session = Session.open(home, history=False)
+    if startup is not None:
+        startup.advance()
+    # With a body or an event to show (the screenshot tool), the window is built whole, as tests build it.
+    window = MainWindow(session, settings, first_paint_only=event is None and body is None)
     if event is not None:
         window.set_draft(example_draft(event))
     if body is not None:
         window.load_body_text(body)
-    if startup.abandoned:  # closed while loading: the user wants out, not a window
+    if startup is not None and startup.abandoned:  # closed while loading: the user wants out, not a window
         window.deleteLater()
-        await session.aclose()
-        return 0
-    closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
-    painted = asyncio.Event()
-    on_first_paint(window, partial(_console_ready, painted))
-    startup.hand_over(window)
-    # The sandbox (its server stack too) once the console is painted: it says when it listens, and where. Not
-    # forever: a platform may never say it painted, and a user may close the window before it did.
-    await _first_of(painted, closed, timeout_s=PAINT_TIMEOUT_S)
+        return None
+    return window, session
+
+
+def _show_until_painted(window: MainWindow, startup: StartupWindow | None) -> None:
+    """Show WINDOW (where the start-up window is, if there is one) and return one turn of the event loop
+    after its first paint: the turn in which a key typed by then reaches the form. Also when it is closed
+    first, or after PAINT_TIMEOUT_MS."""
+    waiting = QEventLoop()
+
+    def painted() -> None:
+        if startup is None:  # the console is the first window on screen
+            milestone("first window")
+        QTimer.singleShot(0, waiting, ready)
+
+    def ready() -> None:
+        milestone("console ready")
+        waiting.quit()
+
+    on_first_paint(window, painted)
+    QTimer.singleShot(PAINT_TIMEOUT_MS, waiting, waiting.quit)
+    if startup is not None:
+        startup.hand_over(window)
+    else:
+        window.show()
+    # Not QApplication.lastWindowClosed: Qt says that only while QApplication.exec() runs, not this loop.
+    def visibility_changed(visible: bool) -> None:
+        if not visible:
+            waiting.quit()
+
+    handle = window.windowHandle()
+    if handle is not None:
+        handle.visibleChanged.connect(visibility_changed)
+    if window.isVisible():
+        waiting.exec()
+
+
+def _open_history(window: MainWindow, session: Session) -> None:
+    """After the first paint: open the history (saying so first when its one-time upgrade is due)."""
+    from yespo_console.core.history.db import upgrade_pending
+    from yespo_console.core.paths import history_path
+
+    if upgrade_pending(history_path(session.home)):
+        window.statusBar().showMessage(UPGRADING)
+        window.history_dock.setWindowTitle("History (rebuilding its search index…)")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    session.open_history()
+    window.history_dock.setWindowTitle("History")
+    window.statusBar().clearMessage()
+    window.history_opened()
+
+
+async def _after_paint(window: MainWindow, session: Session, closed: asyncio.Event, screenshot: Path | None) -> int:
+    import asyncio
+
+    # The sandbox (its server stack too) once the console is painted: it says when it listens, and where.
     if not closed.is_set():
         await session.start_sandbox(port=None)
         window.sandbox_ready()
@@ -87,13 +121,43 @@ async def _run(app: QApplication, startup: StartupWindow, settings: QSettings, h
     return 0
 
 
-def run_console(app: QApplication, startup: StartupWindow, settings: QSettings, home: Path, *,
-                screenshot: Path | None, event: str | None, body: str | None = None) -> int:
+def run_console(app: QApplication, startup: StartupWindow | None, settings: QSettings, home: Path, *,
+                screenshot: Path | None, event: str | None, body: str | None = None, size: QSize | None = None) -> int:
+    """STARTUP: the start-up window on screen, which the console replaces at its place and size; SIZE: the
+    console's size (--size) when there is none."""
+    built = _build(startup, settings, home, event, body)
+    if built is None:
+        return 0
+    window, session = built
+    if startup is None and size is not None:
+        window.resize(size)
+    _show_until_painted(window, startup)
+    window.finish_start()
+    from yespo_console.core.events.rules import load_validators
+
+    load_validators()  # before the first keystroke asks for them
+    # Painted, and it took its first input: what follows was not needed for that.
+    import logging
+
+    from yespo_console.gui.logs import flush_repeats, install_excepthook, setup_logging
+
     install_excepthook(setup_logging(home))
+    logging.getLogger(__name__).info("start-up: %s (ms after the process started)",
+             ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
+    _open_history(window, session)
+    os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
+    import asyncio
+
+    import qasync
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return int(loop.run_until_complete(_run(app, startup, settings, home, screenshot, event, body)))
+            window_closed = asyncio.Event()
+            app.lastWindowClosed.connect(window_closed.set)
+            if not window.isVisible():  # closed before the loop ran
+                window_closed.set()
+            return int(loop.run_until_complete(_after_paint(window, session, window_closed, screenshot)))
     finally:
         flush_repeats()

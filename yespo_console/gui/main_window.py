@@ -37,14 +37,11 @@ from yespo_console.core.events.fieldpaths import form_key
 from yespo_console.core.events.findings import Finding, Report
 from yespo_console.core.events.payload import Draft, NestedEncoding, detect_nested_encoding, draft_from_object
 from yespo_console.core.events.profiles import BUILTIN, Profile
-from yespo_console.core.history import Exchange, curl_command, httpx_snippet
-from yespo_console.core.http.environments import Environment
 from yespo_console.gui import theme
 from yespo_console.gui.address_bar import AddressBar
 from yespo_console.gui.body_prefs import BodyPreferences
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.drafts import DraftStore
-from yespo_console.gui.environments_dialog import EnvironmentsDialog
 from yespo_console.gui.form_memory import FormUndo, TypeMemory, capture
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.history_dock import HistoryDock
@@ -57,13 +54,15 @@ from yespo_console.gui.raw_binding import RawBinding
 from yespo_console.gui.response_pane import ResponsePane
 from yespo_console.gui.send_flow import SendFlow
 from yespo_console.gui.session import Session
-from yespo_console.gui.shortcuts import ShortcutsDialog
 from yespo_console.gui.startup import GEOMETRY_KEY, after_first_paint
 from yespo_console.gui.theme import Theme, theme_menu
 from yespo_console.gui.verify_dock import VerifyDock
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest loads when used: nothing here is needed for the first paint
+    from yespo_console.core.history import Exchange
+    from yespo_console.core.http.environments import Environment
     from yespo_console.gui.runner_dock import RunnerDock
+    from yespo_console.gui.shortcuts import ShortcutsDialog
 
 FORM_MIN_WIDTH = 340  # below this the form's labels and fields are cut ("eventTypeKe")
 COLUMN_MIN_WIDTH = 250
@@ -86,7 +85,10 @@ def _column(parent: QWidget, *widgets: tuple[QWidget, int]) -> QSplitter:
 class MainWindow(QMainWindow):
     send_finished = Signal(object)  # the SendResult, or None when cancelled or refused
 
-    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None, *,
+                 first_paint_only: bool = False) -> None:
+        """FIRST_PAINT_ONLY: leave what the first paint does not show (the environments, which load their models,
+        and the body's diagnostics, which load the validators) to `finish_start`, called once it is painted."""
         super().__init__(parent)
         self.session = session
         self.settings = settings or QSettings()
@@ -98,8 +100,21 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._paint_theme_colors()
         self._connect_send_flow()
-        self._load_environments()
+        self._start_pending = first_paint_only
+        if not first_paint_only:
+            self._load_environments()
         self._restore()
+        if first_paint_only:
+            self.payload.show_wire(self.binding.current_body())
+        else:
+            self.binding.refresh()
+
+    def finish_start(self) -> None:
+        """After a `first_paint_only` window's first paint: the environments, then the body's diagnostics."""
+        if not self._start_pending:
+            return
+        self._start_pending = False
+        self._load_environments()
         self.binding.refresh()
 
     # -- layout -----------------------------------------------------------------------------
@@ -159,7 +174,8 @@ class MainWindow(QMainWindow):
             self.main_split.setStretchFactor(index, stretch)
         self.main_split.setSizes([340, 370, 480])
 
-        self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error)
+        self.history_dock = HistoryDock(self.session.history, self, unavailable_reason=self.session.history_error,
+                                        opening=self.session.history_pending)
         self.history_dock.load_requested.connect(self.load_exchange)
         self.history_dock.resend_requested.connect(self.resend)
         self.history_dock.exchange_selected.connect(self._history_selected)
@@ -193,11 +209,20 @@ class MainWindow(QMainWindow):
         self.busy.hide()
         self.statusBar().addPermanentWidget(self.busy)
         self.history_off: QLabel | None = None
-        if self.session.history_error:
+        self._say_if_history_is_off()
+
+    def _say_if_history_is_off(self) -> None:
+        if self.session.history_error and self.history_off is None:
             # A permanent widget: the status bar's message is replaced by every environment change.
             self.history_off = QLabel(f"History is off: {self.session.history_error}", self)
             self.history_off.setToolTip(self.session.history_error)
+            self.history_off.setStyleSheet(f"color: {theme.css('error')};")
             self.statusBar().addPermanentWidget(self.history_off)
+
+    def history_opened(self) -> None:
+        """The app opens the history after the window's first paint: now its rows show, or why there are none."""
+        self.history_dock.attach(self.session.history, self.session.history_error)
+        self._say_if_history_is_off()
 
     def _default_dock_sizes(self) -> None:
         """What a saved layout does not say: a narrow event list and a history tall enough for six rows."""
@@ -302,6 +327,8 @@ class MainWindow(QMainWindow):
         self._environment_changed()
 
     def edit_environments(self) -> None:
+        from yespo_console.gui.environments_dialog import EnvironmentsDialog
+
         dialog = EnvironmentsDialog(self.session.environments, self.session.secrets, self.env_combo.currentData(),
                                     self, session=self.session)
         dialog.exec()
@@ -310,7 +337,8 @@ class MainWindow(QMainWindow):
 
     @property
     def environment(self) -> Environment:
-        return self.session.environment(self.env_combo.currentData())
+        # Before `finish_start` the list is empty: the default one, read then.
+        return self.session.environment(self.env_combo.currentData() or self.session.default_environment_name())
 
     def _environment_changed(self) -> None:
         env = self.environment
@@ -476,6 +504,8 @@ class MainWindow(QMainWindow):
             except InputError as exc:  # a secret that cannot go into a header (a pasted line break, say)
                 self.statusBar().showMessage(f"Not copied: {exc}", 8000)
                 return ""
+            from yespo_console.core.history import curl_command, httpx_snippet
+
             text = curl_command(request) if fmt == "curl" else httpx_snippet(request)
         QGuiApplication.clipboard().setText(text)
         self.statusBar().showMessage(f"Copied as {fmt} (secrets masked).", 4000)
@@ -604,6 +634,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def show_shortcuts(self) -> ShortcutsDialog:
+        from yespo_console.gui.shortcuts import ShortcutsDialog
+
         dialog = ShortcutsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

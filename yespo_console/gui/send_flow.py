@@ -7,7 +7,6 @@ the response pane, the status bar and its Send/Cancel actions.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,9 @@ from yespo_console.gui.dialogs import confirm_production
 from yespo_console.gui.response_pane import outcome_line
 from yespo_console.gui.session import Session
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio: with the event loop, which starts after the window's first paint
+    import asyncio
+
     from yespo_console.core.events.findings import Report
     from yespo_console.core.history import Exchange
     from yespo_console.core.http.client import EventClient
@@ -104,6 +105,8 @@ class SendFlow(QObject):
 
     def _start(self, jobs: list[Job], report: Report | None = None) -> asyncio.Task[None]:
         self.busy_changed.emit(True)
+        import asyncio
+
         task = asyncio.ensure_future(self._send_all(jobs, report))
         task.add_done_callback(_report_crash)
         self._task = task
@@ -112,11 +115,13 @@ class SendFlow(QObject):
     async def _send_all(self, jobs: list[Job], report: Report | None) -> None:
         result: SendResult | None = None
         client: EventClient | None = None
+        from asyncio import CancelledError
+
         try:
             for number, (client, url, body, note) in enumerate(jobs, start=1):
                 self.sending.emit(url if len(jobs) == 1 else f"{url} ({number} of {len(jobs)})")
                 result = await client.send(body, report=report, note=note)
-        except asyncio.CancelledError:
+        except CancelledError:
             result = None
             self.cancelled.emit(len(jobs) > 1)
         finally:

@@ -13,7 +13,6 @@ sandbox (core.http.probe, as the CLI asks) and sends there are refused unless it
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import sqlite3
@@ -24,14 +23,17 @@ from urllib.parse import urlsplit
 
 from yespo_console.core.errors import InputError, StoreError
 from yespo_console.core.events.profiles import BUILTIN, Profile
-from yespo_console.core.history import HistoryStore
-from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore, builtin, is_loopback_url
-from yespo_console.core.http.secrets import Secret, SecretStore
+from yespo_console.core.http.addresses import SANDBOX, SANDBOX_DEFAULT_URL, is_loopback_url
 from yespo_console.core.paths import data_dir
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when used: none of them is needed for the window's first paint
+    import asyncio
+
+    from yespo_console.core.history.store import HistoryStore
     from yespo_console.core.http.client import ClientPool, EventClient
+    from yespo_console.core.http.environments import Environment, EnvironmentStore
     from yespo_console.core.http.probe import Holder
+    from yespo_console.core.http.secrets import Secret, SecretStore
     from yespo_console.sandbox.server import Sandbox
     from yespo_console.sandbox.settings import AccountSettings
 
@@ -41,8 +43,6 @@ log = logging.getLogger(__name__)
 @dataclass
 class Session:
     home: Path
-    environments: EnvironmentStore
-    secrets: SecretStore
     history: HistoryStore | None
     history_error: str = ""
     sandbox: Sandbox | None = None
@@ -51,20 +51,50 @@ class Session:
     sandbox_moved: str = ""
     # When the embedded sandbox does not run: what answers at each sandbox address asked ("host:port" -> it).
     sandbox_holders: dict[str, Holder] = field(default_factory=dict)
+    history_pending: bool = False  # not opened yet: `open_history` comes after the window's first paint
     _pool: ClientPool | None = field(default=None, repr=False)
+    _environments: EnvironmentStore | None = field(default=None, repr=False)
+    _secrets: SecretStore | None = field(default=None, repr=False)
     _asking: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     @classmethod
-    def open(cls, home: str | Path | None = None) -> Session:
+    def open(cls, home: str | Path | None = None, *, history: bool = True) -> Session:
+        """HISTORY False: the history is opened later, by `open_history` (the window does it after its first
+        paint, so that opening, and upgrading, the file never holds up the window)."""
         folder = data_dir(home)
-        history: HistoryStore | None
+        session = cls(folder, None, history_pending=not history)
+        if history:
+            session.open_history()
+        return session
+
+    def open_history(self) -> None:
+        from yespo_console.core.history.store import HistoryStore
+
         try:
             # Checkpoints on a worker thread: the WAL copy (an fsync) never stalls a send or a repaint.
-            history = HistoryStore.open(folder, background_checkpoints=True)
-            error = ""
+            self.history = HistoryStore.open(self.home, background_checkpoints=True)
+            self.history_error = ""
         except StoreError as exc:  # the window still works; it says why nothing is kept
-            history, error = None, str(exc)
-        return cls(folder, EnvironmentStore.open(folder), SecretStore(), history, error)
+            self.history, self.history_error = None, str(exc)
+        self.history_pending = False
+
+    @property
+    def environments(self) -> EnvironmentStore:
+        """Read at first use: the environment models (pydantic) stay out of the window's first paint."""
+        if self._environments is None:
+            from yespo_console.core.http.environments import EnvironmentStore
+
+            self._environments = EnvironmentStore.open(self.home)
+        return self._environments
+
+    @property
+    def secrets(self) -> SecretStore:
+        """Made at first use, as the environments are: its module is built on theirs."""
+        if self._secrets is None:
+            from yespo_console.core.http.secrets import SecretStore
+
+            self._secrets = SecretStore()
+        return self._secrets
 
     @property
     def pool(self) -> ClientPool:
@@ -80,7 +110,7 @@ class Session:
         url = self.environments.get(SANDBOX).url
         parts = urlsplit(url)
         if not is_loopback_url(url) or parts.port is None:
-            parts = urlsplit(builtin(SANDBOX).url)
+            parts = urlsplit(SANDBOX_DEFAULT_URL)
         assert parts.hostname is not None and parts.port is not None
         return parts.hostname, parts.port
 
@@ -193,6 +223,8 @@ class Session:
 
     def _ask_again(self, env: Environment) -> None:
         """Ask ENV's address again in the background, for the next send: a sandbox may have started there."""
+        import asyncio
+
         try:
             task = asyncio.get_running_loop().create_task(self.check_sandbox_address(env))
         except RuntimeError:  # no loop runs (a script, a test): the next send asks nothing new

@@ -10,7 +10,6 @@ and shown again when that send is selected later. Every call it makes is a looku
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -26,10 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.errors import YespoConsoleError
-from yespo_console.core.history import Exchange, VerificationRecord
+from yespo_console.core.history.models import Exchange
+from yespo_console.core.history.verifications import VerificationRecord
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:
+    import asyncio
+
     from yespo_console.core.followup.verify import Progress, Verification
     from yespo_console.core.http.environments import Environment
     from yespo_console.core.http.sending import SendResult
@@ -139,6 +141,8 @@ class VerifyDock(QDockWidget):
         self.button.setText("Stop")
         self.wait.setEnabled(False)
         self.results.clear()
+        import asyncio  # loaded with the event loop, after the window's first paint
+
         self._task = asyncio.ensure_future(self._verify(exchange, env))
         return self._task
 

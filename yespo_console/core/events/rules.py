@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from yespo_console.core.events.catalog import (
     CONTACT_KEY_NAMES,
     EVENT_TYPE_MAX,
@@ -37,6 +34,14 @@ from yespo_console.core.events.locators import KEY_VALUE, Resolution, resolve_bo
 from yespo_console.core.events.payload import NestedEncoding, dump_json
 from yespo_console.core.events.profiles import Profile
 from yespo_console.core.events.tiers import NESTED_FIELD_MISSING, Rule
+
+
+def load_validators() -> None:
+    """Import the email and phone libraries now. They load on first use otherwise (together, most of this
+    module's import time), so that the window paints without them; it calls this right after its first
+    paint, before the first keystroke needs them."""
+    import email_validator  # noqa: F401
+    import phonenumbers  # noqa: F401
 
 
 @cache
@@ -250,6 +255,8 @@ class EventChecks:
         return resolution
 
     def email(self, path: str, value: str) -> None:
+        from email_validator import EmailNotValidError, validate_email  # see load_validators
+
         try:
             validate_email(value, check_deliverability=False)
         except EmailNotValidError as exc:
@@ -262,6 +269,8 @@ class EventChecks:
             self.error("phone.invalid", path, f"{_preview(value)!r} is not a phone number.",
                        "Digits only, with the country code: 380501234567.")
             return
+        import phonenumbers  # see load_validators
+
         try:
             number = phonenumbers.parse("+" + digits.lstrip("+"))
             valid = phonenumbers.is_valid_number(number)

@@ -6,24 +6,55 @@ migrations in `db`; `process` tells a live writer from a dead one. The values it
 in are in `models`. Exports and imports go through `export`, by format: the lossless NDJSON record
 (`records`), HAR 1.2 (`har`), and cURL and httpx scripts (`scripts`). What followed an exchange (its
 verification) is kept beside it (`verifications`).
+
+Each name loads its module on first use, as the sandbox package does: the window opens its history after
+its first paint, and the exports (HAR, the diagnostics behind it, the validators) only when asked for.
 """
 
-from yespo_console.core.history.db import SCHEMA_VERSION
-from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, write_export
-from yespo_console.core.history.models import (
-    MIN_SEARCH_CHARS,
-    Exchange,
-    ExchangeSummary,
-    HistoryFilter,
-    HistoryStats,
-    fts_match_expression,
-)
-from yespo_console.core.history.queries import DISTINCT_COLUMNS
-from yespo_console.core.history.records import exchange_from_record, exchange_record, summary_record
-from yespo_console.core.history.scripts import curl_command, httpx_snippet
-from yespo_console.core.history.store import HistoryStore, ImportResult
-from yespo_console.core.history.verifications import VerificationRecord
-from yespo_console.core.history.writes import INTERRUPTED_ERROR
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from yespo_console.core.history.db import SCHEMA_VERSION
+    from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, write_export
+    from yespo_console.core.history.models import (
+        MIN_SEARCH_CHARS,
+        Exchange,
+        ExchangeSummary,
+        HistoryFilter,
+        HistoryStats,
+        fts_match_expression,
+    )
+    from yespo_console.core.history.queries import DISTINCT_COLUMNS
+    from yespo_console.core.history.records import exchange_from_record, exchange_record, summary_record
+    from yespo_console.core.history.scripts import curl_command, httpx_snippet
+    from yespo_console.core.history.store import HistoryStore, ImportResult
+    from yespo_console.core.history.verifications import VerificationRecord
+    from yespo_console.core.history.writes import INTERRUPTED_ERROR
+
+_EXPORTS = {
+    "DISTINCT_COLUMNS": "queries",
+    "Exchange": "models",
+    "ExchangeSummary": "models",
+    "FORMATS": "export",
+    "HistoryFilter": "models",
+    "HistoryStats": "models",
+    "HistoryStore": "store",
+    "INTERRUPTED_ERROR": "writes",
+    "ImportResult": "store",
+    "MAX_RECORD_BYTES": "export",
+    "MIN_SEARCH_CHARS": "models",
+    "SCHEMA_VERSION": "db",
+    "VerificationRecord": "verifications",
+    "curl_command": "scripts",
+    "exchange_from_record": "records",
+    "exchange_record": "records",
+    "fts_match_expression": "models",
+    "httpx_snippet": "scripts",
+    "read_exchanges": "export",
+    "summary_record": "records",
+    "write_export": "export",
+}
 
 __all__ = [
     "DISTINCT_COLUMNS",
@@ -48,3 +79,10 @@ __all__ = [
     "summary_record",
     "write_export",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)

@@ -31,6 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from yespo_console.core.errors import InputError, YespoConsoleError, validation_message
 from yespo_console.core.events.payload import NestedEncoding
+
+# Re-exported (`as`): they were defined here, and are still imported from here.
+from yespo_console.core.http.addresses import SANDBOX as SANDBOX
+from yespo_console.core.http.addresses import SANDBOX_DEFAULT_PORT as SANDBOX_DEFAULT_PORT
+from yespo_console.core.http.addresses import SANDBOX_DEFAULT_URL, SANDBOX_TRACKER_URL, TRACKER_URL
+from yespo_console.core.http.addresses import is_loopback_url as is_loopback_url
+from yespo_console.core.http.addresses import is_production_url as is_production_url
 from yespo_console.core.http.masking import mask_url, url_password
 from yespo_console.core.paths import data_dir
 
@@ -40,19 +47,7 @@ FILE_VERSION = 1
 #: Yespo's documented limit for POST /api/v2/event and /api/v1/event, in requests per second.
 YESPO_EVENT_RATE_LIMIT = 350.0
 
-#: The port the standalone sandbox (`yespo-console sandbox`) listens on by default.
-SANDBOX_DEFAULT_PORT = 8750
-SANDBOX_DEFAULT_URL = f"http://127.0.0.1:{SANDBOX_DEFAULT_PORT}/api/v2/event"
-
-#: Hosts (and their subdomains) that are the real service: sending there reaches real contacts.
-PRODUCTION_HOSTS = ("yespo.io", "esputnik.com")
-
-SANDBOX = "sandbox"
 DEFAULT_ENVIRONMENT = SANDBOX
-
-#: The web tracking REST endpoint (the second wire format, core.events.tracker_catalog) and the sandbox's double.
-TRACKER_URL = "https://tracker.yespo.io/api/v2"
-SANDBOX_TRACKER_URL = f"http://127.0.0.1:{SANDBOX_DEFAULT_PORT}/tracker/api/v2"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -65,28 +60,6 @@ class AuthMode(StrEnum):
 
 
 EnvironmentKind = Literal["sandbox", "remote"]
-
-
-def url_host(url: str) -> str:
-    """The host name of a URL, lower case; "" when there is none or the URL does not parse.
-
-    urllib, not httpx: environments are built when the window opens, and httpx is slow to import.
-    """
-    try:
-        return (urlsplit(url).hostname or "").rstrip(".")
-    except (ValueError, TypeError, AttributeError):
-        return ""
-
-
-def is_production_url(url: str) -> bool:
-    """True when the URL's host is a real Yespo/eSputnik host (or a subdomain of one)."""
-    host = url_host(url)
-    return bool(host) and any(host == known or host.endswith("." + known) for known in PRODUCTION_HOSTS)
-
-
-def is_loopback_url(url: str) -> bool:
-    host = url_host(url)
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def check_url(url: str) -> str:
