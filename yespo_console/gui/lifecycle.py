@@ -10,6 +10,7 @@ comes while the rest loads waits in Qt's queue, in order, for the qasync loop.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,13 +126,19 @@ def run_console(app: QApplication, startup: StartupWindow | None, settings: QSet
                 screenshot: Path | None, event: str | None, body: str | None = None, size: QSize | None = None) -> int:
     """STARTUP: the start-up window on screen, which the console replaces at its place and size; SIZE: the
     console's size (--size) when there is none."""
-    built = _build(startup, settings, home, event, body)
-    if built is None:
-        return 0
-    window, session = built
-    if startup is None and size is not None:
-        window.resize(size)
-    _show_until_painted(window, startup)
+    # Building the window makes tens of thousands of objects that live as long as it does (Qt's types and enums,
+    # the widgets): collecting while they are made only walks them again and again.
+    gc.disable()
+    try:
+        built = _build(startup, settings, home, event, body)
+        if built is None:
+            return 0
+        window, session = built
+        if startup is None and size is not None:
+            window.resize(size)
+        _show_until_painted(window, startup)
+    finally:
+        gc.enable()
     window.finish_start()
     from yespo_console.core.events.rules import load_validators
 

@@ -4,6 +4,7 @@ History, Sandbox inbox and Scenarios docks), and keeps the environment choice an
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from functools import partial
@@ -35,6 +36,7 @@ from yespo_console.core.events.catalog import CUSTOM
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.events.fieldpaths import form_key
 from yespo_console.core.events.findings import Finding, Report
+from yespo_console.core.events.locators import resolve_body
 from yespo_console.core.events.payload import Draft, NestedEncoding, detect_nested_encoding, draft_from_object
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.gui import theme
@@ -105,7 +107,10 @@ class MainWindow(QMainWindow):
             self._load_environments()
         self._restore()
         if first_paint_only:
-            self.payload.show_wire(self.binding.current_body())
+            body = self.binding.current_body()
+            self.payload.show_wire(body)
+            # The ladder too: resolving the locators is cheap; the findings follow with `finish_start`.
+            self.ladder.show_resolution(resolve_body(json.loads(body), self.form.profile.locator_params))
         else:
             self.binding.refresh()
 
