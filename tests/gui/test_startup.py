@@ -286,3 +286,43 @@ def test_a_history_that_cannot_open_is_said_to_be_off_once_the_console_is_painte
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 True True", result.stdout
+
+
+@pytest.mark.parametrize(("after_ms", "shown"), [(0, "True"), (10**9, "False")])
+def test_the_start_up_window_shows_only_where_getting_to_the_console_was_slow(tmp_path, after_ms, shown):
+    _home(tmp_path)
+    result = _python(f"""
+        import sys
+        import yespo_console.gui.app as app
+        from yespo_console.gui.startup import StartupWindow
+        app.STARTUP_WINDOW_AFTER_MS = {after_ms}
+        seen = []
+        showing = StartupWindow.show_and_wait_for_paint
+        def show(window, *args):
+            seen.append(window)
+            showing(window, *args)
+        StartupWindow.show_and_wait_for_paint = show
+        from yespo_console.cli.main import main
+        code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
+        print(code, bool(seen))
+    """, tmp_path, YESPO_CONSOLE_TRACE_STARTUP="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"0 {shown}"
+    milestones = [line for line in result.stderr.splitlines() if line.startswith("startup ")]
+    assert milestones == ["startup first window", "startup console ready"]
+
+
+def test_size_applies_to_the_console_when_no_start_up_window_shows(tmp_path):
+    _home(tmp_path)
+    result = _python("""
+        import sys
+        import yespo_console.gui.app as app
+        from PySide6.QtWidgets import QApplication
+        app.STARTUP_WINDOW_AFTER_MS = 10**9
+        from yespo_console.cli.main import main
+        code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png", "--size", "1280x720"])
+        window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+        print(code, window.width(), window.height())
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 1280 720"
