@@ -50,6 +50,7 @@ COLUMNS = ("time", "from", "endpoint", "event", "keyValue", "status", "verdict",
 # Values longer than their column are elided, whole on hover.
 COLUMN_SAMPLES = ("00:00:00", "127.0.0.1:65535", "v2/event", "productAddedToCart", "", "200", "", "")
 SHARING = tuple(COLUMNS.index(name) for name in ("keyValue", "verdict", "contact"))
+VERDICT = COLUMNS.index("verdict")
 ACCOUNT_ROWS = 200
 
 # Fault presets a support engineer flips while watching an integration react.
@@ -99,6 +100,16 @@ def verdict(event: SandboxEvent) -> str:
     return f"accepted · {problems} problem{'s' if problems != 1 else ''} downstream" if problems else "accepted"
 
 
+def verdict_role(event: SandboxEvent) -> str:
+    """The verdict's colour: accepted with problems downstream is a warning, as in the history's outcome
+    (it was taken: red said it was refused); refused, dropped or faulted is an error."""
+    if event.status is None or event.fault or event.status >= 400:
+        return "error"
+    if event.valid is None:
+        return "dim"  # answered without being judged
+    return "warning" if downstream_problems(findings_of(event), validated=False) else "ok"
+
+
 class InboxModel(RowsModel["SandboxEvent"]):
     """The newest events first, at most MAX_ROWS of them in memory."""
 
@@ -107,6 +118,7 @@ class InboxModel(RowsModel["SandboxEvent"]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._cells: list[tuple[str, ...]] = []
+        self._roles: list[str] = []  # each verdict's colour role, worked out once as the cells are
 
     @property
     def events(self) -> list[SandboxEvent]:
@@ -119,26 +131,28 @@ class InboxModel(RowsModel["SandboxEvent"]):
             return self._cells[index.row()][index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:  # a 150-character email or a long verdict, elided in its cell
             return long_text_tip(self._cells[index.row()][index.column()])
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 6:
-            event = self.events[index.row()]
-            return theme.qcolor("ok" if event.valid and not event.fault and event.status else "error")
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == VERDICT:
+            return theme.qcolor(self._roles[index.row()])
         return None
 
     def set_events(self, events: list[SandboxEvent]) -> None:
         self.beginResetModel()
         self.rows = events[:MAX_ROWS]
         self._cells = [self._row(event) for event in self.events]
+        self._roles = [verdict_role(event) for event in self.events]
         self.endResetModel()
 
     def add(self, event: SandboxEvent) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
         self.rows.insert(0, event)
         self._cells.insert(0, self._row(event))
+        self._roles.insert(0, verdict_role(event))
         self.endInsertRows()
         if len(self.rows) > MAX_ROWS:
             self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self.rows) - 1)
             del self.rows[MAX_ROWS:]
             del self._cells[MAX_ROWS:]
+            del self._roles[MAX_ROWS:]
             self.endRemoveRows()
 
     @staticmethod
