@@ -37,7 +37,7 @@ from yespo_console.gui import theme
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
-from yespo_console.gui.tables import long_text_tip, one_line_rows
+from yespo_console.gui.tables import fit_columns, long_text_tip, one_line_rows
 from yespo_console.sandbox.faults import Faults
 
 if TYPE_CHECKING:
@@ -344,6 +344,7 @@ class InboxDock(QDockWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(long_text_tip(text) or "")
                 table.setItem(row, column, item)
+        fit_columns(table)
 
     def _add(self, event: SandboxEvent) -> None:
         self.model.add(event)

@@ -44,6 +44,14 @@ def one_line_rows(view: QTableView) -> int:
     return height
 
 
+def fit_columns(table: QTableView) -> None:
+    """Each column as wide as its contents, up to a cap: a 300-character token must not widen its column,
+    and a short one must not be cut while an empty last column takes the width."""
+    table.resizeColumnsToContents()
+    for column in range(table.model().columnCount()):
+        table.setColumnWidth(column, min(table.columnWidth(column), _MAX_COLUMN_WIDTH))
+
+
 def long_text_tip(text: str) -> str | None:
     """The tooltip of a cell that may be elided: the whole text when it is long, else none."""
     return text if len(text) > _LONG_TEXT else None
@@ -113,9 +121,7 @@ class EditableTable(QWidget):
                 self.table.setItem(row, column, item)
                 items.append(item)
         self.table.show()
-        self.table.resizeColumnsToContents()
-        for column in range(self.table.columnCount()):  # a 300-character token must not widen the column
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), _MAX_COLUMN_WIDTH))
+        fit_columns(self.table)
         if values is None:
             self.table.setCurrentCell(row, 0)
             self.table.editItem(items[0])
