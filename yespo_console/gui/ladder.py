@@ -21,8 +21,10 @@ _MARKS = {
 }
 _IGNORED = ("✖", "warning")
 VALUE, REASON = 3, 4  # grid columns
-# The values' share of the width the reasons would otherwise take whole: a phone number stays whole.
+# The values keep room for a phone number, or for up to this share of the width when they are longer (a
+# short email stays whole); the reasons get the rest.
 _VALUE_ROOM = "+380501234567"
+_VALUE_SHARE = 0.4
 
 
 def _paint(label: QLabel, role: str) -> None:
@@ -143,16 +145,18 @@ class LocatorLadder(QFrame):
         self.share_width()
 
     def share_width(self) -> None:
-        """Why each rung won or lost gets the width it needs, leaving the values at least a phone number's:
-        values are elided in the middle, whole on hover, and the winner's is in the headline too; a fixed
-        split elided the reasons ("keyValue is sent…") at laptop widths."""
+        """Why each rung won or lost gets the width it needs, leaving the values a phone number's or up to
+        _VALUE_SHARE of it: values are elided in the middle, whole on hover, and the winner's is in the headline
+        too; a fixed split elided the reasons ("keyValue is sent…") at laptop widths."""
         start = self.grid.cellRect(0, VALUE).left()
         if start < 0:  # not laid out yet
             return
         free = self.grid.geometry().right() - start - self.grid.horizontalSpacing()
         metrics = self.fontMetrics()
-        needed = max(metrics.horizontalAdvance(row.reason.full_text()) for row in self.rows.values()) + 2
-        reason = max(0, min(needed, free - metrics.horizontalAdvance(_VALUE_ROOM)))
+        reasons = max(metrics.horizontalAdvance(row.reason.full_text()) for row in self.rows.values()) + 2
+        values = max(metrics.horizontalAdvance(row.value.full_text()) for row in self.rows.values()) + 2
+        room = max(metrics.horizontalAdvance(_VALUE_ROOM), min(values, int(free * _VALUE_SHARE)))
+        reason = max(0, min(reasons, free - room))
         value = max(1, free - reason)
         if (self.grid.columnStretch(VALUE), self.grid.columnStretch(REASON)) != (value, max(1, reason)):
             self.grid.setColumnStretch(VALUE, value)
