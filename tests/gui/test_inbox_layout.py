@@ -9,9 +9,9 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.gui.screens import window_at
 from tests.gui.test_layout import EMAIL, SIZES, TOKEN
 from yespo_console.gui.inbox import COLUMNS, SHARING
-from yespo_console.gui.main_window import MainWindow
 
 
 def long_body() -> str:
@@ -21,12 +21,7 @@ def long_body() -> str:
 
 @pytest.fixture(params=SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def inbox_shown(request, session, settings, qtbot):
-    width, height = request.param
-    window = MainWindow(session, settings)
-    qtbot.addWidget(window)
-    window.resize(width, height)
-    window.show()
-    qtbot.waitExposed(window)
+    window = window_at(session, settings, qtbot, request.param)
     window.load_body_text(long_body())
     with qtbot.waitSignal(window.send_finished, timeout=10_000):
         window.send_action.trigger()
@@ -34,7 +29,7 @@ def inbox_shown(request, session, settings, qtbot):
     window.inbox.raise_()
     qtbot.waitUntil(window.inbox.table.isVisible)
     qtbot.wait(50)  # the dock area settles after the tab switch
-    return window, (width, height)
+    return window, request.param
 
 
 def test_the_inbox_shows_six_requests_beside_the_selected_one(inbox_shown):

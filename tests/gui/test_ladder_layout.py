@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.gui.screens import window_at
 from tests.gui.test_layout import EMAIL, TOKEN
 from yespo_console.core.events.examples import example_draft
-from yespo_console.gui.main_window import MainWindow
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=lambda size: f"{size[0]}x{size[1]}")
 def test_the_reasons_are_readable_and_a_phone_number_stays_whole(session, settings, qtbot, size):
-    window = MainWindow(session, settings)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    qtbot.waitExposed(window)
+    window = window_at(session, settings, qtbot, size)
     window.set_draft(example_draft("cartUpdated"))  # keyValue sent explicitly: every locator below loses to it
     for name, value in (("email", EMAIL), ("pushToken", TOKEN)):
         field = window.form.locator_editors[name].focus_widget()

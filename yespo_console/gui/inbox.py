@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -196,6 +196,16 @@ def account_items(sandbox: Sandbox, kind: str) -> list[dict[str, Any]]:
     return db.recent_deliveries(ACCOUNT_ROWS)
 
 
+def _choices(parent: QWidget, choices: Sequence[tuple[str, object]], chosen: Callable[[], None],
+             tip: str) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.setToolTip(tip)
+    for label, value in choices:
+        combo.addItem(label, value)
+    combo.currentIndexChanged.connect(chosen)
+    return combo
+
+
 class InboxDock(QDockWidget):
     """Lists every request the embedded sandbox received, newest first, as they arrive."""
 
@@ -216,18 +226,12 @@ class InboxDock(QDockWidget):
         self.address = QLabel(body)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar.addWidget(self.address, 1)
-        self.faults = QComboBox(body)
-        self.faults.setToolTip("Fault injection: how the sandbox answers from now on")
-        for label, faults in FAULTS:
-            self.faults.addItem(label, faults)
-        self.faults.currentIndexChanged.connect(self._faults_chosen)
+        self.faults = _choices(body, FAULTS, self._faults_chosen,
+                               "Fault injection: how the sandbox answers from now on")
         bar.addWidget(self.faults)
-        self.validation = QComboBox(body)
-        self.validation.setToolTip("Validate parameters, Yespo's per-event-type setting: with it on, an event that "
+        self.validation = _choices(body, VALIDATION_CHOICES, self._validation_chosen,
+                                   "Validate parameters, Yespo's per-event-type setting: with it on, an event that "
                                    "lacks a required param is refused with 400 listing the type's structure")
-        for label, choice in VALIDATION_CHOICES:
-            self.validation.addItem(label, choice)
-        self.validation.currentIndexChanged.connect(self._validation_chosen)
         bar.addWidget(self.validation)
         copy = QPushButton("Copy URL", body)
         copy.setToolTip("Copy the event URL, to point another program at the sandbox")
@@ -242,11 +246,8 @@ class InboxDock(QDockWidget):
         account_bar = QWidget(body)
         account_layout = QHBoxLayout(account_bar)
         account_layout.setContentsMargins(0, 0, 4, 2)
-        self.time_scale = QComboBox(account_bar)
-        self.time_scale.setToolTip("How fast the sandbox's workflows run: every delay is multiplied by this")
-        for label, scale in TIME_SCALES:
-            self.time_scale.addItem(label, scale)
-        self.time_scale.currentIndexChanged.connect(self._account_chosen)
+        self.time_scale = _choices(account_bar, TIME_SCALES, self._account_chosen,
+                                   "How fast the sandbox's workflows run: every delay is multiplied by this")
         account_layout.addWidget(self.time_scale)
         self.auto_contacts = QCheckBox("Auto-create contacts", account_bar)
         self.auto_contacts.setToolTip("Create a contact from an event's locators when none matches (off in Yespo: "
