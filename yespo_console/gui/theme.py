@@ -7,9 +7,6 @@ Everything here is Qt GUI only and cheap to import: the window applies the theme
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -219,6 +216,10 @@ class _Applied:
 def _tinted(name: str, color: str) -> Path:
     """resources/icons/NAME.svg drawn in COLOR, as a file: a style sheet takes images from files only."""
     if _Applied.images is None:
+        import atexit  # here, not with the module: the theme is applied before the first window paints
+        import shutil
+        import tempfile
+
         _Applied.images = Path(tempfile.mkdtemp(prefix="yespo-console-theme-"))
         atexit.register(shutil.rmtree, _Applied.images, ignore_errors=True)
     path = _Applied.images / f"{name}-{color.lstrip('#')}.svg"
