@@ -29,6 +29,11 @@ def test_the_inbox_shows_contacts_workflow_instances_and_messages(window, sessio
     assert contacts.rowCount() == 1 and contacts.item(0, 1).text() == "Ann"
     instances = inbox.account_tables["instance"]
     assert instances.item(0, 1).text() == "Abandoned cart" and instances.item(0, 4).text() == "sent"
+    # Columns as wide as their texts (every one was 100 px, and the last took the rest): the names read whole.
+    metrics = instances.fontMetrics()
+    for column in (1, 3):
+        assert instances.columnWidth(column) >= metrics.horizontalAdvance(instances.item(0, column).text())
+    assert messages.columnWidth(2) >= metrics.horizontalAdvance("ann@example.com")
     qtbot.waitUntil(lambda: inbox.model.rowCount() == 2)
     assert inbox.model.data(inbox.model.index(0, 7)) == "Contact found"
     assert [inbox.tabs.tabText(i) for i in range(inbox.tabs.count())] == ["Requests", "Contacts", "Workflows",

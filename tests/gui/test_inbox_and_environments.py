@@ -7,10 +7,12 @@ import sys
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from yespo_console.core.events.examples import example_draft
 from yespo_console.core.events.payload import build_body
+from yespo_console.gui import theme
 from yespo_console.gui.environments_dialog import EnvironmentsDialog
 
 
@@ -26,6 +28,9 @@ def test_inbox_lists_events_from_another_program_with_diagnostics(window, sessio
     event = window.inbox.model.events[0]
     assert event.event_type == "pageViewed" and event.status == 200
     assert window.inbox.model.data(window.inbox.model.index(0, 6)) == "accepted · 1 problem downstream"
+    # Taken, with a problem for later: the warning colour, as the history's outcome, not the refusal red.
+    colour = window.inbox.model.data(window.inbox.model.index(0, 6), Qt.ItemDataRole.ForegroundRole)
+    assert colour == theme.qcolor("warning") != theme.qcolor("error")
     window.inbox.table.selectRow(0)
     assert "pageViewed" in window.inbox.body_view.toPlainText()
     assert [f.code for f in window.inbox.findings.findings] == ["field.missing"]
@@ -56,6 +61,8 @@ def test_inbox_fault_preset_changes_the_answer(window, session, qtbot):
     assert blocker.args[0].status == 429
     qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 1)
     assert "fault" in window.inbox.model.data(window.inbox.model.index(0, 6))
+    verdict = window.inbox.model.index(0, 6)
+    assert window.inbox.model.data(verdict, Qt.ItemDataRole.ForegroundRole) == theme.qcolor("error")
     window.inbox.clear()
     assert window.inbox.model.rowCount() == 0 and session.sandbox.events() == []
 

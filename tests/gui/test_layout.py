@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QWidget
 
+from tests.gui.screens import window_at
 from yespo_console.core.events.examples import example_draft
 from yespo_console.gui.main_window import FORM_MIN_WIDTH, MainWindow
 
@@ -28,11 +29,7 @@ def in_window(window: MainWindow, widget: QWidget) -> QRect:
 @pytest.fixture(params=SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def filled(request, session, settings, qtbot):
     width, height = request.param
-    window = MainWindow(session, settings)
-    qtbot.addWidget(window)
-    window.resize(width, height)
-    window.show()
-    qtbot.waitExposed(window)
+    window = window_at(session, settings, qtbot, request.param)
     window.set_draft(example_draft("cartUpdated"))
     window.form.key_value_check.setChecked(False)
     for name, value in (("email", EMAIL), ("pushToken", TOKEN)):

@@ -100,7 +100,7 @@ def test_a_history_exchange_is_shown_whole_and_labelled_as_that_exchange(pane):
         diagnostics=({"severity": "warning", "path": "params", "message": "no <params>"},))
     pane.setCurrentIndex(2)
     pane.show_exchange(exchange)
-    assert pane.title.text().startswith("History #42 · 2026-11-30") and pane.showing_history == 42
+    assert pane.title.full_text().startswith("History #42 · 2026-11-30") and pane.showing_history == 42
     assert pane.title.textFormat() == Qt.TextFormat.PlainText  # "sandbox" could have been "<b>x</b>"
     text = pane.summary.text()
     assert "Rejected" in text and "HTTP 400 · 17 ms" in text and "no &lt;params&gt;" in text
@@ -112,3 +112,28 @@ def test_a_history_exchange_is_shown_whole_and_labelled_as_that_exchange(pane):
     pane.show_live()  # back to the last send
     assert pane.title.text() == "Last send" and not pane.isTabVisible(3)
     assert pane.body.toPlainText() == '{\n  "live": true\n}'
+
+
+def test_a_long_corner_title_leaves_every_tab_whole(pane, qtbot):
+    from datetime import UTC, datetime
+
+    from yespo_console.core.history import Exchange
+
+    pane.resize(470, 300)  # the response column at 1366×768
+    pane.show()
+    qtbot.waitExposed(pane)
+    environment = "Production (EU) — customer-relations.example-retail-company.com.ua"
+    exchange = Exchange(
+        id=1234, started_at=datetime(2026, 11, 30, 9, 15, tzinfo=UTC), environment=environment,
+        url="https://api.example.com/v2/event", request_headers=(), request_body=b"{}", outcome=Outcome.ACCEPTED,
+        status=200, duration_ms=5.0, response_headers=(), response_body=b'{"ok": true}')
+    pane.show_exchange(exchange)
+    qtbot.wait(20)
+    bar = pane.tabBar()
+    for index in range(pane.count()):
+        if pane.isTabVisible(index):
+            assert bar.rect().contains(bar.tabRect(index)), pane.tabText(index)  # no scroll arrows, nothing cut
+    title = pane.title
+    assert title.isVisible() and title.geometry().left() >= bar.geometry().right()
+    assert title.is_elided() and title.toolTip() == title.full_text() and environment in title.full_text()
+    assert title.text().startswith("History #1234")

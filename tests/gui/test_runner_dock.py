@@ -57,7 +57,10 @@ def test_lists_the_bundled_recipes(dock: RunnerDock) -> None:
 def test_a_bundled_recipe_runs_green_from_the_dock(dock: RunnerDock, session, qtbot) -> None:
     dock.recipes.setCurrentIndex(dock.recipes.findText("Wishlist reminder"))
     dock.phone.setText("380671112233")
+    place = dock.progress.geometry()
+    assert not dock.progress.isVisible() and place.width() > 0  # no empty box that reads as a field; its place kept
     report = run(dock, qtbot)
+    assert dock.progress.isVisible() and dock.progress.geometry() == place and dock.progress.text() == "5 of 5 steps"
     assert report.summary.ok and report.summary.accepted == 2
     rows = cells(dock)
     assert [row[0] for row in rows] == ["1. view the product", "2. expect outcome accepted", "3. wait 1 s",

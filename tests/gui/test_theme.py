@@ -9,7 +9,7 @@ import tokenize
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from yespo_console.core.events.examples import example_draft
@@ -120,3 +120,41 @@ def test_switching_theme_leaves_the_form_and_the_verdict_alone(window, qtbot):
     qtbot.wait(50)
     assert window.form.draft() == before
     assert window.ladder.resolution is not None and "from" in window.ladder.headline.full_text()
+
+
+def contrast(first: QColor, second: QColor) -> float:
+    """WCAG's contrast ratio of two colours."""
+    def luminance(color: QColor) -> float:
+        channels = [c / 255 for c in (color.red(), color.green(), color.blue())]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("choice", [Theme.LIGHT, Theme.DARK])
+def test_every_input_is_framed_so_it_can_be_seen_in_both_themes(window, qtbot, choice):
+    window.set_theme(choice)
+    qtbot.wait(20)
+    palette = QApplication.palette()
+    base = palette.color(QPalette.ColorRole.Base)
+    assert contrast(palette.color(QPalette.ColorRole.Mid), base) >= 3  # a control's boundary (WCAG 1.4.11)
+    verify_wait = window.verify_dock.wait
+    inputs = {"line edit": window.form.locator_editors["email"].focus_widget(), "spin box": verify_wait,
+              "search": window.history_dock.search, "combo box": window.inbox.faults}
+    for name, widget in inputs.items():
+        image = widget.grab().toImage()
+        edge = image.pixelColor(0, image.height() // 2)  # the frame's left edge, halfway down
+        inside = image.pixelColor(2, image.height() // 2)  # its padding, inside the frame
+        assert contrast(edge, inside) >= 2.5, (name, edge.name(), inside.name())
+
+
+def test_framed_spin_and_combo_boxes_keep_their_arrows_in_the_text_colour(window):
+    window.set_theme(Theme.DARK)
+    sheet = QApplication.instance().styleSheet()
+    text = QApplication.palette().color(QPalette.ColorRole.Text).name()
+    images = re.findall(r'url\("([^"]+)"\)', sheet)
+    assert len(images) == 4 and "{arrow" not in sheet  # up and down, enabled and disabled; no placeholder left
+    for image in images:
+        assert Path(image).is_file(), image
+    assert any(text.encode() in Path(image).read_bytes() for image in images)

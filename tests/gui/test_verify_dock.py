@@ -47,10 +47,10 @@ def test_a_send_from_the_window_becomes_the_target(window, session, qtbot) -> No
         window.send()
     exchange_id = blocker.args[0].exchange_id
     assert dock.exchange is not None and dock.exchange.id == exchange_id
-    assert dock.button.isEnabled() and f"#{exchange_id}: cartUpdated" in dock.target.text()
+    assert dock.button.isEnabled() and f"#{exchange_id}: cartUpdated" in dock.target.full_text()
     lookup = sent(session, kind="lookup")
     dock.set_exchange(session.history.get(lookup))
-    assert not dock.button.isEnabled() and "not an event send" in dock.target.text()
+    assert not dock.button.isEnabled() and "not an event send" in dock.target.full_text()
 
 
 def test_verify_shows_what_followed_and_keeps_it(window, session, qtbot, yespo) -> None:
@@ -94,3 +94,21 @@ def test_a_send_to_a_gone_environment_says_so(window, session) -> None:
     dock = window.verify_dock
     dock.set_exchange(session.history.get(exchange_id))
     assert dock.start() is None and "--url" in dock.status.text()
+
+
+def test_a_long_key_value_keeps_the_target_on_one_line(window, session, qtbot) -> None:
+    email = "olena.kovalenko-shevchenko.marketing@" + "regional-office-kyiv." * 12 + "example.com.ua"
+    window.resize(1366, 768)
+    dock = window.verify_dock
+    dock.raise_()
+    qtbot.waitUntil(dock.target.isVisible)
+    exchange_id = session.history.begin(ExchangeRequest(
+        url="http://x/api/v2/event", body=b"{}", environment="sandbox", event_type="cartUpdated",
+        key_value=email, key_value_source="email", kind="send"))
+    session.history.complete(exchange_id, ExchangeResult(Outcome.ACCEPTED, status=200))
+    dock.set_exchange(session.history.get(exchange_id))
+    qtbot.wait(20)
+    target = dock.target
+    assert target.height() < 2 * target.fontMetrics().lineSpacing()  # one line, not three
+    assert target.is_elided() and target.toolTip() == target.full_text()
+    assert target.text().startswith(f"#{exchange_id}: cartUpdated") and target.text().endswith("(sandbox)")

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QSizePo
 
 from yespo_console.core.http.masking import mask_url
 
+ENV_MAX_WIDTH = 240
+
 
 class AddressBar(QToolBar):
     def __init__(self, send: QAction, cancel: QAction, environments: QAction, parent: QWidget | None = None) -> None:
@@ -22,6 +24,11 @@ class AddressBar(QToolBar):
         self.env_combo.setToolTip("Where the event goes (Ctrl+, edits environments and their API keys)")
         self.env_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.env_combo.setMinimumWidth(150)
+        # A label of any length is elided here (whole in the list and the tooltip): at its full width it took
+        # the URL's room, or pushed Send into the toolbar's overflow menu.
+        self.env_combo.setMaximumWidth(ENV_MAX_WIDTH)
+        self.env_combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.env_combo.view().setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.addWidget(self.env_combo)
         self.addAction(environments)
         self.method = QLabel("POST", self)

@@ -4,7 +4,7 @@ focus its field. Each row shows its tier; its tooltip, the hint and the rule's s
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from yespo_console.core.events.findings import Finding, Severity, verdict, verdict_line
@@ -13,13 +13,15 @@ from yespo_console.gui import theme
 
 _ROLES = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 _MAX_SIDE_COLUMN = 120
+TIER, WHERE, PROBLEM, CODE = range(4)
+_CODE_FROM = 520  # narrower than this, the code column goes (it is in each row's tooltip): the problem's words stay
 _SHORT_TIERS = {Tier.REJECTED: "rejected", Tier.REJECTED_IF_VALIDATED: "if validated",
                 Tier.ACCEPTED_BUT: "accepted, but", Tier.NOTE: "note"}
 
 
 def _tooltip(finding: Finding) -> str:
     parts = [finding.message, f"Hint: {finding.hint}" if finding.hint else "",
-             f"Tier: {TIER_LABELS[finding.tier]}", f"Source: {finding.source}"]
+             f"Tier: {TIER_LABELS[finding.tier]}", f"Code: {finding.code}", f"Source: {finding.source}"]
     return "\n\n".join(part for part in parts if part)
 
 
@@ -32,7 +34,7 @@ class DiagnosticsView(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(PROBLEM, QHeaderView.ResizeMode.Stretch)
         self.header().setStretchLastSection(False)
         self.itemClicked.connect(self._activated)
         self.itemActivated.connect(self._activated)
@@ -66,10 +68,22 @@ class DiagnosticsView(QTreeWidget):
                 item.setToolTip(column, tooltip)
             item.setData(0, Qt.ItemDataRole.UserRole, finding)
             self.addTopLevelItem(item)
-        for column in (0, 1, 3):
-            self.resizeColumnToContents(column)
-            # A deep path or a long code must leave the problem's words room; both are whole on hover.
-            self.setColumnWidth(column, min(self.columnWidth(column), _MAX_SIDE_COLUMN))
+        self._fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The side columns as wide as their texts, the path and the code up to a fifth of the view each: a
+        deep path or a long code must leave the problem's words room (all are whole on hover). The 350 px
+        the pane has at 1366×768 left the problem column two letters. The tier's few words stay whole."""
+        width = self.viewport().width()
+        self.setColumnHidden(CODE, width < _CODE_FROM)
+        side = min(_MAX_SIDE_COLUMN, max(width // 5, 48))
+        for column, cap in ((TIER, _MAX_SIDE_COLUMN), (WHERE, side), (CODE, side)):
+            wanted = max(self.sizeHintForColumn(column), self.header().sectionSizeHint(column))
+            self.setColumnWidth(column, min(wanted, cap))
 
     def refresh_palette(self) -> None:
         findings, self.findings = self.findings, None

@@ -25,12 +25,21 @@ class ElidedLabel(QLabel):
             return
         self._full = text
         self._elide()
+        self.updateGeometry()  # a new hint for the layout
 
     def is_elided(self) -> bool:
         return self.text() != self._full
 
     def minimumSizeHint(self) -> QSize:
         return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        """The whole text's width, within the maximum width: where a layout goes by the hint (a tab widget's
+        corner), the text shows whole when there is room and elided when there is not."""
+        margins = self.contentsMargins()
+        whole = (self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+                 + 2 * self.margin() + 2)
+        return QSize(min(whole, self.maximumWidth()), super().sizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from yespo_console.gui import theme
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
+from yespo_console.gui.tables import fit_columns, long_text_tip, one_line_rows
 
 if TYPE_CHECKING:
     from yespo_console.sandbox.server import Sandbox
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
 
 MAX_ROWS = 500
 COLUMNS = ("time", "from", "endpoint", "event", "keyValue", "status", "verdict", "contact")
+# What each column is sized for; the long texts (keyValue, verdict, contact) share the rest of the width.
+# Values longer than their column are elided, whole on hover.
+COLUMN_SAMPLES = ("00:00:00", "127.0.0.1:65535", "v2/event", "productAddedToCart", "", "200", "", "")
+SHARING = tuple(COLUMNS.index(name) for name in ("keyValue", "verdict", "contact"))
+VERDICT = COLUMNS.index("verdict")
 ACCOUNT_ROWS = 200
 
 # Fault presets a support engineer flips while watching an integration react: each as the fields of its
@@ -94,6 +100,16 @@ def verdict(event: SandboxEvent) -> str:
     return f"accepted · {problems} problem{'s' if problems != 1 else ''} downstream" if problems else "accepted"
 
 
+def verdict_role(event: SandboxEvent) -> str:
+    """The verdict's colour: accepted with problems downstream is a warning, as in the history's outcome
+    (it was taken: red said it was refused); refused, dropped or faulted is an error."""
+    if event.status is None or event.fault or event.status >= 400:
+        return "error"
+    if event.valid is None:
+        return "dim"  # answered without being judged
+    return "warning" if downstream_problems(findings_of(event), validated=False) else "ok"
+
+
 class InboxModel(RowsModel["SandboxEvent"]):
     """The newest events first, at most MAX_ROWS of them in memory."""
 
@@ -102,6 +118,7 @@ class InboxModel(RowsModel["SandboxEvent"]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._cells: list[tuple[str, ...]] = []
+        self._roles: list[str] = []  # each verdict's colour role, worked out once as the cells are
 
     @property
     def events(self) -> list[SandboxEvent]:
@@ -112,26 +129,30 @@ class InboxModel(RowsModel["SandboxEvent"]):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cells[index.row()][index.column()]
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 6:
-            event = self.events[index.row()]
-            return theme.qcolor("ok" if event.valid and not event.fault and event.status else "error")
+        if role == Qt.ItemDataRole.ToolTipRole:  # a 150-character email or a long verdict, elided in its cell
+            return long_text_tip(self._cells[index.row()][index.column()])
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == VERDICT:
+            return theme.qcolor(self._roles[index.row()])
         return None
 
     def set_events(self, events: list[SandboxEvent]) -> None:
         self.beginResetModel()
         self.rows = events[:MAX_ROWS]
         self._cells = [self._row(event) for event in self.events]
+        self._roles = [verdict_role(event) for event in self.events]
         self.endResetModel()
 
     def add(self, event: SandboxEvent) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
         self.rows.insert(0, event)
         self._cells.insert(0, self._row(event))
+        self._roles.insert(0, verdict_role(event))
         self.endInsertRows()
         if len(self.rows) > MAX_ROWS:
             self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self.rows) - 1)
             del self.rows[MAX_ROWS:]
             del self._cells[MAX_ROWS:]
+            del self._roles[MAX_ROWS:]
             self.endRemoveRows()
 
     @staticmethod
@@ -175,6 +196,16 @@ def account_items(sandbox: Sandbox, kind: str) -> list[dict[str, Any]]:
     return db.recent_deliveries(ACCOUNT_ROWS)
 
 
+def _choices(parent: QWidget, choices: Sequence[tuple[str, object]], chosen: Callable[[], None],
+             tip: str) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.setToolTip(tip)
+    for label, value in choices:
+        combo.addItem(label, value)
+    combo.currentIndexChanged.connect(chosen)
+    return combo
+
+
 class InboxDock(QDockWidget):
     """Lists every request the embedded sandbox received, newest first, as they arrive."""
 
@@ -189,37 +220,19 @@ class InboxDock(QDockWidget):
         self._unsubscribe_account: Callable[[], None] | None = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 2, 4, 0)
+        layout.setSpacing(2)
         bar = QHBoxLayout()
         self.address = QLabel(body)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar.addWidget(self.address, 1)
-        self.faults = QComboBox(body)
-        self.faults.setToolTip("Fault injection: how the sandbox answers from now on")
-        for label, faults in FAULTS:
-            self.faults.addItem(label, faults)
-        self.faults.currentIndexChanged.connect(self._faults_chosen)
+        self.faults = _choices(body, FAULTS, self._faults_chosen,
+                               "Fault injection: how the sandbox answers from now on")
         bar.addWidget(self.faults)
-        self.validation = QComboBox(body)
-        self.validation.setToolTip("Validate parameters, Yespo's per-event-type setting: with it on, an event that "
+        self.validation = _choices(body, VALIDATION_CHOICES, self._validation_chosen,
+                                   "Validate parameters, Yespo's per-event-type setting: with it on, an event that "
                                    "lacks a required param is refused with 400 listing the type's structure")
-        for label, choice in VALIDATION_CHOICES:
-            self.validation.addItem(label, choice)
-        self.validation.currentIndexChanged.connect(self._validation_chosen)
         bar.addWidget(self.validation)
-        self.time_scale = QComboBox(body)
-        self.time_scale.setToolTip("How fast the sandbox's workflows run: every delay is multiplied by this")
-        for label, scale in TIME_SCALES:
-            self.time_scale.addItem(label, scale)
-        self.time_scale.currentIndexChanged.connect(self._account_chosen)
-        account_bar = QHBoxLayout()  # a row of its own: the first is as wide as the dock may be narrow
-        account_bar.addWidget(self.time_scale)
-        self.auto_contacts = QCheckBox("Auto-create contacts", body)
-        self.auto_contacts.setToolTip("Create a contact from an event's locators when none matches (off in Yespo: "
-                                      "the event is then recorded as \"Contact not found\" and starts nothing)")
-        self.auto_contacts.toggled.connect(self._account_chosen)
-        account_bar.addWidget(self.auto_contacts)
-        account_bar.addStretch(1)
         copy = QPushButton("Copy URL", body)
         copy.setToolTip("Copy the event URL, to point another program at the sandbox")
         copy.clicked.connect(self.copy_url)
@@ -228,38 +241,65 @@ class InboxDock(QDockWidget):
         bar.addWidget(copy)
         bar.addWidget(clear)
         layout.addLayout(bar)
-        layout.addLayout(account_bar)
+        # The account's settings sit in the tab row, beside the account's tabs: a row of their own would
+        # take two of the table's rows on a laptop screen.
+        account_bar = QWidget(body)
+        account_layout = QHBoxLayout(account_bar)
+        account_layout.setContentsMargins(0, 0, 4, 2)
+        self.time_scale = _choices(account_bar, TIME_SCALES, self._account_chosen,
+                                   "How fast the sandbox's workflows run: every delay is multiplied by this")
+        account_layout.addWidget(self.time_scale)
+        self.auto_contacts = QCheckBox("Auto-create contacts", account_bar)
+        self.auto_contacts.setToolTip("Create a contact from an event's locators when none matches (off in Yespo: "
+                                      "the event is then recorded as \"Contact not found\" and starts nothing)")
+        self.auto_contacts.toggled.connect(self._account_chosen)
+        account_layout.addWidget(self.auto_contacts)
 
         self.model = InboxModel(self)
         self.table = QTableView(body)
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAccessibleName("Requests the sandbox received")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        one_line_rows(self.table)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        metrics, title_metrics = self.table.fontMetrics(), header.fontMetrics()
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            width = max(metrics.horizontalAdvance(sample), title_metrics.horizontalAdvance(COLUMNS[column]) + 8)
+            header.resizeSection(column, width + 12)
+        # The long texts share what is left: no sideways scroll bar eats a row of the list's height.
+        for column in SHARING:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._show_selected)
-        detail = QSplitter(Qt.Orientation.Horizontal, body)
+        # The selected request beside the list rather than under it: the bottom dock is as tall as six
+        # history rows, and a split under the list left it two.
+        detail = QSplitter(Qt.Orientation.Vertical, body)
+        detail.setChildrenCollapsible(False)
         self.body_view = CodeView(read_only=True, parent=detail)
         self.findings = DiagnosticsView(detail)
         detail.addWidget(self.body_view)
         detail.addWidget(self.findings)
-        split = QSplitter(Qt.Orientation.Vertical, body)
+        detail.setSizes([3, 2])
+        split = QSplitter(Qt.Orientation.Horizontal, body)
+        split.setChildrenCollapsible(False)
         split.addWidget(self.table)
         split.addWidget(detail)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
         self.tabs = QTabWidget(body)
+        self.tabs.setDocumentMode(True)
         self.tabs.addTab(split, "Requests")
+        self.tabs.setCornerWidget(account_bar, Qt.Corner.TopRightCorner)
         self.account_tables: dict[str, QTableWidget] = {}
         for kind, (label, titles, _) in ACCOUNT_TABS.items():
             table = QTableWidget(0, len(titles), self.tabs)
             table.setHorizontalHeaderLabels(list(titles))
-            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-            table.verticalHeader().hide()
+            one_line_rows(table)
             table.horizontalHeader().setStretchLastSection(True)
             self.account_tables[kind] = table
             self.tabs.addTab(table, label)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self.tabs, 1)
         self.setWidget(body)
 
         self.event_received.connect(self._add, Qt.ConnectionType.QueuedConnection)
@@ -302,7 +342,10 @@ class InboxDock(QDockWidget):
         table.setRowCount(len(rows))
         for row, cells in enumerate(rows):
             for column, text in enumerate(cells):
-                table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(long_text_tip(text) or "")
+                table.setItem(row, column, item)
+        fit_columns(table)
 
     def _add(self, event: SandboxEvent) -> None:
         self.model.add(event)

@@ -6,7 +6,7 @@ the whole value on hover, so the ladder keeps one line per rung and never widens
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from yespo_console.core.events.locators import Candidate, CandidateState, Resolution
@@ -20,6 +20,11 @@ _MARKS = {
     CandidateState.ABSENT: ("–", "faint"),
 }
 _IGNORED = ("✖", "warning")
+VALUE, REASON = 3, 4  # grid columns
+# The values keep room for a phone number, or for up to this share of the width when they are longer (a
+# short email stays whole); the reasons get the rest.
+_VALUE_ROOM = "+380501234567"
+_VALUE_SHARE = 0.4
 
 
 def _paint(label: QLabel, role: str) -> None:
@@ -76,8 +81,8 @@ class LocatorLadder(QFrame):
         self.grid = QGridLayout()
         self.grid.setVerticalSpacing(1)
         self.grid.setHorizontalSpacing(8)
-        self.grid.setColumnStretch(3, 3)  # the value, then why it won or lost
-        self.grid.setColumnStretch(4, 2)
+        self.grid.setColumnStretch(VALUE, 3)  # until share_width knows the texts and the width
+        self.grid.setColumnStretch(REASON, 2)
         layout.addLayout(self.grid)
         self.fallback = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
         layout.addWidget(self.fallback)
@@ -101,6 +106,7 @@ class LocatorLadder(QFrame):
         self.rejected = not resolution.accepted
         for candidate in resolution.candidates:
             self._show(candidate)
+        self.share_width()
         if self.rejected:
             self.headline.set_full_text("Rejected: no keyValue and no usable locator. Fill in keyValue or one of "
                                         "the locators.")
@@ -133,6 +139,28 @@ class LocatorLadder(QFrame):
             _paint(label, role)
         for label in (row.mark, row.name, row.value):
             _bold(label, winner)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.share_width()
+
+    def share_width(self) -> None:
+        """Why each rung won or lost gets the width it needs, leaving the values a phone number's or up to
+        _VALUE_SHARE of it: values are elided in the middle, whole on hover, and the winner's is in the headline
+        too; a fixed split elided the reasons ("keyValue is sent…") at laptop widths."""
+        start = self.grid.cellRect(0, VALUE).left()
+        if start < 0:  # not laid out yet
+            return
+        free = self.grid.geometry().right() - start - self.grid.horizontalSpacing()
+        metrics = self.fontMetrics()
+        reasons = max(metrics.horizontalAdvance(row.reason.full_text()) for row in self.rows.values()) + 2
+        values = max(metrics.horizontalAdvance(row.value.full_text()) for row in self.rows.values()) + 2
+        room = max(metrics.horizontalAdvance(_VALUE_ROOM), min(values, int(free * _VALUE_SHARE)))
+        reason = max(0, min(reasons, free - room))
+        value = max(1, free - reason)
+        if (self.grid.columnStretch(VALUE), self.grid.columnStretch(REASON)) != (value, max(1, reason)):
+            self.grid.setColumnStretch(VALUE, value)
+            self.grid.setColumnStretch(REASON, max(1, reason))
 
     def _style(self, role: str) -> None:
         color = theme.css(role)

@@ -9,13 +9,16 @@ an older answer: a Body tab titled "Body (142 B)" over an empty page is a lie.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QWidget
 
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui import theme
+from yespo_console.gui.elided import ElidedLabel
 from yespo_console.gui.jsontext import pretty_json
 from yespo_console.gui.markup import html_text
 from yespo_console.gui.preview import CodeView
@@ -71,8 +74,10 @@ class ResponsePane(QTabWidget):
         self.addTab(self.headers, "Headers")
         self.addTab(self.body, "Body")
         self.addTab(self.request, "Request")
-        self.title = QLabel(LIVE_TITLE, self)
-        self.title.setTextFormat(Qt.TextFormat.PlainText)  # it names an environment, which anyone may name
+        # Plain text: it names an environment, which anyone may name. Elided, whole on hover: a long name
+        # pushed the tabs into scroll arrows ("Heade◂▸").
+        self.title = ElidedLabel(self)
+        self.title.set_full_text(LIVE_TITLE)
         self.title.setAccessibleName("What the response pane shows")
         self.title.setContentsMargins(8, 0, 8, 0)
         self.setCornerWidget(self.title, Qt.Corner.TopRightCorner)
@@ -91,10 +96,21 @@ class ResponsePane(QTabWidget):
     def show_live(self) -> None:
         """Back from a history exchange to the last send's state."""
         self.showing_history = None
-        self.title.setText(LIVE_TITLE)
+        self.title.set_full_text(LIVE_TITLE)
         self.title.setStyleSheet("")
         self.setTabVisible(REQUEST, False)
         self._live()
+        self._fit_title()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The corner title gets the width the tabs leave, so that every tab stays whole."""
+        room = self.width() - self.tabBar().sizeHint().width() - 8
+        if room != self.title.maximumWidth():
+            self.title.setMaximumWidth(max(room, 0))
 
     def _show_nothing_sent(self) -> None:
         self._show_state("Nothing sent yet. Press Ctrl+Enter to send.")
@@ -145,6 +161,7 @@ class ResponsePane(QTabWidget):
         pretty = pretty_json(text)  # None: shown as it came, and not coloured as if it were JSON
         _show_code(self.body, text if pretty is None else pretty, json=pretty is not None)
         self.setTabText(BODY, f"Body ({len(body):,} B)" if body else "Body")
+        self._fit_title()
 
     # -- a history exchange ---------------------------------------------------------------------------
 
@@ -153,8 +170,11 @@ class ResponsePane(QTabWidget):
         from yespo_console.core.http.explain import explain_status  # loads httpx: not before the first paint
 
         self.showing_history = exchange.id
-        when = exchange.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        self.title.setText(f"History #{exchange.id} · {when} · {exchange.environment}")
+        started = exchange.started_at.astimezone()
+        # Short, for the corner beside four tabs: the time alone for today's sends.
+        today = started.date() == datetime.now().astimezone().date()
+        when = started.strftime("%H:%M:%S" if today else "%Y-%m-%d %H:%M")
+        self.title.set_full_text(f"History #{exchange.id} · {when} · {exchange.environment}")
         self.title.setStyleSheet("font-weight: bold;")
         lines = [_headline(exchange.outcome, exchange.status, exchange.duration_ms)]
         if exchange.error:  # the explanation given when it was sent, with what it knew then
@@ -170,6 +190,7 @@ class ResponsePane(QTabWidget):
                      f"{html_text(exchange.key_value or '–')}. Enter loads it into the form; Re-send sends it "
                      "again.</p>")
         self.setTabVisible(REQUEST, True)
+        self._fit_title()
         request_text = exchange.request_body.decode("utf-8", "replace")
         pretty = pretty_json(request_text)
         head = f"{exchange.method} {exchange.url}\n{_header_lines(exchange.request_headers)}\n\n"

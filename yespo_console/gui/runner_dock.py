@@ -219,6 +219,11 @@ class RunnerDock(QDockWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("")
+        # Hidden until the first run, keeping its place: an empty bar reads as a field to type into.
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(policy)
+        self.progress.hide()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.progress, 1)
@@ -392,6 +397,7 @@ class RunnerDock(QDockWidget):
         self.progress.setRange(0, max(1, self._planned_steps))
         self.progress.setValue(0)
         self.progress.setFormat("%v of %m steps")
+        self.progress.show()
         self._set_running(True)
         self.summary.setText(f"Running on {html_text(env.label or env.name)} ({html_text(env.url)}), run "
                              f"<code>{run_id}</code>: {len(contacts)} contact(s)…")

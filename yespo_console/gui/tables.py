@@ -1,5 +1,5 @@
 """Table editors: product lists (cart items, impressions) and key–value pairs (extra properties,
-extra params), with add, remove and reorder."""
+extra params), with add, remove and reorder; and the one-line rows of the read-only lists."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -28,10 +29,37 @@ _MAX_COLUMN_WIDTH = 240
 _LONG_TEXT = 30
 
 
+def one_line_rows(view: QTableView) -> int:
+    """Rows of one elided line at a fixed height, so a dock of a given height shows a known number of them
+    (a wrapped 150-character email would make its row two lines tall); the row height is returned."""
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    vertical = view.verticalHeader()
+    vertical.hide()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    height = view.fontMetrics().height() + 8
+    vertical.setDefaultSectionSize(height)
+    return height
+
+
+def fit_columns(table: QTableView) -> None:
+    """Each column as wide as its contents, up to a cap: a 300-character token must not widen its column,
+    and a short one must not be cut while an empty last column takes the width."""
+    table.resizeColumnsToContents()
+    for column in range(table.model().columnCount()):
+        table.setColumnWidth(column, min(table.columnWidth(column), _MAX_COLUMN_WIDTH))
+
+
+def long_text_tip(text: str) -> str | None:
+    """The tooltip of a cell that may be elided: the whole text when it is long, else none."""
+    return text if len(text) > _LONG_TEXT else None
+
+
 def _set_tooltip(item: QTableWidgetItem, message: str = "") -> None:
     """The cell elides a long value: its tooltip carries it whole, under the problem if there is one."""
-    whole = item.text() if len(item.text()) > _LONG_TEXT else ""
-    item.setToolTip("\n\n".join(part for part in (message, whole) if part))
+    item.setToolTip("\n\n".join(part for part in (message, long_text_tip(item.text())) if part))
 
 
 class EditableTable(QWidget):
@@ -93,9 +121,7 @@ class EditableTable(QWidget):
                 self.table.setItem(row, column, item)
                 items.append(item)
         self.table.show()
-        self.table.resizeColumnsToContents()
-        for column in range(self.table.columnCount()):  # a 300-character token must not widen the column
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), _MAX_COLUMN_WIDTH))
+        fit_columns(self.table)
         if values is None:
             self.table.setCurrentCell(row, 0)
             self.table.editItem(items[0])

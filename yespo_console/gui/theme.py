@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu
+
+from yespo_console.core.paths import resources_dir
 
 THEME_KEY = "view/theme"
 
@@ -94,13 +97,17 @@ _ROLES = {  # a palette role: its light colour, its dark colour
     QPalette.ColorRole.BrightText: ("#ffffff", "#ffffff"),
     QPalette.ColorRole.Light: ("#ffffff", "#3c3d42"),
     QPalette.ColorRole.Midlight: ("#e8eaed", "#333438"),
-    QPalette.ColorRole.Mid: ("#c8ccd0", "#44464b"),
+    # Input frames: 3:1 against Base, the contrast a control's boundary needs to be seen (WCAG 1.4.11).
+    QPalette.ColorRole.Mid: ("#8d9299", "#6b6f76"),
     QPalette.ColorRole.Dark: ("#9aa0a6", "#101113"),
     QPalette.ColorRole.Shadow: ("#5f6368", "#000000"),
 }
 _DISABLED_LIGHT, _DISABLED_DARK = "#a0a4a8", "#6f7378"
 
-# Written in palette roles only, so one sheet serves both themes (and the system's palette).
+# Written in palette roles only, so one sheet serves both themes (and the system's palette). Every input has
+# a frame in the Mid role: the platform style draws it in a shade of the window colour, which on a dark
+# window is the fields' own colour. A framed spin box or combo box loses its native arrows, so the sheet
+# names arrow images, drawn in the palette's text colours when the sheet is applied (style_sheet).
 STYLE_SHEET = """
 QToolBar#addressBar { spacing: 6px; padding: 4px 6px; border: none; border-bottom: 1px solid palette(mid); }
 QLineEdit#addressUrl { border: 1px solid palette(mid); border-radius: 4px; padding: 3px 6px;
@@ -123,6 +130,21 @@ QListWidget#eventList { border: none; background: palette(window); }
 QListWidget#eventList::item { padding: 3px 4px; border-radius: 4px; }
 QListWidget#eventList::item:selected { background: palette(highlight); color: palette(highlighted-text); }
 QLabel#sectionTitle { color: palette(placeholder-text); font-weight: bold; }
+QLineEdit, QAbstractSpinBox, QComboBox, QPlainTextEdit, QTextEdit {
+    border: 1px solid palette(mid); border-radius: 3px; }
+QLineEdit, QAbstractSpinBox, QComboBox { padding: 2px 4px; }
+QLineEdit, QAbstractSpinBox, QComboBox:editable, QPlainTextEdit, QTextEdit { background: palette(base); }
+QLineEdit:focus, QAbstractSpinBox:focus, QComboBox:focus, QPlainTextEdit:focus, QTextEdit:focus {
+    border-color: palette(highlight); }
+QComboBox:!editable { background: palette(button); }
+QLineEdit:read-only, QLineEdit:disabled, QAbstractSpinBox:disabled, QComboBox:disabled { background: palette(window); }
+QComboBox::drop-down { border: none; width: 18px; }
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { border: none; width: 16px; }
+QComboBox::down-arrow, QAbstractSpinBox::down-arrow { image: url("{arrow-down}"); width: 9px; height: 9px; }
+QAbstractSpinBox::up-arrow { image: url("{arrow-up}"); width: 9px; height: 9px; }
+QComboBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:disabled { image: url("{arrow-down-disabled}"); }
+QAbstractSpinBox::up-arrow:disabled { image: url("{arrow-up-disabled}"); }
+QCheckBox::indicator:unchecked { border: 1px solid palette(mid); border-radius: 2px; background: palette(base); }
 """
 
 
@@ -188,6 +210,33 @@ def theme_menu(menu: QMenu, current: Theme | None, choose: Callable[[Theme], Non
 class _Applied:
     system: QPalette | None = None  # the platform's own palette, taken before the first switch
     current: Theme | None = None
+    images: Path | None = None  # the style sheet's arrow images, for this process
+
+
+def _tinted(name: str, color: str) -> Path:
+    """resources/icons/NAME.svg drawn in COLOR, as a file: a style sheet takes images from files only."""
+    if _Applied.images is None:
+        import atexit  # here, not with the module: the theme is applied before the first window paints
+        import shutil
+        import tempfile
+
+        _Applied.images = Path(tempfile.mkdtemp(prefix="yespo-console-theme-"))
+        atexit.register(shutil.rmtree, _Applied.images, ignore_errors=True)
+    path = _Applied.images / f"{name}-{color.lstrip('#')}.svg"
+    if not path.exists():
+        svg = (resources_dir() / "icons" / f"{name}.svg").read_bytes()
+        path.write_bytes(svg.replace(b"currentColor", color.encode()))
+    return path
+
+
+def style_sheet(palette: QPalette) -> str:
+    """STYLE_SHEET with its arrow images in PALETTE's text colours, enabled and disabled."""
+    sheet = STYLE_SHEET
+    for name in ("arrow-down", "arrow-up"):
+        for suffix, group in (("", QPalette.ColorGroup.Active), ("-disabled", QPalette.ColorGroup.Disabled)):
+            color = palette.color(group, QPalette.ColorRole.Text).name()
+            sheet = sheet.replace(f"{{{name}{suffix}}}", _tinted(name, color).as_posix())
+    return sheet
 
 
 def current() -> Theme | None:
@@ -205,4 +254,4 @@ def apply(theme: Theme) -> None:
     app.setPalette(_Applied.system if theme is Theme.SYSTEM else palette_for(theme))
     # palette() in a style sheet is read when a widget is polished: set it again to re-polish.
     app.setStyleSheet("")
-    app.setStyleSheet(STYLE_SHEET)
+    app.setStyleSheet(style_sheet(app.palette()))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from yespo_console.core.errors import YespoConsoleError
 from yespo_console.core.history.models import Exchange
 from yespo_console.core.history.verifications import VerificationRecord
+from yespo_console.gui.elided import ElidedLabel
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:
@@ -49,9 +50,10 @@ class VerifyDock(QDockWidget):
         self.exchange: Exchange | None = None
         self._task: asyncio.Task[None] | None = None
 
-        self.target = QLabel(IDLE_TEXT, self)
-        self.target.setTextFormat(Qt.TextFormat.PlainText)
-        self.target.setWordWrap(True)
+        # One line, elided in the middle (the event type and the environment stay), whole on hover: a
+        # 300-character keyValue wrapped over three lines took the results' room.
+        self.target = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
+        self.target.set_full_text(IDLE_TEXT)
         self.wait = QSpinBox(self)
         self.wait.setRange(1, 30)
         self.wait.setValue(2)
@@ -62,6 +64,7 @@ class VerifyDock(QDockWidget):
         self.button.clicked.connect(self._toggle)
         self.status = QLabel(self)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)  # an error's words, however long, never widen the window
         self.results = QPlainTextEdit(self)
         self.results.setReadOnly(True)
         self.results.setAccessibleName("What followed the event")
@@ -99,10 +102,10 @@ class VerifyDock(QDockWidget):
             return
         self.exchange = exchange
         if exchange.kind != "send" or not exchange.event_type:
-            self.target.setText(f"#{exchange.id} is not an event send: nothing to verify.")
+            self.target.set_full_text(f"#{exchange.id} is not an event send: nothing to verify.")
             self.button.setEnabled(False)
             return
-        self.target.setText(f"#{exchange.id}: {exchange.event_type} for {exchange.key_value or '-'} "
+        self.target.set_full_text(f"#{exchange.id}: {exchange.event_type} for {exchange.key_value or '-'} "
                             f"({exchange.environment})")
         self.button.setEnabled(True)
         self.status.clear()
