@@ -12,6 +12,7 @@ import pytest
 from tests.cli.helpers import cli
 from tests.sandbox.helpers import SandboxThread, free_port
 from yespo_console.core.http.environments import EnvironmentStore
+from yespo_console.core.paths import resources_dir
 from yespo_console.core.scenarios.recipes import resolve_scenario
 from yespo_console.sandbox.settings import AccountSettings
 from yespo_console.sandbox.workflows import parse_workflows
@@ -23,16 +24,9 @@ pytestmark = pytest.mark.usefixtures("no_keyring")
 PASSING = "0.003"
 FAST = "0.002"
 
-# An abandoned-cart workflow that a purchase does not stop (the other side of abandoned-cart-purchased).
-NOT_STOPPED_BY_ORDERS = """\
-workflows:
-  - id: 1001
-    name: Abandoned cart
-    trigger: cartUpdated
-    when: [{param: products, is: not_empty}]
-    delay: 30m
-    message: {channel: email, subject: You left something in your cart}
-"""
+# The bundled workflows, except that a purchase does not stop abandoned cart (the first `orders: true` is its).
+BUNDLED = resources_dir() / "workflows" / "default.yaml"
+NOT_STOPPED_BY_ORDERS = BUNDLED.read_text(encoding="utf-8").replace("      orders: true\n", "", 1)
 
 
 def _temporary_sandbox(data: Path) -> None:
@@ -65,6 +59,8 @@ def test_no_message_fails_when_the_purchase_does_not_stop_the_workflow(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runner = SandboxThread(port=0, data_dir=tmp_path / "account", workflows=parse_workflows(
         NOT_STOPPED_BY_ORDERS, "w.yaml"), account=AccountSettings(time_scale=float(FAST)))
+    assert "orders: true" in BUNDLED.read_text(encoding="utf-8").split("id: 1002")[0]
+    assert "orders: true" not in NOT_STOPPED_BY_ORDERS.split("id: 1002")[0]
     sandbox = runner.start()
     try:
         code = cli(tmp_path, "run", "abandoned-cart-purchased", "--url", sandbox.event_url, "--wait-scale", FAST)

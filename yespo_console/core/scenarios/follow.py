@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from yespo_console.core.durations import parse_moment
 from yespo_console.core.events.locators import resolve_body
 from yespo_console.core.events.tracker_catalog import GENERAL_INFO
 from yespo_console.core.scenarios.account_steps import ActivityCheck, FollowCheck, MessageCheck, NoMessageCheck
@@ -177,16 +178,6 @@ def _activity_key(entry: ActivityEntry) -> Hashable:
             entry.workflow_instance_id, entry.source_event_type_key)
 
 
-def _moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass
 class Trail:
     """One scenario contact's way through the account: who it is, since when, and what was there before."""
@@ -206,7 +197,7 @@ class Trail:
             if left[identity] > 0:
                 left[identity] -= 1
                 continue
-            moment = _moment(item.time)
+            moment = parse_moment(item.time)
             if moment is None or moment >= self.started - CLOCK_SKEW:
                 new.append(item)
         return new
