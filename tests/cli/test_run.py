@@ -34,6 +34,13 @@ def test_every_recipe_runs_green(recipe: str, sandbox_thread: Sandbox, tmp_path:
         assert store.count(HistoryFilter(outcome=Outcome.ACCEPTED)) == len(sandbox_thread.events(limit=50)) > 0
 
 
+@pytest.mark.parametrize("recipe", [p.stem for p in bundled_scenarios()])
+def test_every_recipe_passes_its_dry_run(recipe: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A web tracking recipe's bodies are judged as tracker bodies, not as events without an eventTypeKey.
+    assert cli(tmp_path, "run", recipe, "--dry-run") == 0
+    assert "Every event passes the inspector." in capsys.readouterr().out
+
+
 def test_json_output_and_results_files(sandbox_thread: Sandbox, tmp_path: Path, scenario: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     results = tmp_path / "out.csv"

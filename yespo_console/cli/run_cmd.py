@@ -22,7 +22,7 @@ from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.tracker_rules import inspect_wire
 from yespo_console.core.followup.client import AccountClient, FollowupError
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.client import EventClient
@@ -264,7 +264,8 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
                                      "kind": step.kind, "line": step.line}
             if step.kind == "event":
                 body = contact.render(step)
-                report = inspect_body(body, api_version=env.api_version, profile=loaded.profile)
+                report = inspect_wire(body, wire_format="tracker" if step.track is not None else "event",
+                                      api_version=env.api_version, profile=loaded.profile)
                 invalid += 0 if report.valid else 1
                 entry.update(body=body.decode("utf-8", "replace"), diagnostics=report.as_dict())
                 if not as_json:

@@ -13,7 +13,8 @@ not among those and is not dated before the scenario started (give or take `CLOC
 an earlier run for the same test contact is not taken for this run's.
 
 Polling is polite: the pause after each poll grows from 2 s to 20 s, but never beyond a tenth of the window (a
-window scaled by --wait-scale is short), and each call keeps to its endpoint's rate limit in the client. A
+window scaled by --wait-scale is short), and each call keeps to its endpoint's rate limit in the client; a poll
+that gets no answer, or a 429 after the client's own retries, is waited out until the window ends. A
 `message` or `activity` expectation holds at the first poll that finds one; `no_message` holds only when the
 last poll, at the end of the window, still finds none.
 """
@@ -254,8 +255,9 @@ def message_text(message: SentMessage) -> str:
 def activity_text(entry: ActivityEntry, names: Mapping[int, str | None]) -> str:
     workflow = names.get(entry.workflow_id) if entry.workflow_id is not None else None
     flow = repr(workflow) if workflow else f"#{entry.workflow_id}" if entry.workflow_id is not None else "-"
-    return (f"{entry.status or 'activity'} {entry.media_type or ''} of workflow {flow} from "
-            f"{entry.source_event_type_key or '-'} at {entry.time or '?'}").replace("  ", " ")
+    text = (f"{entry.status or 'activity'} {entry.media_type or ''} of workflow {flow} from "
+            f"{entry.source_event_type_key or '-'} at {entry.time or '?'}")
+    return " ".join(text.split())  # the server's words on one line
 
 
 class _Look:
