@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,18 @@ def test_an_unreachable_account_fails_as_no_answer(tmp_path: Path) -> None:
 
     result = _follow(Gone(), NoMessageCheck(within=0.5), Trail(who=Who("a@b.co")), 0.5)
     assert not result.held and result.network and "could not be asked at the end of the window" in result.words
+
+
+def test_429s_while_polling_are_waited_out_and_are_not_silence(account) -> None:  # type: ignore[no-untyped-def]
+    add_contact(account.base_url, "cy@example.com")
+    post(account.base_url, "/api/v2/event", cart_event("cy@example.com"))
+    account.set_faults(status=429, retry_after=0)
+    throttled = _follow(account, NoMessageCheck(within=0.5), Trail(who=Who("cy@example.com")), 0.5)
+    assert not throttled.held and not throttled.network and "Too many requests (429)" in throttled.words
+    lifted = threading.Timer(1.0, account.reset_faults)  # the account stops throttling while the poll goes on
+    lifted.start()
+    try:
+        found = _follow(account, MessageCheck(within=15, channel="email"), Trail(who=Who("cy@example.com")), 15)
+    finally:
+        lifted.join()
+    assert found.held and "email message 'Come back'" in found.words

@@ -316,7 +316,7 @@ async def follow(link: AccountLink, check: FollowCheck, trail: Trail, window_s: 
     if reason:
         return Followed(False, f"not checked: {reason}")
     absent = isinstance(check, NoMessageCheck)
-    polls, failed_polls, last_error = 0, 0, ""
+    polls, unanswered, last_error = 0, 0, ""
     others: list[str] = []
     while True:
         polls += 1
@@ -326,7 +326,7 @@ async def follow(link: AccountLink, check: FollowCheck, trail: Trail, window_s: 
         except link.errors as exc:
             if not is_network(exc) and getattr(exc, "kind", "") != "rate_limited":
                 return Followed(False, f"not checked: {exc}")
-            failed_polls, last_error = failed_polls + 1, str(exc)
+            unanswered, last_error = unanswered + is_network(exc), str(exc)
         else:
             if found:
                 when = f"after {loop.time() - started:.1f} s, poll {polls}"
@@ -340,7 +340,7 @@ async def follow(link: AccountLink, check: FollowCheck, trail: Trail, window_s: 
     window = f"within {span_text(window_s)} ({polls} poll{'s' if polls != 1 else ''})"
     if last_error:
         return Followed(False, f"the account could not be asked at the end of the window: {last_error}",
-                        network=failed_polls == polls)
+                        network=unanswered == polls)  # a 429 is an answer: only silence is exit 3
     if absent:
         return Followed(True, f"no message {window}{_noted(trail)}")
     what = f"a message on {check.channel}" if isinstance(check, MessageCheck) and check.channel else (
