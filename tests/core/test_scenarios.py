@@ -151,10 +151,10 @@ def test_json_scenarios_keep_their_lines(tmp_path: Path) -> None:
 # -- the bundled recipes ---------------------------------------------------------------------------
 
 
-def test_there_are_the_five_recipes() -> None:
+def test_there_are_the_bundled_recipes() -> None:
     names = {path.stem for path in bundled_scenarios()}
-    assert names == {"abandoned-cart", "abandoned-browse", "wishlist-reminder", "search-no-results", "cart-cleared",
-                     "woocommerce-cart"}
+    assert names == {"abandoned-cart", "abandoned-cart-purchased", "abandoned-browse", "wishlist-reminder",
+                     "search-no-results", "cart-cleared", "woocommerce-cart"}
     assert resolve_scenario("abandoned-cart") == resolve_scenario("abandoned-cart.yaml")
     with pytest.raises(InputError, match="recipes: abandoned-browse, abandoned-cart"):
         resolve_scenario("abandoned-kart")
@@ -185,20 +185,20 @@ BAD_CASES = [
     ("name: X\nsteps:\n  - event: myEvent\n    values: {a: 1}\n",
      (4, "steps[0].values", "not an event type of the profile")),
     ("name: X\nsteps:\n  - evnt: pageViewed\n",
-     (3, "steps[0]", "a step is one of: event, body, track, wait, repeat, expect")),
+     (3, "steps[0]", "a step is one of: event, body, track, contact, order, wait, repeat, expect")),
     ("name: X\nsteps:\n  - event: pageViewed\n    keyvalue: a\n",
      (4, "steps[0].keyvalue", "unknown key (did you mean 'keyValue'?)")),
     ("name: X\nsteps:\n  - event: pageViewed\n  - wait: 2\n    expect: 200\n",
      (5, "steps[1].expect", "a step has one kind")),
-    ("name: X\nsteps:\n  - event: pageViewed\n  - wait: -1\n", (4, "steps[1].wait", "between 0 and 3600")),
+    ("name: X\nsteps:\n  - event: pageViewed\n  - wait: -1\n", (4, "steps[1].wait", "between 0 and 1 h")),
     ("name: X\nsteps:\n  - event: pageViewed\n  - wait: 2 weeks\n", (4, "steps[1].wait", "is not a duration")),
-    ("name: X\nsteps:\n  - event: pageViewed\n  - wait: 2h\n", (4, "steps[1].wait", "between 0 and 3600")),
+    ("name: X\nsteps:\n  - event: pageViewed\n  - wait: 2h\n", (4, "steps[1].wait", "between 0 and 1 h")),
     ("name: X\nsteps:\n  - event: pageViewed\n  - expect: {status: 700}\n",
      (4, "steps[1].expect.status", "700 is not a status")),
     ("name: X\nsteps:\n  - event: pageViewed\n  - expect: acepted\n",
      (4, "steps[1].expect.outcome[0]", "Input should be")),
     ("name: X\nsteps:\n  - event: pageViewed\n  - expect: {}\n",
-     (4, "steps[1].expect", "needs a status, an outcome or a text")),
+     (4, "steps[1].expect", "needs a status, an outcome, a text")),
     ("name: X\nsteps:\n  - expect: 200\n  - event: pageViewed\n",
      (3, "steps[0]", "checks the event before it, and there is none")),
     ("name: X\nsteps:\n  - wait: 1\n", (2, "steps", "sends no event")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def cells(dock: RunnerDock) -> list[list[str]]:
 
 def test_lists_the_bundled_recipes(dock: RunnerDock) -> None:
     assert dock.objectName() == "runnerDock"
-    assert dock.recipes.count() == len(bundled_scenarios()) == 6
+    assert dock.recipes.count() == len(bundled_scenarios()) == 7
     assert dock.loaded is not None and dock.run_button.isEnabled() and not dock.stop_button.isEnabled()
     assert "Automation → Event history" in dock.description.text()
 
@@ -71,6 +72,23 @@ def test_a_bundled_recipe_runs_green_from_the_dock(dock: RunnerDock, session, qt
     assert "PASSED" in dock.summary.text() and dock.export_button.isEnabled()
     assert {e.key_value for e in session.sandbox.events(limit=10)} == {"380671112233"}
     assert session.history.count(HistoryFilter(run_id=report.summary.run_id)) == 2
+
+
+def test_the_abandoned_cart_recipe_waits_for_its_message_at_the_sandboxs_time_scale(dock: RunnerDock, session,
+                                                                                      qtbot) -> None:
+    # The window's sandbox runs workflows 100 times faster; this one 500 times: the 30-minute delay takes 3.6 s
+    # and the recipe's 40-minute window, scaled alike, 4.8 s.
+    session.sandbox.account = replace(session.sandbox.account, time_scale=0.002)
+    dock.recipes.setCurrentIndex(dock.recipes.findText("Abandoned cart"))
+    dock.email.setText("qa@example.com")
+    report = run(dock, qtbot, timeout=30_000)
+    assert report.summary.ok and report.summary.contacts_saved == 1, [r.detail for r in report.results]
+    rows = cells(dock)
+    assert rows[0][:5] == ["1. save the test contact", "qa@example.com", "", "done", "✓ held"]
+    assert rows[-1][0] == "13. expect a message on email within 40 min" and rows[-1][4] == "✓ held"
+    assert "email message 'You left something in your cart'" in rows[-1][5]
+    lookups = session.history.count(HistoryFilter(kind="lookup"))
+    assert lookups >= 2  # the contact saved, then the messages polled
 
 
 def test_expectations_fail_when_the_sandbox_fails(dock: RunnerDock, session, qtbot, quick: Path) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from yespo_console.cli.argtypes import MAX_RETRIES, decimal_number, whole_number
@@ -21,7 +22,8 @@ from yespo_console.cli.io import fail, print_json, say
 from yespo_console.cli.profiles import add_profile_option, chosen_profile
 from yespo_console.cli.targets import open_history, reachable
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.diagnostics import inspect_body
+from yespo_console.core.events.tracker_rules import inspect_wire
+from yespo_console.core.followup.client import AccountClient, FollowupError
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.client import EventClient
 from yespo_console.core.http.environments import SANDBOX, Environment, EnvironmentStore
@@ -36,6 +38,7 @@ from yespo_console.core.scenarios.contacts import (
     replay_contacts,
     scenario_contacts,
 )
+from yespo_console.core.scenarios.follow import AccountLink
 from yespo_console.core.scenarios.loader import ALLOW_OUTSIDE_OPTION, LoadedScenario, load_scenario
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import resolve_scenario
@@ -94,8 +97,12 @@ def register(subparsers: Any) -> None:
         "contact, or one per row of --data (a CSV whose columns become variables). Each contact's steps run "
         "in order; --concurrency contacts run at once, within --rate. Every request is kept in the history "
         "with the run's id (`history list --run-id ID`). FILE may be a bundled recipe by name: "
-        "abandoned-cart, abandoned-browse, wishlist-reminder, search-no-results, cart-cleared. With the "
-        "Sandbox environment and no sandbox running, a temporary one is started. Exit 0 when every "
+        "abandoned-cart, abandoned-cart-purchased, abandoned-browse, wishlist-reminder, search-no-results, "
+        "cart-cleared, woocommerce-cart. Steps may also save the test contact (contact:), send an order (order:) "
+        "and expect what followed in the account (expect: {message|activity|no_message: {within: 40m}}), polled "
+        "for the scenario's contact. With the "
+        "Sandbox environment and no sandbox running, a temporary one is started, its workflow delays scaled by "
+        "--wait-scale. Exit 0 when every "
         "expectation held, 1 when one failed, 2 for a bad file or argument, 3 when the only failures "
         "were network errors.",
     )
@@ -109,7 +116,12 @@ def register(subparsers: Any) -> None:
                         help="set a variable for every contact (repeatable); CSV columns override it")
     add_pacing_arguments(parser, concurrency=1, what="contacts (each contact's steps stay in order)")
     parser.add_argument("--wait-scale", type=decimal_number(0, 10), default=1.0, metavar="F",
-                        help="multiply every wait by F (0 skips the waits for a quick check of the events; default 1)")
+                        help="multiply every wait and every expectation's `within` by F, and a temporary sandbox's "
+                        "workflow delays (0.01: a 30-minute delay takes 18 s; 0 skips the waits for a quick check of "
+                        "the events; default 1)")
+    parser.add_argument("--yes", action="store_true",
+                        help="let contact: and order: steps write to an environment that asks before sends "
+                        "(production); refused otherwise")
     parser.add_argument("--seed", type=int, metavar="N", help="seed the random values, for a repeatable run")
     add_profile_option(parser)
     parser.add_argument("--dry-run", action="store_true",
@@ -182,8 +194,10 @@ async def execute(
     run_id: str,
     explicit_url: bool,
     show_step: Callable[[StepResult], bool],
+    follows_up: bool = False,
 ) -> RunReport:
-    """Send the contacts' steps through a Runner (history on unless --no-history)."""
+    """Send the contacts' steps through a Runner (history on unless --no-history); with `follows_up`, its
+    contact, order and account expectation steps go through an AccountClient on the same target."""
     async with reachable(env, explicit_url=explicit_url, data_dir=args.data_dir,
                          time_scale=getattr(args, "wait_scale", 1.0)) as target:
         history = open_history(args.data_dir, not getattr(args, "no_history", False))
@@ -193,14 +207,28 @@ async def execute(
                     say(step_line(result), flush=True)
 
             async with EventClient(target, secret=secret, recorder=history, timeouts=Timeouts.for_environment(target),
-                                   retry=RetryPolicy(), rate_limit=None) as client:
+                                   retry=RetryPolicy(), rate_limit=None) as client, \
+                    _account(target, secret, history, args, follows_up) as account:
                 runner = Runner(client, name=name, run_id=run_id, concurrency=args.concurrency, rate=args.rate,
                                 retry=RetryPolicy(attempts=args.retries + 1, on_server_error=False), on_step=on_step,
-                                wait_scale=getattr(args, "wait_scale", 1.0))
+                                wait_scale=getattr(args, "wait_scale", 1.0), account=account)
                 return await runner.run(contacts)
         finally:
             if history is not None:
                 history.close()
+
+
+@contextlib.asynccontextmanager
+async def _account(target: Environment, secret: Secret, history: HistoryStore | None, args: argparse.Namespace,
+                   wanted: bool) -> AsyncIterator[AccountLink | None]:
+    """The account the scenario's contact, order and expectation steps use (None when it has none): the same
+    target and key as its events, its calls recorded as lookups. A write to production needs --yes."""
+    if not wanted:
+        yield None
+        return
+    confirm = (lambda _env, _what: True) if getattr(args, "yes", False) else None
+    async with AccountClient(target, secret=secret, recorder=history, confirm=confirm) as client:
+        yield AccountLink(client, FollowupError)
 
 
 # -- run -------------------------------------------------------------------------------------------
@@ -236,7 +264,8 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
                                      "kind": step.kind, "line": step.line}
             if step.kind == "event":
                 body = contact.render(step)
-                report = inspect_body(body, api_version=env.api_version, profile=loaded.profile)
+                report = inspect_wire(body, wire_format="tracker" if step.track is not None else "event",
+                                      api_version=env.api_version, profile=loaded.profile)
                 invalid += 0 if report.valid else 1
                 entry.update(body=body.decode("utf-8", "replace"), diagnostics=report.as_dict())
                 if not as_json:
@@ -246,6 +275,13 @@ def _dry_run(loaded: LoadedScenario, env: Environment, contacts: Sequence[Contac
                     say("    " + body.decode("utf-8", "replace"))
                     for finding in report.findings:
                         say("    " + finding.line().replace("\n", "\n    "))
+            elif step.kind in ("contact", "order"):
+                body = contact.render(step)
+                where = "/api/v1/contact" if step.kind == "contact" else "/api/v1/orders (in {\"orders\": [...]})"
+                entry.update(body=body.decode("utf-8", "replace"))
+                if not as_json:
+                    say(f"  {step.label}{line}: would POST to {where}")
+                    say("    " + body.decode("utf-8", "replace"))
             elif not as_json:
                 say(f"  {step.label}{line}")
             if as_json:  # text mode keeps nothing per step, so that a CSV of any length fits in memory
@@ -278,7 +314,8 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
     try:
         report = asyncio.run(execute(args, env, secret, contacts, name=loaded.name, run_id=run_id,
-                                     explicit_url=bool(args.url), show_step=lambda r: r.kind != "wait"))
+                                     explicit_url=bool(args.url), show_step=lambda r: r.kind != "wait",
+                                     follows_up=loaded.follows_up))
     except InputError as exc:
         return fail(str(exc))
     return report_output(report, args)

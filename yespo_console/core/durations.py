@@ -1,10 +1,11 @@
 """One grammar for spans of time typed by people: `500ms`, `2s`, `1.5m`, `12h`, `30d`, `4w`, and with a sign
-(`-2h`, `+30m`) for offsets. Scenario waits, `history --since/--older-than` and template offsets all read it."""
+(`-2h`, `+30m`) for offsets. Scenario waits, `history --since/--older-than` and template offsets all read it.
+Also how a moment in a server's answer is read (`parse_moment`)."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _DURATION_RE = re.compile(r"\s*([+-]?)(\d{1,9}(?:\.\d{1,9})?)\s*(ms|s|m|h|d|w)?\s*\Z", re.IGNORECASE | re.ASCII)
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0, "w": 604_800.0}
@@ -26,3 +27,15 @@ def parse_duration(text: str, *, bare_unit: str | None = None, signed: bool = Fa
     except OverflowError:
         raise ValueError(f"too long a duration: {text!r}") from None
     return -span if match.group(1) == "-" else span
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """A time in an answer (ISO 8601, a space allowed for the T) as an aware datetime (no zone: UTC); None when
+    it does not parse."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

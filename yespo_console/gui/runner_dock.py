@@ -4,6 +4,10 @@ against the current environment, and watch each step land, with its expectation.
 The run is `core.scenarios.runner.Runner` on the window's qasync loop: the window keeps repainting while it
 sends, Stop cancels it (sends in flight are kept in the history as cancelled), and the results table
 exports as CSV or JSON. Every exchange is in the History dock under the run's id.
+
+A scenario that saves a contact, sends an order or expects what followed in the account gets an account client
+on the same environment and key (its calls are lookups in the History dock); on the embedded sandbox it runs at
+the sandbox's time scale, so that an expectation's window shrinks with the workflow delays it waits for.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from yespo_console.core.errors import InputError
 from yespo_console.core.http.environments import Environment
 from yespo_console.core.http.exchange import new_run_id
 from yespo_console.core.scenarios.contacts import Contact, load_contacts, preflight, scenario_contacts
+from yespo_console.core.scenarios.follow import AccountLink
 from yespo_console.core.scenarios.loader import LoadedScenario, load_scenario
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.recipes import bundled_scenarios
@@ -383,8 +388,10 @@ class RunnerDock(QDockWidget):
             return None
         try:
             client = self.session.client(env)
+            account = self._account(env) if self.loaded.follows_up else None
             runner = Runner(client, name=self.loaded.name, run_id=run_id, concurrency=self.concurrency.value(),
-                            rate=self.rate.value() or None, on_step=self._step_done, on_contact=self._contact_done)
+                            rate=self.rate.value() or None, on_step=self._step_done, on_contact=self._contact_done,
+                            wait_scale=self._wait_scale(env) if account is not None else 1.0, account=account)
         except InputError as exc:
             self._problem("Not run", str(exc))
             self.run_finished.emit(None)
@@ -404,11 +411,27 @@ class RunnerDock(QDockWidget):
         self._task = self._execute(runner, contacts)
         return self._task
 
+    def _account(self, env: Environment) -> AccountLink:
+        """The account the run's contact, order and expectation steps use; production was confirmed for the run."""
+        from yespo_console.core.followup.client import AccountClient, FollowupError  # httpx: when first used
+
+        client = AccountClient(env, secret=self.session.secret(env), recorder=self.session.history,
+                               missing_key=self.session.secrets.missing_message(env), confirm=lambda _env, _what: True)
+        return AccountLink(client, FollowupError)
+
+    def _wait_scale(self, env: Environment) -> float:
+        sandbox = self.session.sandbox
+        if env.is_sandbox and sandbox is not None and sandbox.running:
+            return min(10.0, sandbox.account.time_scale)
+        return 1.0
+
     @asyncSlot(object, object)  # type: ignore[untyped-decorator]
     async def _execute(self, runner: Runner, contacts: Sequence[Contact]) -> None:
         try:
             report = await runner.run(contacts)
         finally:
+            if runner.account is not None:
+                await runner.account.client.aclose()
             self._set_running(False)
             self._task = None
         self.report = report

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from yespo_console.core.durations import parse_moment as parse_time
 from yespo_console.core.followup.answers import Activity, Contact, Message
 from yespo_console.core.followup.client import AccountClient, FollowupError
 
@@ -181,17 +182,6 @@ async def find_contact(client: AccountClient, locator: Locator) -> Contact | Non
               "externalCustomerId": {"external_customer_id": locator.value}}[locator.kind]
     found = await client.find_contacts(**search, max_rows=2)
     return found[0] if found else None
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """An answer's time as an aware datetime (no zone: UTC); None when it does not parse."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _after(text: str | None, sent_at: datetime) -> bool | None:

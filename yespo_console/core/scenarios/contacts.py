@@ -117,7 +117,7 @@ class Contact:
     index: int  # 1-based
     label: str  # what tables show: the email, the phone, or "contact 3"
     steps: Sequence[FlatStep]
-    render: Callable[[FlatStep], bytes]  # the exact bytes of an event step; InputError when it cannot
+    render: Callable[[FlatStep], bytes]  # the exact bytes of an event (contact, order) step; InputError when it cannot
     note: str = ""  # kept with each exchange in the history
 
 
@@ -208,7 +208,7 @@ def preflight(contacts: Sequence[Contact]) -> list[str]:
     problems: list[str] = []
     for contact in contacts:
         for step in contact.steps:
-            if step.kind != "event":
+            if step.kind not in ("event", "contact", "order"):
                 continue
             try:
                 contact.render(step)

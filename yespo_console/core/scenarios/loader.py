@@ -21,6 +21,7 @@ from yespo_console.core.events.diagnostics import loads_finite
 from yespo_console.core.events.payload import Draft, ExtraParam, NestedEncoding, build_body, dump_json
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.events.tracker_catalog import GENERAL_INFO, TRACKER_SPECS
+from yespo_console.core.scenarios.account_steps import contact_body, order_body
 from yespo_console.core.scenarios.plan import FlatStep, count_steps, flat_plan
 from yespo_console.core.scenarios.problems import ScenarioError
 from yespo_console.core.scenarios.schema import MAX_STEPS, Scenario, TrackStep, validation_problems
@@ -39,6 +40,9 @@ from yespo_console.core.scenarios.templating import (
 from yespo_console.core.textfiles import NotUtf8Error, decode_text, read_file
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a scenario file, and each body file it names
+_ORPHAN = "an expect step checks the event before it, and there is none"
+_NO_CONTACT_YET = ("an expectation on messages or activity follows the scenario's contact, and no step before it "
+                   "names one (an event, a contact or an order)")
 # How a person lets a scenario read files outside its own folder (`run`'s option), named in the refusal.
 ALLOW_OUTSIDE_OPTION = "--allow-outside-files"
 
@@ -79,6 +83,12 @@ class LoadedScenario:
         return sum(1 for step in self.steps if step.kind == "event")
 
     @property
+    def follows_up(self) -> bool:
+        """Whether it writes to the account or polls it (contact, order, or an expectation on what followed)."""
+        return any(step.kind in ("contact", "order") or (step.expectation is not None and
+                                                          step.expectation.follow is not None) for step in self.steps)
+
+    @property
     def data_path(self) -> Path | None:
         """The `data:` CSV; ScenarioError when it lies outside the scenario's folder and that is not allowed."""
         if self.scenario.data is None:
@@ -115,8 +125,8 @@ class LoadedScenario:
         return values
 
     def render_event(self, step: FlatStep, ctx: RenderContext, nested: NestedEncoding = "string") -> bytes:
-        """The exact bytes of an event step for one contact. InputError (with the line) when a template
-        cannot be rendered."""
+        """The exact bytes of an event step for one contact, or the JSON body of a contact or order step.
+        InputError (with the line) when a template cannot be rendered."""
         ctx = ctx.child(iteration=step.iteration)
         where = f"{self.source}:{step.line}" if step.line is not None else self.source
         try:
@@ -124,6 +134,12 @@ class LoadedScenario:
                 return self._render_body_file(step.body_file, ctx)
             if step.track is not None:
                 return _render_track(step.track, ctx)
+            if step.contact is not None:
+                fields = render_value(step.contact.contact.model_dump(by_alias=True, exclude_none=True), ctx)
+                return dump_json(contact_body(fields)).encode("utf-8")
+            if step.order is not None:
+                fields = render_value(step.order.order.model_dump(by_alias=True, exclude_none=True), ctx)
+                return dump_json(order_body(fields)).encode("utf-8")
             event = step.event
             assert event is not None
             key_value = None if event.key_value is None else text_of(render_text(event.key_value, ctx))
@@ -138,7 +154,7 @@ class LoadedScenario:
             return build_body(draft, nested=event.nested or nested, profile=self.profile)
         except TemplateError as exc:
             raise InputError(f"{where}: step {step.label}: {exc}") from None
-        except ValueError as exc:  # NaN or infinity in a value: not JSON
+        except (InputError, ValueError) as exc:  # NaN or infinity in a value: not JSON; an empty contact
             raise InputError(f"{where}: step {step.label}: {exc}") from None
 
     def _render_body_file(self, name: str, ctx: RenderContext) -> bytes:
@@ -237,9 +253,9 @@ def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | No
     for orphan in orphans:
         if orphan.path not in seen_orphans:
             seen_orphans.add(orphan.path)
-            problems.append(Problem(orphan.line, path_text(orphan.path),
-                                    "an expect step checks the event before it, and there is none"))
-    if not any(step.kind == "event" for step in steps):
+            problems.append(Problem(orphan.line, path_text(orphan.path), _ORPHAN if orphan.expectation is None or
+                                    orphan.expectation.follow is None else _NO_CONTACT_YET))
+    if not any(step.kind in ("event", "contact", "order") for step in steps):
         problems.append(Problem(line_at(marks, ("steps",)), "steps", "the scenario sends no event"))
     for step in steps:
         if step.body_file is not None and step.body_file not in bodies:

@@ -1,7 +1,8 @@
 """The plan every contact follows: a scenario's steps flattened into numbered `FlatStep`s, each repeat
 expanded into its passes (`iteration` is the pass), each keeping the line it came from. Flattening
 also marks every event that no `expect` follows as one that must be accepted, and finds the
-`expect` steps that come before any event.
+`expect` steps that come before any event (or, for an expectation on the account, before any step that names
+the contact: an event, a contact or an order).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from yespo_console.core.documents import PathKey, line_at
+from yespo_console.core.scenarios.account_steps import ContactStep, OrderStep
 from yespo_console.core.scenarios.schema import (
     MAX_STEPS,
     BodyStep,
@@ -28,7 +30,7 @@ class FlatStep:
     """One step of the plan every contact follows, repeats expanded."""
 
     number: int  # 1-based position in the plan
-    kind: Literal["event", "wait", "expect"]
+    kind: Literal["event", "contact", "order", "wait", "expect"]
     title: str
     line: int | None
     path: PathKey
@@ -36,6 +38,8 @@ class FlatStep:
     event: EventStep | None = None
     body_file: str | None = None  # for body steps: the key into LoadedScenario.bodies
     track: TrackStep | None = None  # for web tracking events
+    contact: ContactStep | None = None
+    order: OrderStep | None = None
     wait_s: float = 0.0
     expectation: Expectation | None = None
     implicit_accept: bool = False  # an event with no expect after it: it must be accepted
@@ -74,6 +78,10 @@ def _flatten(steps: list[Any], path: PathKey, marks: Mapping[PathKey, int], out:
             out.append(FlatStep(number, "event", step.title, line, here, iteration, body_file=step.body))
         elif isinstance(step, TrackStep):
             out.append(FlatStep(number, "event", step.title, line, here, iteration, track=step))
+        elif isinstance(step, ContactStep):
+            out.append(FlatStep(number, "contact", step.title, line, here, iteration, contact=step))
+        elif isinstance(step, OrderStep):
+            out.append(FlatStep(number, "order", step.title, line, here, iteration, order=step))
         elif isinstance(step, WaitStep):
             out.append(FlatStep(number, "wait", f"wait {step.wait:g} s", line, here, iteration, wait_s=step.wait))
         elif isinstance(step, ExpectStep):
@@ -90,15 +98,21 @@ def _mark_implicit(steps: list[FlatStep]) -> tuple[list[FlatStep], list[FlatStep
     orphans: list[FlatStep] = []
     last_event: int | None = None
     explicit = False
+    named_contact = False
     for step in steps:
         if step.kind == "event":
             if last_event is not None and not explicit:
                 result[last_event] = _with_implicit(result[last_event])
             last_event, explicit = len(result), False
         elif step.kind == "expect":
-            if last_event is None:
+            assert step.expectation is not None
+            if step.expectation.follow is None:
+                if last_event is None:
+                    orphans.append(step)
+                explicit = True  # an expectation on the account leaves the event's own (accepted) in place
+            elif not named_contact:
                 orphans.append(step)
-            explicit = True
+        named_contact = named_contact or step.kind in ("event", "contact", "order")
         result.append(step)
     if last_event is not None and not explicit:
         result[last_event] = _with_implicit(result[last_event])

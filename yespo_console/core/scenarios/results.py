@@ -15,7 +15,7 @@ from typing import Any, Literal, TextIO
 
 from yespo_console.core.errors import InputError
 
-StepKind = Literal["event", "wait", "expect"]
+StepKind = Literal["event", "contact", "order", "wait", "expect"]
 Verdict = Literal["", "held", "failed"]
 
 
@@ -30,7 +30,9 @@ class StepResult:
     step: str
     kind: StepKind
     status: int | None = None  # the HTTP status (of the event; for an expect step, of the event it checks)
-    outcome: str = ""  # an Outcome value; "not_sent", "waited", "cancelled" or "not_run" otherwise
+    # An Outcome value; "not_sent", "waited", "cancelled" or "not_run" otherwise; for a contact or order step "done",
+    # "rejected", "error" or "network_error"; for an expectation on the account "checked" or "no_answer".
+    outcome: str = ""
     expectation: Verdict = ""
     detail: str = ""
     event_type: str | None = None
@@ -74,6 +76,8 @@ class RunSummary:
     network_errors: int = 0  # of the errors: no HTTP answer at all
     not_sent: int = 0  # could not be rendered
     retries: int = 0
+    contacts_saved: int = 0  # contact steps the account took
+    orders_sent: int = 0  # order steps the account took
     expectations_held: int = 0
     expectations_failed: int = 0
     failed_without_answer: int = 0  # expectations failed only because the event got no answer
@@ -114,6 +118,8 @@ class RunSummary:
             f"rejected, {self.errors} errors ({self.network_errors} without an answer"
             + (f", {self.not_sent} not renderable" if self.not_sent else "") + ")"
             + (f", {self.retries} retries after 429" if self.retries else ""),
+            *([f"  account    {self.contacts_saved} contact(s) saved, {self.orders_sent} order(s) taken"]
+              if self.contacts_saved or self.orders_sent else []),
             f"  expected   {self.expectations_held} held, {self.expectations_failed} failed",
             f"  time       {self.seconds:.2f} s" + (f" ({self.sent / self.seconds:.0f} events/s)"
                                                     if self.seconds > 0 and self.sent else ""),

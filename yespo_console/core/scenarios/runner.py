@@ -12,6 +12,10 @@ id, written pending before it leaves and completed after. `cancel()` (or cancell
 awaits `run`) stops the workers: a send in flight is recorded as cancelled by the client, steps not
 started are reported as not run, and no history row is left pending.
 
+Contact and order steps write through the run's `AccountLink` (core.scenarios.follow), and must succeed like
+an event must be accepted; an expectation on what followed (message, activity, no_message) polls it for the
+scenario's contact during its window times `wait_scale`. Without a link, those steps fail with the reason.
+
 Progress: `on_step(StepResult)` after every step, `on_contact(ContactDone)` after every contact,
 both on the loop that runs the run (the GUI's, under qasync). The `RunReport` has the summary and
 the rows of the results table (core.scenarios.results).
@@ -20,6 +24,7 @@ the rows of the results table (core.scenarios.results).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +38,9 @@ from yespo_console.core.http.exchange import new_run_id
 from yespo_console.core.http.outcome import NETWORK_OUTCOMES, Outcome
 from yespo_console.core.http.ratelimit import RateLimiter
 from yespo_console.core.http.sending import RetryPolicy, SendResult
+from yespo_console.core.scenarios.account_steps import ActivityCheck
 from yespo_console.core.scenarios.contacts import Contact
+from yespo_console.core.scenarios.follow import AccountLink, Trail, follow, is_network, who_of
 from yespo_console.core.scenarios.plan import FlatStep
 from yespo_console.core.scenarios.results import ContactDone, RunReport, RunSummary, StepResult, Verdict
 from yespo_console.core.scenarios.schema import ACCEPTED, Expectation
@@ -80,6 +87,7 @@ class Runner:
         on_step: Callable[[StepResult], None] | None = None,
         on_contact: Callable[[ContactDone], None] | None = None,
         wait_scale: float = 1.0,
+        account: AccountLink | None = None,
     ) -> None:
         if not 0 <= wait_scale <= 10:
             raise InputError("the wait scale must be between 0 (no waits) and 10")
@@ -98,6 +106,7 @@ class Runner:
         self.on_step = on_step
         self.on_contact = on_contact
         self.wait_scale = wait_scale  # 0 turns a scenario's waits off, for a quick check of its events
+        self.account = account
         self._cancelled = False
         self._tasks: list[asyncio.Task[None]] = []
         self._summary = RunSummary(self.run_id, name, client.environment.name, client.url)
@@ -192,32 +201,39 @@ class Runner:
     async def _run_contact(self, contact: Contact) -> bool:
         """Every step of one contact, in order. False when the run was stopped meanwhile."""
         last = _Last(reason="no event has been sent yet")
+        trail = Trail()
         for step in contact.steps:
             if self._cancelled:
                 return False
             base = self._base(contact, step)
             try:
                 if step.kind == "event":
-                    last = await self._event(contact, step, base)
+                    last = await self._event(contact, step, base, trail)
+                elif step.kind in ("contact", "order"):
+                    await self._write(contact, step, base, trail)
                 elif step.kind == "wait":
                     seconds = step.wait_s * self.wait_scale
                     await asyncio.sleep(seconds)
                     self._record(StepResult(**base, outcome="waited", detail=f"waited {seconds:g} s"))
                 else:
                     assert step.expectation is not None
-                    self._check(step.expectation, last, base, contact)
+                    if step.expectation.follow is None:
+                        self._check(step.expectation, last, base, contact)
+                    else:
+                        await self._follow(step, base, trail)
             except asyncio.CancelledError:
                 self._cancelled = True
                 detail = ("cancelled while sending: kept in the history as cancelled; it may have reached the server"
-                          if step.kind == "event" else "stopped")
+                          if step.kind in ("event", "contact", "order") else "stopped")
                 self._record(StepResult(**base, outcome="cancelled", detail=detail))
                 return False
         return True
 
-    async def _event(self, contact: Contact, step: FlatStep, base: dict[str, Any]) -> _Last:
+    async def _event(self, contact: Contact, step: FlatStep, base: dict[str, Any], trail: Trail) -> _Last:
         summary = self._summary
         try:
             body = contact.render(step)
+            await self._name_contact(contact, step, body, trail)
         except InputError as exc:
             summary.not_sent += 1
             summary.errors += 1
@@ -256,6 +272,74 @@ class Runner:
             duration_ms=result.duration_ms, exchange_id=result.exchange_id,
         ))
         return _Last(result.status, outcome, result.result.body)
+
+    async def _name_contact(self, contact: Contact, step: FlatStep, body: bytes, trail: Trail) -> None:
+        """Who the scenario's contact is, from the first step that names one (a contact step always names it);
+        before that step is sent, what the account already shows for the contact, when expectations need it."""
+        if trail.who is not None and step.kind != "contact":
+            return
+        who = who_of(step.kind, body)
+        if who is None:
+            return
+        trail.who = who
+        if trail.noted or self.account is None:
+            return
+        checks = [s.expectation.follow for s in contact.steps if s.expectation is not None and s.expectation.follow]
+        if checks:
+            await trail.note_before(self.account, messages=any(not isinstance(c, ActivityCheck) for c in checks),
+                                    activity=any(isinstance(c, ActivityCheck) for c in checks))
+
+    async def _write(self, contact: Contact, step: FlatStep, base: dict[str, Any], trail: Trail) -> None:
+        """A contact or order step: it must be taken, as an event must be accepted."""
+        try:
+            body = contact.render(step)
+        except InputError as exc:
+            self._summary.not_sent += 1
+            self._record(StepResult(**base, outcome="not_sent", expectation="failed", detail=str(exc)))
+            return
+        if self.account is None:
+            self._record(StepResult(**base, outcome="not_sent", expectation="failed",
+                                    detail="this run has no way into the account (its key and base URL)"))
+            return
+        await self._name_contact(contact, step, body, trail)
+        data = json.loads(body)
+        try:
+            if step.kind == "contact":
+                contact_id = await self.account.client.save_contact(data)
+                if trail.who is not None:
+                    trail.who.contact_id = contact_id
+                detail = f"contact #{contact_id} saved ({trail.who.text if trail.who else 'no channel'})"
+                self._summary.contacts_saved += 1
+            else:
+                failed = await self.account.client.send_orders([data])
+                if failed:
+                    said = json.dumps(failed[0], ensure_ascii=False)[:300]
+                    self._record(StepResult(**base, outcome="rejected", expectation="failed",
+                                            detail=f"the order was not taken: {said}"))
+                    return
+                detail = f"order {data.get('externalOrderId')} taken ({data.get('status')})"
+                self._summary.orders_sent += 1
+        except self.account.errors as exc:
+            network = is_network(exc)
+            self._summary.failed_without_answer += 1 if network else 0
+            self._record(StepResult(**base, outcome="network_error" if network else "error", expectation="failed",
+                                    detail=str(exc)))
+            return
+        self._record(StepResult(**base, outcome="done", expectation="held", detail=detail))
+
+    async def _follow(self, step: FlatStep, base: dict[str, Any], trail: Trail) -> None:
+        assert step.expectation is not None and step.expectation.follow is not None
+        if self.account is None:
+            self._record(StepResult(**base, expectation="failed", outcome="not_run",
+                                    detail="this run has no way into the account (its key and base URL)"))
+            return
+        found = await follow(self.account, step.expectation.follow, trail,
+                             step.expectation.follow.within * self.wait_scale)
+        if found.network:
+            self._summary.failed_without_answer += 1
+        self._record(StepResult(**base, expectation="held" if found.held else "failed",
+                                outcome="no_answer" if found.network else "checked",
+                                detail=found.words))
 
     async def _send(self, body: bytes, note: str) -> SendResult:
         attempt = 1

@@ -23,8 +23,12 @@ with the nearest known one and the keys allowed there.
       - track: StatusCart           # a web tracking event (POST .../tracker/api/v2): GeneralInfo fields under
         info: {siteId: 8A412DC, cookies: {sc: "{{sc}}"}, datetime: "{{timestamp}}"}   # `info`, the event
         data: {GUID: "{{uuid}}", Products: []}                                         # object under `data`
+      - contact: {email: "{{email}}", firstName: QA}      # the test contact, and orders and what followed in
+      - order: {externalOrderId: "{{uuid}}", ...}         # the account: see core.scenarios.account_steps
+      - expect: {message: {channel: email, within: 40m}}
 
-An event step with no `expect` after it (before the next event) is expected to be accepted (2xx).
+An event step with no `expect` on its answer after it (before the next event) is expected to be accepted (2xx);
+so is every contact and order step.
 """
 
 from __future__ import annotations
@@ -47,38 +51,30 @@ from pydantic import (
 )
 
 from yespo_console.core.documents import PathKey, Problem, line_at, path_text
-from yespo_console.core.durations import parse_duration
 from yespo_console.core.errors import validation_error_text
 from yespo_console.core.events.catalog import LOCATOR_PRIORITY
 from yespo_console.core.events.payload import NestedEncoding
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.events.tracker_catalog import TRACKER_SPECS
 from yespo_console.core.http.outcome import Outcome
+from yespo_console.core.scenarios.account_steps import (
+    ActivityCheck,
+    ContactFields,
+    ContactStep,
+    FollowCheck,
+    MessageCheck,
+    NoMessageCheck,
+    OrderFields,
+    OrderItem,
+    OrderStep,
+    describe_check,
+)
+from yespo_console.core.scenarios.spans import wait_seconds
 from yespo_console.core.scenarios.templating import OPEN, RESERVED_NAMES, is_variable_name
 
 MAX_STEPS = 100_000  # per contact, after repeats are expanded
-MAX_WAIT_S = 3600.0
 
 _STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
-
-
-def wait_seconds(value: Any) -> float:
-    """Seconds from 2, 2.5, "500ms", "2s", "1.5m" or "1h"."""
-    if isinstance(value, bool):
-        raise ValueError("a wait is a number of seconds or a text like 500ms, 2s, 1.5m")
-    not_a_duration = ValueError(f"{value!r} is not a duration: use a number of seconds or 500ms, 2s, 1.5m, 1h")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
-            seconds = parse_duration(value, bare_unit="s").total_seconds()
-        except ValueError:
-            raise not_a_duration from None
-    else:
-        raise not_a_duration
-    if not 0 <= seconds <= MAX_WAIT_S:
-        raise ValueError(f"a wait must be between 0 and {MAX_WAIT_S:g} seconds")
-    return seconds
 
 
 class _Model(BaseModel):
@@ -197,6 +193,10 @@ class Expectation(_Model):
     status: tuple[Any, ...] | None = None  # 200 or "2xx"
     outcome: tuple[Outcome, ...] | None = None
     contains: str | None = None  # text the response body must contain
+    # What followed in the account, polled for the scenario's contact (core.scenarios.follow), alone in its step:
+    message: MessageCheck | None = None
+    activity: ActivityCheck | None = None
+    no_message: NoMessageCheck | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -236,11 +236,24 @@ class Expectation(_Model):
 
     @model_validator(mode="after")
     def _something(self) -> Expectation:
-        if self.status is None and self.outcome is None and self.contains is None:
-            raise ValueError("an expectation needs a status, an outcome or a text the answer contains")
+        checks = [check for check in (self.message, self.activity, self.no_message) if check is not None]
+        answer = self.status is not None or self.outcome is not None or self.contains is not None
+        if len(checks) > 1 or (checks and answer):
+            raise ValueError("an expect step checks the answer (status, outcome, contains) or one of message, "
+                             "activity, no_message: make each a step of its own")
+        if not checks and not answer:
+            raise ValueError("an expectation needs a status, an outcome, a text the answer contains, or one of "
+                             "message, activity, no_message")
         return self
 
+    @property
+    def follow(self) -> FollowCheck | None:
+        """What the expectation polls the account for; None when it checks the event's answer."""
+        return self.message or self.activity or self.no_message
+
     def describe(self) -> str:
+        if self.follow is not None:
+            return describe_check(self.follow)
         parts = []
         if self.status is not None:
             parts.append("status " + " or ".join(str(s) for s in self.status))
@@ -284,10 +297,12 @@ class RepeatStep(_Model):
 
 
 _STEP_KEYS: dict[str, type[BaseModel]] = {
-    "event": EventStep, "body": BodyStep, "track": TrackStep, "wait": WaitStep, "repeat": RepeatStep,
-    "expect": ExpectStep,
+    "event": EventStep, "body": BodyStep, "track": TrackStep, "contact": ContactStep, "order": OrderStep,
+    "wait": WaitStep, "repeat": RepeatStep, "expect": ExpectStep,
 }
 _KINDS = tuple(_STEP_KEYS)
+_CHECKS: dict[str, type[BaseModel]] = {"message": MessageCheck, "activity": ActivityCheck,
+                                       "no_message": NoMessageCheck}
 
 
 def _step_kind(value: Any) -> str | None:
@@ -304,13 +319,16 @@ Step = Annotated[
     Annotated[EventStep, Tag("event")]
     | Annotated[BodyStep, Tag("body")]
     | Annotated[TrackStep, Tag("track")]
+    | Annotated[ContactStep, Tag("contact")]
+    | Annotated[OrderStep, Tag("order")]
     | Annotated[WaitStep, Tag("wait")]
     | Annotated[RepeatStep, Tag("repeat")]
     | Annotated[ExpectStep, Tag("expect")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
-        custom_error_message="a step is one of: event, body, track, wait, repeat, expect (a key naming its kind)",
+        custom_error_message="a step is one of: event, body, track, contact, order, wait, repeat, expect (a key naming "
+                             "its kind)",
     ),
 ]
 RepeatStep.model_rebuild()
@@ -376,6 +394,14 @@ def _known_keys(loc: tuple[Any, ...]) -> str:
             model = _STEP_KEYS[part]
         elif model is ExpectStep and part == "expect":
             model = Expectation
+        elif model is Expectation and part in _CHECKS:
+            model = _CHECKS[part]
+        elif model is ContactStep and part == "contact":
+            model = ContactFields
+        elif model is OrderStep and part == "order":
+            model = OrderFields
+        elif model is OrderFields and part == "items":
+            model = OrderItem
         elif model is EventStep and part == "params":
             model = ParamItem
     if key in _KINDS and model in _STEP_KEYS.values():
