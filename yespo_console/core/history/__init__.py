@@ -9,7 +9,7 @@ verification) is kept beside it (`verifications`).
 """
 
 from yespo_console.core.history.db import SCHEMA_VERSION
-from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, write_export
+from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, read_imports, write_export
 from yespo_console.core.history.models import (
     MIN_SEARCH_CHARS,
     Exchange,
@@ -45,6 +45,7 @@ __all__ = [
     "fts_match_expression",
     "httpx_snippet",
     "read_exchanges",
+    "read_imports",
     "summary_record",
     "write_export",
 ]
