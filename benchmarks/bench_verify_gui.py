@@ -51,6 +51,10 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values[0] if values else 0.0)
 
 
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[-1] if len(values) >= 2 else (values[0] if values else 0.0)
+
+
 class Probe:
     """A 1 ms timer whose lateness is kept, and a keystroke every 50 ms timed to its preview's refresh."""
 
@@ -207,7 +211,8 @@ def main() -> None:
         verdict = "met" if added < LOOP_TARGET_MS else "MISSED"
         label = f"event-loop lateness p95 (ms), {name}"
         print(f"{label:<60}{value:>10.2f}{base_p95:>10.2f}{added:>9.2f}  +< {LOOP_TARGET_MS:g} ms: {verdict}"
-              f"  (p50 {statistics.median(samples.lateness_ms):.2f}, {samples.polls} polls)")
+              f"  (p50 {statistics.median(samples.lateness_ms):.2f}, p99 {p99(samples.lateness_ms):.1f} "
+              f"vs {p99(idle.lateness_ms):.1f} idle, max {max(samples.lateness_ms):.0f}, {samples.polls} polls)")
     for name in CONDITIONS:
         samples = results[name]
         value = p95(samples.preview_ms)

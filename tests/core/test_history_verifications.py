@@ -170,6 +170,11 @@ def test_the_verified_filter_pages_and_counts_with_the_other_filters(tmp_path: P
         assert store.count(HistoryFilter(verified=True, search="u4@example")) == 1
         assert store.count(HistoryFilter(verified=False, search="u4@example")) == 0
         assert [e.id for e in store.iter_exchanges(HistoryFilter(verified=True))] == [2, 4, 5]
+        # A time range is checked row by row on the verified rows, not through the time index.
+        window = HistoryFilter(verified=True, since=T0 + timedelta(seconds=2), until=T0 + timedelta(seconds=5))
+        assert [row.id for row in store.query(window)] == [5, 4]
+        assert store.count(window) == 2
+        assert [row.id for row in store.query(HistoryFilter(verified=False, since=T0 + timedelta(seconds=2)))] == [6, 3]
         store.delete([4])  # its verification goes with it
         assert store.count(HistoryFilter(verified=True)) == 2
 
