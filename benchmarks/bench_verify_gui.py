@@ -212,7 +212,8 @@ def main() -> None:
         label = f"event-loop lateness p95 (ms), {name}"
         print(f"{label:<60}{value:>10.2f}{base_p95:>10.2f}{added:>9.2f}  +< {LOOP_TARGET_MS:g} ms: {verdict}"
               f"  (p50 {statistics.median(samples.lateness_ms):.2f}, p99 {p99(samples.lateness_ms):.1f} "
-              f"vs {p99(idle.lateness_ms):.1f} idle, max {max(samples.lateness_ms):.0f}, {samples.polls} polls)")
+              f"vs {p99(idle.lateness_ms):.1f} idle, max {max(samples.lateness_ms):.0f} vs "
+              f"{max(idle.lateness_ms):.0f}, {samples.polls} polls)")
     for name in CONDITIONS:
         samples = results[name]
         value = p95(samples.preview_ms)
