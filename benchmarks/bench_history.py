@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_history.py --rows 20000    # quick
 
 Targets: first page < 50 ms, full-text and substring query < 200 ms, insert of a completed exchange < 1 ms median.
+One send in VERIFIED_EVERY has a verification kept (what followed it), for the --verified/--unverified pages.
 Each figure is set beside a baseline measured in the same run on the same machine (a shared, noisy
 machine: compare ratios, not absolutes): raw sqlite3 inserts of the same row, OFFSET paging, LIKE.
 """
@@ -40,6 +41,7 @@ USER_AGENTS = [
     "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0",
 ]
 RARE_EMAIL = "needle.in.haystack@example.org"
+VERIFIED_EVERY = 1000  # verifying is done by hand, a send at a time: few sends in a history are verified
 
 
 def _email(rng: random.Random) -> str:
@@ -181,6 +183,18 @@ def raw_baseline(folder: Path, sample: Exchange, repeat: int) -> list[float]:
     return times
 
 
+def add_verifications(path: Path) -> int:
+    """Keep a verification with one send in VERIFIED_EVERY, in one transaction (as `verify` keeps each, in shape)."""
+    detail = json.dumps({"status": "linked", "summary": "Followed by 1 message sent after it.",
+                         "contact": {"id": 42, "channels": [{"type": "email", "value": "a@example.com"}]},
+                         "messages": [{"channel": "email", "time": "2025-06-01T12:01:00", "status": "DELIVERED"}],
+                         "activities": [], "waitedS": 4.0})
+    with sqlite3.connect(path) as conn:
+        return conn.execute("INSERT INTO verification (exchange_id, verified_at, status, summary, detail) "
+                            "SELECT id, started_at + 60000000, 'linked', 'Followed by 1 message.', ? FROM exchange "
+                            "WHERE id % ? = 0", (detail, VERIFIED_EVERY)).rowcount
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="exchanges to generate (default 1,000,000)")
@@ -212,6 +226,8 @@ def run(path: Path, folder: Path, rows: int, repeat: int, inserts: int) -> int:
     fill_s = time.perf_counter() - begin
     print(f"filled {result.imported:,} exchanges in {fill_s:.1f} s ({result.imported / fill_s:,.0f} rows/s, "
           "batches of 5,000 per transaction)")
+    verified = add_verifications(path)
+    print(f"verified {verified:,} of them (one in {VERIFIED_EVERY:,})")
 
     with HistoryStore(path) as store:
         table.add("first page, 100 rows (new connection)", timed(lambda: store.query(limit=100), 1), 50)
@@ -245,6 +261,11 @@ def run(path: Path, folder: Path, rows: int, repeat: int, inserts: int) -> int:
             "filtered page: event type + older than 6 months": HistoryFilter(
                 event_type="orderCreated", until=newest - timedelta(days=180)),
             "filtered page: status 502": HistoryFilter(status=502),
+            f"filtered page: verified (1 row in {VERIFIED_EVERY:,})": HistoryFilter(verified=True),
+            "filtered page: unverified": HistoryFilter(verified=False),
+            "filtered page: verified + event type": HistoryFilter(verified=True, event_type="orderCreated"),
+            "filtered page: verified, a month 6 months ago": HistoryFilter(
+                verified=True, since=newest - timedelta(days=210), until=newest - timedelta(days=180)),
         }
         for name, chosen in filters.items():
             table.add(name, timed(functools.partial(store.query, chosen, limit=100), repeat), 50)
@@ -287,6 +308,7 @@ def run(path: Path, folder: Path, rows: int, repeat: int, inserts: int) -> int:
             HistoryFilter(search="38050"), at_most=10_000), 5), note="as the History dock counts a search")
         table.add("count: common word, up to 10,000", timed(lambda: store.count(
             HistoryFilter(search="productId"), at_most=10_000), 5), note="as the History dock counts a search")
+        table.add("count: verified", timed(lambda: store.count(HistoryFilter(verified=True)), 5))
         table.add("count: last 30 days", timed(lambda: store.count(
             HistoryFilter(since=newest - timedelta(days=30))), 5))
         table.add("distinct event types (filter combo)", timed(lambda: store.distinct_values("event_type"), repeat))

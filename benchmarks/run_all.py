@@ -167,6 +167,31 @@ def read_gui(out: str) -> list[Row]:
     return rows
 
 
+def read_verify_gui(out: str) -> list[Row]:
+    """bench_verify_gui.py: `measure  value  [baseline  [added]]  [+]< 16 ms: met|MISSED  (note)` rows; the
+    event-loop rows' target is on what polling adds to the idle baseline."""
+    bench, rows = "verify_gui", []
+    body = table_region(out.splitlines(), lambda line: line.startswith("measure"))
+    pattern = re.compile(r"^(?P<name>.*?\S)\s{2,}(?P<value>-?[\d.,]+)(?:\s+(?P<base>-?[\d.,]+))?"
+                         r"(?:\s+(?P<added>-?[\d.,]+))?\s+(?P<target>\+?<\s*[\d.]+ ms):\s*(?P<verdict>met|MISSED)"
+                         r"\s*(?P<note>.*)$")
+    for line in body:
+        match = pattern.match(line)
+        if match is None:
+            rows.append(raw(bench, line))
+            continue
+        value = number(match["value"])
+        row = Row(bench, match["name"], fmt(value, "ms"), target=match["target"].replace("+<", "added <"),
+                  met=verdict(match["verdict"]), note=match["note"].strip(" ()"))
+        if match["base"]:
+            base = number(match["base"])
+            row.baseline, row.ratio = fmt(base, "ms"), ratio_text(value, base)
+        if match["added"]:
+            row.note = f"adds {number(match['added']):.2f} ms; {row.note}"
+        rows.append(row)
+    return rows
+
+
 def first_word(name: str) -> str:
     return re.split(r"[\s:,]+", name.strip(), maxsplit=1)[0]
 
@@ -364,6 +389,8 @@ KNOWN: dict[str, Benchmark] = {
                         lambda o: ["--json"] if o.full else ["--json", "--events", "5000"],  # default 10,000
                         read_throughput("replay", "runner+history"),
                         about="bulk replay from history: the scenario runner vs plain httpx"),
+    "verify_gui": Benchmark("verify_gui", HERE / "bench_verify_gui.py", read=read_verify_gui,
+                            about="event-loop lateness and keystroke preview while the Verification dock polls"),
     "proxy": Benchmark("proxy", HERE / "bench_proxy.py",  # its table is bench_history's: operation, median, p99 …
                        read=lambda out: [Row(**{**vars(row), "bench": "proxy"}) for row in read_history(out)],
                        about="median latency the recording proxy adds, 200 concurrent clients"),

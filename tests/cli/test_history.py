@@ -16,7 +16,7 @@ from haralyzer import HarParser
 
 from tests.cli.helpers import cli, run_process
 from yespo_console.cli.main import main
-from yespo_console.core.history import HistoryStore
+from yespo_console.core.history import HistoryStore, VerificationRecord
 from yespo_console.core.http.exchange import ExchangeRequest, ExchangeResult
 from yespo_console.core.http.outcome import Outcome
 
@@ -185,6 +185,7 @@ def test_prune_older_than_the_calendar_deletes_nothing(home: Path, capsys: pytes
     ["export"],
     ["export", "--format", "xml"],
     ["prune", "--keep", "-1"],
+    ["list", "--verified", "--unverified"],
 ])
 def test_bad_arguments_exit_2(home: Path, args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
@@ -223,3 +224,56 @@ def test_a_real_process_exits_2_without_a_traceback(tmp_path: Path) -> None:
     code, _, err = run_process("--data-dir", str(tmp_path), "history", "list")
     assert code == 2
     assert "Traceback" not in err and "damaged" in err
+
+
+def _verify(home: Path) -> None:
+    """#3 followed by its workflow's email, #1 by nothing within two minutes, as `verify` keeps them."""
+    message = {"channel": "email", "time": NOW.isoformat(), "status": "DELIVERED", "subject": "Your cart"}
+    with HistoryStore(home / "history.sqlite3") as store:
+        store.set_verification(VerificationRecord(3, NOW, "linked", "Followed by 1 message sent after it.",
+                                                  {"status": "linked", "contact": {"id": 42}, "messages": [message],
+                                                   "activities": [], "waitedS": 4.0}))
+        store.set_verification(VerificationRecord(1, NOW, "nothing", "Nothing linked appeared within 120 s.",
+                                                  {"status": "nothing", "contact": {"id": 42}, "waitedS": 120.0}))
+
+
+def test_list_verified_says_what_followed(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "list") == 0
+    assert "FOLLOWED" not in capsys.readouterr().out  # no column while nothing on the page was verified
+    _verify(home)
+    assert run(home, "list", "--verified") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("FOLLOWED") and len(lines) == 3
+    assert lines[1].startswith("      3  ✓ ") and lines[1].endswith(" message email DELIVERED")
+    assert lines[2].startswith("      1  ✗ ") and lines[2].endswith(" nothing within 2m")
+    assert run(home, "list", "--unverified", "--json") == 0
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["id"] == 2 and "verification" not in row
+    assert run(home, "list", "--verified", "--event", "cartUpdated", "--json") == 0
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (row["id"], row["verification"], row["followed"]) == (3, "linked", "message email DELIVERED")
+    assert datetime.fromisoformat(row["verifiedAt"]) == NOW
+
+
+def test_export_import_keeps_verifications_and_names_a_bad_one(home: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    _verify(home)
+    assert run(home, "export", "--format", "ndjson") == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r.get("verification", {}).get("status") for r in records] == ["nothing", None, "linked"]
+    assert records[2]["verification"]["contactFound"] is True
+    records[0]["verification"]["status"] = "\x1b]0;owned\x07"  # hostile: also a terminal escape
+    exported = tmp_path / "out.ndjson"
+    exported.write_text("".join(json.dumps(r) + "\n" for r in records))
+    other = tmp_path / "other"
+    assert cli(other, "history", "import", str(exported)) == 0
+    captured = capsys.readouterr()
+    assert "imported 3 exchange(s) (1 with their verification), skipped 0" in captured.out
+    (warning,) = captured.err.splitlines()
+    assert warning.startswith(f"yespo-console: warning: {exported}: line 1: verification: 'status' must be one of")
+    assert "\x1b" not in warning and warning.endswith("the exchange is imported without it")
+    assert cli(other, "history", "list", "--verified", "--json") == 0
+    assert [json.loads(line)["keyValue"] for line in capsys.readouterr().out.splitlines()] == ["c@example.com"]
+    assert run(home, "export", "--format", "har") == 0
+    entries = json.loads(capsys.readouterr().out)["log"]["entries"]
+    assert [e.get("_yespoVerification", {}).get("status") for e in entries] == ["nothing", None, "linked"]

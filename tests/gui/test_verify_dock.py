@@ -4,6 +4,7 @@ what followed, keeps the result with the exchange; Stop cancels and keeps what w
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 import pytest
@@ -84,8 +85,10 @@ def test_stop_cancels_and_keeps_what_was_found(window, session, qtbot, yespo) ->
     with qtbot.waitSignal(dock.finished, timeout=20_000) as blocker:
         dock.start()
         qtbot.waitUntil(lambda: "left" in dock.status.text() and "Poll 1" in dock.status.text(), timeout=10_000)
+        assert gc.get_freeze_count() > 0  # while polling, a full collection skips what was there before
         dock.button.click()
     assert blocker.args[0].status == "cancelled" and blocker.args[0].contact is not None
+    assert gc.get_freeze_count() == 0  # handed back when polling ends
     assert session.history.verifications([exchange_id])[exchange_id].status == "cancelled"
 
 

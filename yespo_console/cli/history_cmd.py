@@ -30,10 +30,11 @@ from yespo_console.core.history import (
     HistoryStore,
     VerificationRecord,
     exchange_record,
-    read_exchanges,
+    read_imports,
     summary_record,
     write_export,
 )
+from yespo_console.core.history.verifications import Imported, followed_text, to_record
 from yespo_console.core.http.exchange import EXCHANGE_KINDS
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.core.terminal import printable
@@ -68,7 +69,7 @@ def _span(text: str) -> timedelta:
 
 _FILTER_DEFAULTS: dict[str, Any] = {
     "event": None, "outcome": None, "status": None, "env": None, "since": None, "until": None,
-    "run_id": None, "starred": False, "search": None, "kind": None,
+    "run_id": None, "starred": False, "search": None, "kind": None, "verified": None,
 }
 
 
@@ -91,13 +92,19 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--search", metavar="TEXT",
                        help='search bodies and keyValue for any part of a word, number, email or id (3+ '
                        'characters; every word must be found; "a phrase" keeps its spaces)')
+    verified = group.add_mutually_exclusive_group()
+    verified.add_argument("--verified", dest="verified", action="store_const", const=True,
+                          help="only exchanges verified (`yespo-console verify` or the window's Verification "
+                          "dock), whatever followed them")
+    verified.add_argument("--unverified", dest="verified", action="store_const", const=False,
+                          help="only exchanges never verified")
 
 
 def _filters(args: argparse.Namespace) -> HistoryFilter:
     return HistoryFilter(
         event_type=args.event, outcome=tuple(Outcome(o) for o in args.outcome) if args.outcome else None,
         status=args.status, environment=args.env, since=args.since, until=args.until, run_id=args.run_id,
-        starred=True if args.starred else None, search=args.search, kind=args.kind,
+        starred=True if args.starred else None, search=args.search, kind=args.kind, verified=args.verified,
     )
 
 
@@ -115,9 +122,12 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("list", help="the latest exchanges, newest first",
                            description="The latest exchanges, newest first. For the next page, pass the "
-                           "last id shown as --before-id. A send verified with `yespo-console verify` is marked ✓ "
-                           "when something linked followed it, ✗ when nothing did (in JSON: its verification's "
-                           "status).")
+                           "last id shown as --before-id. A send verified with `yespo-console verify` (or in the "
+                           "window) is marked ✓ when something linked followed it, ✗ when nothing did, and a "
+                           "FOLLOWED column says what in a few words (\"message email sent\", \"activity: "
+                           "Abandoned cart\", \"contact not found\", \"nothing within 2m\"); in JSON: "
+                           "`verification` (its status), `followed` and `verifiedAt`. --verified and "
+                           "--unverified choose either.")
     _add_filters(p)
     p.add_argument("--limit", type=whole_number(1), default=20, metavar="N", help="at most N rows (default 20)")
     p.add_argument("--before-id", type=int, metavar="ID", help="only exchanges older than ID (paging)")
@@ -132,8 +142,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_guarded(_show))
 
     p = actions.add_parser("export", help="write exchanges as NDJSON, HAR, a cURL script or httpx code",
-                           description="Write the matching exchanges, oldest first. No credential is "
-                           "written: scripts read $YESPO_API_KEY or $YESPO_TOKEN when they run.")
+                           description="Write the matching exchanges, oldest first. NDJSON and HAR carry each "
+                           "verified exchange's verification (`verification` in the record, `_yespoVerification` in "
+                           "the HAR entry: status, summary, verifiedAt, contactFound, the contact, the linked activity "
+                           "with its workflow's name and the messages with channel, status and time). No credential "
+                           "is written: scripts read $YESPO_API_KEY or $YESPO_TOKEN when they run.")
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--id", type=int, action="append", metavar="ID",
@@ -143,7 +156,10 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("import", help="add exchanges from an NDJSON or HAR file",
                            description="Add exchanges from an NDJSON export or a HAR file (told apart by "
-                           "content). Exchanges already present are skipped.")
+                           "content), with the verifications they carry. Exchanges already present are skipped. A "
+                           "verification that does not read back (a wrong type, an unknown status, deeper or larger "
+                           "than the verifier writes) is left out with a warning naming its line; its exchange is "
+                           "imported all the same.")
     p.add_argument("file", metavar="FILE|-")
     p.add_argument("--format", choices=("ndjson", "har"), help="do not guess the format")
     p.set_defaults(func=_guarded(_import))
@@ -226,6 +242,13 @@ def _row(summary: ExchangeSummary, verified: VerificationRecord | None = None) -
             f"{summary.outcome.value:<16} {duration:>7}")
 
 
+_FOLLOWED_WIDTH = 28
+
+
+def _followed(verified: VerificationRecord | None) -> str:
+    return "" if verified is None else _cut(followed_text(verified), _FOLLOWED_WIDTH)
+
+
 def _list(args: argparse.Namespace) -> int:
     with _open(args) as store:
         rows = store.query(_filters(args), before_id=args.before_id, limit=args.limit)
@@ -234,15 +257,20 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         for summary in rows:
             mark = verified.get(summary.id)
-            print_json({**summary_record(summary), **({"verification": mark.status} if mark else {})})
+            extra = {} if mark is None else {"verification": mark.status, "followed": followed_text(mark),
+                                             "verifiedAt": to_record(mark)["verifiedAt"]}
+            print_json({**summary_record(summary), **extra})
         return 0
     if not rows:
         say("no exchanges found", file=sys.stderr)
         return 0
+    # The column only when this page has a verified row: most sends are never verified.
+    followed = f" {'FOLLOWED':<{_FOLLOWED_WIDTH}}" if verified else ""
     say(f"{'ID':>7}    {'TIME':<19}  {'ENV':<10} {'EVENT':<22} {'KEYVALUE':<26} {'STATUS':>6} "
-          f"{'OUTCOME':<16} {'MS':>7}")
+        f"{'OUTCOME':<16} {'MS':>7}{followed}".rstrip())
     for summary in rows:
-        say(_row(summary, verified.get(summary.id)))
+        mark = verified.get(summary.id)
+        say(_row(summary, mark) + (f" {_followed(mark)}".rstrip() if verified else ""))
     if len(rows) == args.limit:
         say(f"more: --before-id {rows[-1].id}", file=sys.stderr)
     return 0
@@ -265,8 +293,7 @@ def _show(args: argparse.Namespace) -> int:
     if exchange is None:
         return fail(f"no exchange #{args.id} in the history", 1)
     if args.json:
-        extra = {} if verification is None else {"verification": _verification_record(verification)}
-        print_json({**exchange_record(exchange), **extra})
+        print_json(exchange_record(exchange, verification))
         return 0
     for line in _describe(exchange):
         say(line)
@@ -274,11 +301,6 @@ def _show(args: argparse.Namespace) -> int:
         for line in _verification_lines(verification):
             say(line)
     return 0
-
-
-def _verification_record(record: VerificationRecord) -> dict[str, Any]:
-    return {**record.detail, "status": record.status, "summary": record.summary,
-            "verifiedAt": record.verified_at.isoformat()}
 
 
 def _verification_lines(record: VerificationRecord) -> Iterator[str]:
@@ -344,9 +366,10 @@ def _export(args: argparse.Namespace) -> int:
         else:
             exchanges = store.iter_exchanges(_filters(args))
         if args.out is None:
-            count = write_export(args.format, exchanges, sys.stdout)
+            count = write_export(args.format, exchanges, sys.stdout, store.verifications)
         else:
-            count = _write_file(Path(args.out), lambda out: write_export(args.format, exchanges, out))
+            count = _write_file(Path(args.out),
+                                lambda out: write_export(args.format, exchanges, out, store.verifications))
             if args.format == "curl":
                 mode = Path(args.out).stat().st_mode
                 Path(args.out).chmod(mode | ((mode & 0o444) >> 2))  # executable wherever readable
@@ -382,13 +405,25 @@ def _import(args: argparse.Namespace) -> int:
     with _import_stream(args.file) as stream:
         # The whole file is checked before any row is added, then read again to add them: a file of any
         # size is never held in memory whole.
-        for _ in read_exchanges(stream, args.format, source):
+        for _ in read_imports(stream, args.format, source):
             pass
         stream.seek(0)
+        refused: list[str] = []
         with _open(args) as store:
-            result = store.import_exchanges(read_exchanges(stream, args.format, source))
-    say(f"imported {result.imported} exchange(s), skipped {result.skipped} already present")
+            result = store.import_exchanges(_noting_refused(read_imports(stream, args.format, source), refused))
+    for problem in refused:
+        say(f"yespo-console: warning: {source}: {problem}", file=sys.stderr)
+    verified = f" ({result.verifications} with their verification)" if result.verifications else ""
+    say(f"imported {result.imported} exchange(s){verified}, skipped {result.skipped} already present")
     return 0
+
+
+def _noting_refused(items: Iterable[Imported], refused: list[str]) -> Iterator[Imported]:
+    """ITEMS as they are, each verification left out noted in REFUSED (its exchange comes in all the same)."""
+    for item in items:
+        if item.refused is not None:
+            refused.append(item.refused)
+        yield item
 
 
 @contextlib.contextmanager

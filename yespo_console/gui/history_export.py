@@ -56,7 +56,7 @@ def write_exchanges(store: HistoryStore, ids: Sequence[int], path: str, fmt: str
 
     try:
         with open(partial, "w", encoding="utf-8", newline="\n") as out:
-            written = write_export(fmt, records(), out)
+            written = write_export(fmt, records(), out, store.verifications)
         os.replace(partial, path)  # a failed export never leaves a half-written file under the real name
     except (StoreError, InputError, OSError) as exc:
         with contextlib.suppress(OSError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from yespo_console.core.history.db import SCHEMA_VERSION
-    from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, write_export
+    from yespo_console.core.history.export import FORMATS, MAX_RECORD_BYTES, read_exchanges, read_imports, write_export
     from yespo_console.core.history.models import (
         MIN_SEARCH_CHARS,
         Exchange,
@@ -52,6 +52,7 @@ _EXPORTS = {
     "fts_match_expression": "models",
     "httpx_snippet": "scripts",
     "read_exchanges": "export",
+    "read_imports": "export",
     "summary_record": "records",
     "write_export": "export",
 }
@@ -76,6 +77,7 @@ __all__ = [
     "fts_match_expression",
     "httpx_snippet",
     "read_exchanges",
+    "read_imports",
     "summary_record",
     "write_export",
 ]

@@ -3,12 +3,16 @@ and httpx programs (`scripts`; out only). An import tells NDJSON from HAR by its
 
 No export ever holds a credential: headers and URLs are masked in the store already and again on
 the way out, and a script that must authenticate reads the key from the environment when it runs.
+
+NDJSON and HAR carry each verified exchange's verification, looked up a batch of exchanges at a time;
+an import brings it back with its exchange (`read_imports`).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any, BinaryIO, TextIO
 
 from yespo_console.core.errors import InputError
@@ -17,6 +21,7 @@ from yespo_console.core.history.har import read_har, write_har
 from yespo_console.core.history.models import Exchange
 from yespo_console.core.history.records import read_ndjson, write_ndjson
 from yespo_console.core.history.scripts import write_curl, write_httpx
+from yespo_console.core.history.verifications import Imported, Lookup, VerificationRecord
 from yespo_console.core.textfiles import TooLargeError, decode_text, read_stream, size_text, stream_lines
 
 FORMATS = ("ndjson", "har", "curl", "httpx")
@@ -26,9 +31,14 @@ MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
 def read_exchanges(data: bytes | BinaryIO, fmt: str | None = None, source: str = "the file") -> Iterator[Exchange]:
-    """Exchanges from an NDJSON or HAR file (its bytes, or a seekable stream of them); `fmt` None tells
-    them apart by content. NDJSON is read a line at a time, so any size fits in little memory; a HAR
-    file is one JSON document, read whole, up to MAX_HAR_BYTES."""
+    """The exchanges of `read_imports`, without their verifications."""
+    return (item.exchange for item in read_imports(data, fmt, source))
+
+
+def read_imports(data: bytes | BinaryIO, fmt: str | None = None, source: str = "the file") -> Iterator[Imported]:
+    """Exchanges, with the verifications they carry, from an NDJSON or HAR file (its bytes, or a seekable
+    stream of them); `fmt` None tells them apart by content. NDJSON is read a line at a time, so any size
+    fits in little memory; a HAR file is one JSON document, read whole, up to MAX_HAR_BYTES."""
     if fmt not in (None, "ndjson", "har"):
         raise InputError(f"cannot import format {fmt!r}: only ndjson and har")
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
@@ -79,9 +89,20 @@ def _har_document(stream: BinaryIO, source: str, *, required: bool) -> Any:
     return None
 
 
-def write_export(fmt: str, exchanges: Iterable[Exchange], out: TextIO) -> int:
-    """Write `exchanges` in one of FORMATS; returns how many."""
-    writers = {"ndjson": write_ndjson, "har": write_har, "curl": write_curl, "httpx": write_httpx}
-    if fmt not in writers:
+def write_export(fmt: str, exchanges: Iterable[Exchange], out: TextIO, verifications: Lookup | None = None) -> int:
+    """Write `exchanges` in one of FORMATS, NDJSON and HAR with the verifications `verifications` finds
+    (HistoryStore.verifications); returns how many."""
+    if fmt in ("curl", "httpx"):
+        return (write_curl if fmt == "curl" else write_httpx)(exchanges, out)
+    if fmt not in ("ndjson", "har"):
         raise InputError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    return writers[fmt](exchanges, out)
+    return (write_ndjson if fmt == "ndjson" else write_har)(paired(exchanges, verifications), out)
+
+
+def paired(exchanges: Iterable[Exchange], verifications: Lookup | None,
+           batch: int = 200) -> Iterator[tuple[Exchange, VerificationRecord | None]]:
+    """Each exchange with its verification (None: not verified), looked up BATCH exchanges at a time."""
+    items = iter(exchanges)
+    while group := list(islice(items, batch)):
+        found = verifications([exchange.id for exchange in group]) if verifications is not None else {}
+        yield from ((exchange, found.get(exchange.id)) for exchange in group)

@@ -1,6 +1,7 @@
 """HAR 1.2 out and in: the log browsers and HTTP tools read. What HAR has no field for (the outcome,
 the event type, diagnostics, the note) goes under `_yespo`, so a HAR file exported here comes back
-whole; a HAR file from elsewhere comes in with what it has, the event read from the request body.
+whole; a HAR file from elsewhere comes in with what it has, the event read from the request body. A
+verified exchange's entry carries what followed it as `_yespoVerification` (`verifications.to_record`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from yespo_console.core.history.records import (
     safe_headers,
     time_in,
 )
+from yespo_console.core.history.verifications import Imported, VerificationRecord, imported, to_record
 from yespo_console.core.http.masking import mask_url
 from yespo_console.core.http.outcome import Outcome
 
@@ -42,7 +44,7 @@ def _status_text(status: int | None) -> str:
         return ""
 
 
-def har_entry(exchange: Exchange) -> dict[str, Any]:
+def har_entry(exchange: Exchange, verification: VerificationRecord | None = None) -> dict[str, Any]:
     request_headers = safe_headers(exchange.request_headers)
     response_headers = safe_headers(exchange.response_headers)
     url = mask_url(exchange.url)
@@ -114,18 +116,20 @@ def har_entry(exchange: Exchange) -> dict[str, Any]:
     }
     if exchange.note:
         entry["comment"] = exchange.note
+    if verification is not None:
+        entry["_yespoVerification"] = to_record(verification)
     return entry
 
 
-def write_har(exchanges: Iterable[Exchange], out: TextIO) -> int:
+def write_har(exchanges: Iterable[tuple[Exchange, VerificationRecord | None]], out: TextIO) -> int:
     """A HAR 1.2 log, written entry by entry so that a large export never sits in memory whole."""
     creator = json.dumps({"name": "Yespo Console", "version": __version__})
     out.write('{"log": {"version": "1.2", "creator": ' + creator + ', "pages": [], "entries": [\n')
     count = 0
-    for exchange in exchanges:
+    for exchange, verification in exchanges:
         if count:
             out.write(",\n")
-        out.write(json.dumps(har_entry(exchange), ensure_ascii=False))
+        out.write(json.dumps(har_entry(exchange, verification), ensure_ascii=False))
         count += 1
     out.write("\n]}}\n")
     return count
@@ -194,10 +198,11 @@ def exchange_from_har_entry(entry: Any, where: str) -> Exchange:
     )
 
 
-def read_har(document: Any) -> Iterator[Exchange]:
+def read_har(document: Any) -> Iterator[Imported]:
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
         raise InputError("not a HAR file: no log.entries list")
     for number, entry in enumerate(entries, start=1):
-        yield exchange_from_har_entry(entry, f"HAR entry {number}")
+        where = f"HAR entry {number}"
+        yield imported(exchange_from_har_entry(entry, where), entry.get("_yespoVerification"), where)

@@ -40,7 +40,9 @@ class HistoryFilter:
     `outcome` takes one Outcome or several (any of them matches; kept as a tuple, so a filter is
     hashable and can key a cache). `since` is inclusive, `until`
     exclusive; naive datetimes are local time. `search` is what a person typed: words (all must
-    occur), "quoted phrases", and a trailing `*` for a prefix; nothing in it can break the query."""
+    occur), "quoted phrases", and a trailing `*` for a prefix; nothing in it can break the query.
+    `verified` True keeps the exchanges with a verification kept (what followed them), False those
+    without."""
 
     event_type: str | None = None
     outcome: Outcome | Sequence[Outcome] | None = None
@@ -52,6 +54,7 @@ class HistoryFilter:
     starred: bool | None = None
     search: str | None = None
     kind: ExchangeKind | None = None
+    verified: bool | None = None
 
     def __post_init__(self) -> None:
         value: Any = self.outcome

@@ -2,7 +2,9 @@
 export, `history show --json`), the shorter one of a list row (`history list --json`), and the checked
 readers of the fields of a file, shared with the HAR reader, that turn a hand-edited or foreign file
 into a message with its line or entry number, never a traceback. Bodies that are not UTF-8 are
-written as base64; headers are masked once more on the way out and in, URLs on the way out.
+written as base64; headers are masked once more on the way out and in, URLs on the way out. A verified
+exchange's record carries its verification (`verification`, see `verifications.to_record`); one that
+does not read back is left out with a message, and the exchange comes in without it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, TextIO
 from yespo_console.core.errors import InputError
 from yespo_console.core.events.diagnostics import loads_finite
 from yespo_console.core.history.models import Exchange, ExchangeSummary, Headers, as_utc
+from yespo_console.core.history.verifications import Imported, VerificationRecord, imported, to_record
 from yespo_console.core.http.exchange import EXCHANGE_KINDS, ExchangeKind
 from yespo_console.core.http.masking import mask_headers, mask_url
 from yespo_console.core.http.outcome import Outcome
@@ -80,11 +83,12 @@ def summary_record(summary: ExchangeSummary) -> dict[str, Any]:
     }
 
 
-def exchange_record(exchange: Exchange) -> dict[str, Any]:
-    """The whole exchange as one JSON object: an NDJSON line, `history show --json`."""
+def exchange_record(exchange: Exchange, verification: VerificationRecord | None = None) -> dict[str, Any]:
+    """The whole exchange as one JSON object: an NDJSON line, `history show --json`; with what followed it
+    when it was verified."""
     request_text, request_encoding = body_text(exchange.request_body)
     response_text, response_encoding = body_text(exchange.response_body)
-    return {
+    record = {
         "format": RECORD_FORMAT,
         "version": RECORD_VERSION,
         "id": exchange.id,
@@ -116,6 +120,9 @@ def exchange_record(exchange: Exchange) -> dict[str, Any]:
             "bodyEncoding": response_encoding,
         },
     }
+    if verification is not None:
+        record["verification"] = to_record(verification)
+    return record
 
 
 # -- reading records: every field checked, so a hand-edited file gives a line number, not a traceback
@@ -229,17 +236,17 @@ def exchange_from_record(obj: Any, where: str = "record") -> Exchange:
 # -- NDJSON ------------------------------------------------------------------------------------------
 
 
-def write_ndjson(exchanges: Iterable[Exchange], out: TextIO) -> int:
+def write_ndjson(exchanges: Iterable[tuple[Exchange, VerificationRecord | None]], out: TextIO) -> int:
     count = 0
-    for exchange in exchanges:
-        out.write(json.dumps(exchange_record(exchange), ensure_ascii=False) + "\n")
+    for exchange, verification in exchanges:
+        out.write(json.dumps(exchange_record(exchange, verification), ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def read_ndjson(lines: Iterable[bytes], source: str = "the file") -> Iterator[Exchange]:
-    """The exchanges of NDJSON lines (bytes, as a file gives them), one at a time, so that a file of any
-    size is read in little memory."""
+def read_ndjson(lines: Iterable[bytes], source: str = "the file") -> Iterator[Imported]:
+    """The exchanges of NDJSON lines (bytes, as a file gives them), with their verifications, one at a
+    time, so that a file of any size is read in little memory."""
     for number, raw in enumerate(lines, start=1):
         line = decode_text(raw, source, "neither NDJSON nor HAR") if number == 1 else _decoded(raw, source, number)
         if not line.strip():
@@ -250,7 +257,8 @@ def read_ndjson(lines: Iterable[bytes], source: str = "the file") -> Iterator[Ex
             raise InputError(f"line {number}: not JSON ({exc})") from None
         except RecursionError:
             raise InputError(f"line {number}: nested too deeply") from None
-        yield exchange_from_record(obj, f"line {number}")
+        where = f"line {number}"
+        yield imported(exchange_from_record(obj, where), obj.get("verification"), where)
 
 
 def _decoded(raw: bytes, source: str, number: int) -> str:

@@ -40,6 +40,7 @@ T = TypeVar("T")
 class ImportResult:
     imported: int
     skipped: int  # already in the store: same start time, method, URL and request body
+    verifications: int = 0  # kept with the exchanges imported
 
 
 class _Checkpointer(threading.Thread):
@@ -181,31 +182,34 @@ class HistoryStore:
             return []
         return self._write(lambda conn: writes.write_group(conn, results, pending))
 
-    def import_exchanges(self, exchanges: Iterable[Exchange], *, skip_duplicates: bool = True,
-                         batch_size: int = 1000, batch_bytes: int = 16 * 1024 * 1024) -> ImportResult:
-        """Add exchanges (their ids are ignored; new ones are given). One transaction per batch (of at
-        most `batch_size` exchanges, or as many as hold `batch_bytes` of bodies), so a long import never
-        holds the file for long, nor more than a batch in memory. A pending exchange comes in as interrupted."""
-        imported = skipped = 0
-        batch: list[Exchange] = []
+    def import_exchanges(self, exchanges: Iterable[Exchange | verification_table.Imported], *,
+                         skip_duplicates: bool = True, batch_size: int = 1000,
+                         batch_bytes: int = 16 * 1024 * 1024) -> ImportResult:
+        """Add exchanges (their ids are ignored; new ones are given), each with its verification when it
+        comes as `Imported` with one. One transaction per batch (of at most `batch_size` exchanges, or as
+        many as hold `batch_bytes` of bodies), so a long import never holds the file for long, nor more than
+        a batch in memory. A pending exchange comes in as interrupted."""
+        imported = skipped = verified = 0
+        batch: list[verification_table.Imported] = []
         held = 0
 
         def flush() -> None:
-            nonlocal imported, skipped
-            added, dupes = self._write(lambda conn: writes.import_batch(conn, batch,
-                                                                        skip_duplicates=skip_duplicates))
-            imported, skipped = imported + added, skipped + dupes
+            nonlocal imported, skipped, verified
+            added, dupes, kept = self._write(lambda conn: writes.import_batch(conn, batch,
+                                                                              skip_duplicates=skip_duplicates))
+            imported, skipped, verified = imported + added, skipped + dupes, verified + kept
             batch.clear()
 
-        for exchange in exchanges:
-            batch.append(exchange)
-            held += len(exchange.request_body) + len(exchange.response_body)
+        for item in exchanges:
+            item = item if isinstance(item, verification_table.Imported) else verification_table.Imported(item)
+            batch.append(item)
+            held += len(item.exchange.request_body) + len(item.exchange.response_body)
             if len(batch) >= batch_size or held >= batch_bytes:
                 flush()
                 held = 0
         if batch:
             flush()
-        return ImportResult(imported, skipped)
+        return ImportResult(imported, skipped, verified)
 
     def recover_interrupted(self) -> int:
         """Mark `interrupted` the pending rows whose writing process has ended; returns how many.

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from yespo_console.core.history import rows
-from yespo_console.core.history.models import Exchange
+from yespo_console.core.history import rows, verifications
+from yespo_console.core.history.verifications import Imported
 from yespo_console.core.http.outcome import Outcome
 
 INTERRUPTED_ERROR = (
@@ -77,13 +77,15 @@ def write_group(conn: sqlite3.Connection, results: Mapping[int, Sequence[Any]],
     return [insert(conn, values) for values in pending]
 
 
-def import_batch(conn: sqlite3.Connection, exchanges: Sequence[Exchange], *,
-                 skip_duplicates: bool) -> tuple[int, int]:
-    """Add whole exchanges, a pending one as interrupted; returns (added, skipped as duplicates): the
-    same start time, method, URL and request body as a row already there."""
+def import_batch(conn: sqlite3.Connection, items: Sequence[Imported], *,
+                 skip_duplicates: bool) -> tuple[int, int, int]:
+    """Add whole exchanges, a pending one as interrupted, each with the verification it carries; returns
+    (added, skipped as duplicates, verifications added). A duplicate has the same start time, method, URL
+    and request body as a row already there: it is skipped with its verification."""
     added: list[int] = []
-    dupes = 0
-    for exchange in exchanges:
+    dupes = verified = 0
+    for item in items:
+        exchange = item.exchange
         if exchange.outcome is Outcome.PENDING:
             exchange = replace(exchange, outcome=Outcome.INTERRUPTED, error=exchange.error or INTERRUPTED_ERROR)
         values = rows.row_values(exchange)
@@ -91,8 +93,11 @@ def import_batch(conn: sqlite3.Connection, exchanges: Sequence[Exchange], *,
             dupes += 1
             continue
         added.append(insert(conn, values))
+        if item.verification is not None:
+            verifications.save(conn, replace(item.verification, exchange_id=added[-1]))
+            verified += 1
     _index(conn, added)
-    return len(added), dupes
+    return len(added), dupes, verified
 
 
 def pending_writers(conn: sqlite3.Connection) -> list[tuple[int | None, str | None]]:
