@@ -56,7 +56,7 @@ def build_status_cart(window, qtbot):
 
 def test_the_event_list_has_the_web_tracking_group(window):
     rows = [window.events.item(row) for row in range(window.events.count())]
-    header = next(item for item in rows if item.text() == "Web tracking (tracker.yespo.io)")
+    header = next(item for item in rows if item.text() == "Web tracking\n(tracker.yespo.io)")
     assert header.flags() == Qt.ItemFlag.NoItemFlags  # a heading, never chosen
     names = [item.data(Qt.ItemDataRole.UserRole)[1] for item in rows
              if item.data(Qt.ItemDataRole.UserRole)[0] == TRACKER]

@@ -118,7 +118,9 @@ class TrackerForm(QWidget):
                 param = _items_param(spec, name)
                 if param.shape is Shape.LIST:
                     empty = " (an empty list empties the cart)" if spec.empty_allowed else ""
-                    box_layout.addWidget(QLabel(f"{name}{empty}; extra fields as tag_name=value1,value2", box))
+                    note = QLabel(f"{name}{empty}; extra fields as tag_name=value1,value2", box)
+                    note.setWordWrap(True)  # else its one line sets the form's width
+                    box_layout.addWidget(note)
                     self.items = ProductTable(param, box)
                     self.items.changed.connect(self._object_edited)
                     box_layout.addWidget(self.items)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 from yespo_console.core.events.tracker_catalog import TRACKER_EVENTS
 from yespo_console.gui.icons import event_icon
 
-GROUP_TITLE = "Web tracking (tracker.yespo.io)"
+GROUP_TITLE = "Web tracking\n(tracker.yespo.io)"  # two lines: the list is narrow
 GROUP = "group"  # the header row's kind: shown, never chosen
 TRACKER = "tracker"  # a web tracking event's row
 
