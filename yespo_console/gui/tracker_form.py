@@ -27,9 +27,8 @@ from yespo_console.core.events.tracker_catalog import (
     TRACKER_SPECS,
     TrackerEventSpec,
 )
-from yespo_console.gui import theme
 from yespo_console.gui.field_editors import FieldEditor, make_editor
-from yespo_console.gui.forms import ObjectEditor
+from yespo_console.gui.forms import ObjectEditor, fresh_content, mark_widget, unmark
 from yespo_console.gui.tables import EditableTable, KeyValueTable, ProductTable
 
 SC_SPEC = FieldSpec(SC_COOKIE, FieldType.STRING, "sc cookie", "The visitor's cookie set by Yespo's script (one per "
@@ -73,17 +72,9 @@ class TrackerForm(QWidget):
 
     def _build(self, spec: TrackerEventSpec) -> None:
         self._marked = []
-        if self._content is not None:
-            self._content.setParent(None)
-            self._content.deleteLater()
         self.spec = spec
-        content = QWidget(self)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(0, 0, 0, 0)
-        title = QLabel(f"<b>{html.escape(spec.title)}</b> ({html.escape(spec.name)}, web tracking) — "
-                       f"{html.escape(spec.description)}", content)
-        title.setWordWrap(True)
-        layout.addWidget(title)
+        content, layout = fresh_content(self, self._content, f"<b>{html.escape(spec.title)}</b> "
+                                        f"({html.escape(spec.name)}, web tracking) — {html.escape(spec.description)}")
 
         info = QGroupBox(f"{GENERAL_INFO} (the visitor, the site, the time)", content)
         info_form = QFormLayout(info)
@@ -292,13 +283,7 @@ class TrackerForm(QWidget):
         return None, None, 0, None
 
     def clear_marks(self) -> None:
-        for widget in self._marked:
-            if isinstance(widget, EditableTable):
-                widget.clear_marks()
-            else:
-                widget.setStyleSheet("")
-                widget.setToolTip(widget.property("base_tooltip"))
-        self._marked = []
+        unmark(self._marked)
 
     def mark(self, path: str, severity: str, message: str) -> bool:
         widget, table, row, column = self._target(path)
@@ -309,10 +294,7 @@ class TrackerForm(QWidget):
             return True
         if widget is None or isinstance(widget, ObjectEditor):
             return False
-        if widget.property("base_tooltip") is None:
-            widget.setProperty("base_tooltip", widget.toolTip())
-        widget.setStyleSheet(theme.mark_style(severity))
-        widget.setToolTip(f"{message}\n\n{widget.property('base_tooltip')}")
+        mark_widget(widget, severity, message)
         self._marked.append(widget)
         return True
 
