@@ -5,6 +5,7 @@ environment check; per-type memory; the conversion both ways; the recording prox
 import json
 
 import httpx
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
@@ -163,7 +164,11 @@ def test_convert_status_cart_to_cart_updated_and_back(window, qtbot):
 def test_convert_says_why_a_type_without_counterpart_is_not_converted(window, qtbot):
     choose(window, "PurchasedItems")
     settle(window, qtbot)
-    assert not window.convert.action.isEnabled()
+    qtbot.waitUntil(lambda: not window.convert.action.isEnabled())  # it follows the body from the first paint on
+    choose(window, "StatusCart")
+    qtbot.waitUntil(window.convert.action.isEnabled)
+    choose(window, "PurchasedItems")
+    qtbot.waitUntil(lambda: not window.convert.action.isEnabled())
     assert window.convert.convert() is None
     assert "no Generate event counterpart" in window.statusBar().currentMessage()
 
@@ -198,3 +203,35 @@ def test_the_proxy_switch_refuses_a_bad_target(window):
     assert window.proxy_switch.start("ftp://example.com", 0) is None
     assert "Proxy not started" in window.statusBar().currentMessage()
     assert not window.proxy_switch.action.isChecked()
+
+
+ODD_BODIES = [
+    {"GeneralInfo": ["not", "an", "object"], "StatusCart": {"GUID": "G", "Products": []}},
+    {"GeneralInfo": {"eventName": "StatusCart", "siteId": "S", "cookies": "SC-AS-TEXT", "webId": "w1"},
+     "StatusCart": "not an object", "TrackedOrderId": "77"},
+    {"GeneralInfo": {"eventName": "StatusCart", "cookies": {"sc": "A", "_ga": "GA1"}},
+     "StatusCart": {"GUID": "G", "Products": ["text", 3], "Tags": {"t": ["1"]}, "TrackedOrderId": "9"}},
+    {"GeneralInfo": {"eventName": "ProductUpdate", "siteId": "S"}, "ProductUpdate": {"product_id": "1"}},
+]
+
+
+@pytest.mark.parametrize("odd", ODD_BODIES)
+def test_the_tracker_form_keeps_what_it_has_no_editor_for(window, qtbot, odd):
+    window.load_body_text(json.dumps(odd))
+    settle(window, qtbot)
+    assert window.binding.wire_format == "tracker"
+    assert json.loads(window.current_body()) == odd
+    assert window.diagnostics.findings  # judged, never crashed
+
+
+def test_raw_edits_of_a_tracker_body_are_followed_by_the_tracker_form(window, qtbot):
+    form = choose(window, "StatusCart")
+    window.binding.toggle_raw()
+    body = tracker_example("ProductPage")
+    body["GeneralInfo"]["user_email"] = "raw@example.com"
+    window.payload.raw.setPlainText(json.dumps(body))
+    qtbot.waitUntil(lambda: form.spec.name == "ProductPage")
+    assert form.line_edit("user_email").text() == "raw@example.com"
+    assert window.tracker_mode.contact.rows["user_email"][1].full_text() == "raw@example.com"
+    window.binding.toggle_raw()
+    assert json.loads(window.current_body()) == body

@@ -12,13 +12,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QVBoxLayout, QWidget
 
-from yespo_console.core.events.findings import Report
-from yespo_console.core.events.payload import draft_from_object
-from yespo_console.core.events.tracker_convert import PAIRS, REVERSE, Conversion, ConversionError, to_event, to_tracker
-from yespo_console.core.events.tracker_rules import detect_format
 from yespo_console.gui.jsontext import parse_json
+from yespo_console.gui.startup import after_first_paint
 
 if TYPE_CHECKING:
+    from yespo_console.core.events.findings import Report
+    from yespo_console.core.events.tracker_convert import Conversion
     from yespo_console.gui.main_window import MainWindow
 
 LABEL = "The console's mapping by description (no source states it)."
@@ -70,9 +69,17 @@ class ConvertAction:
         self.action.setToolTip(f"Generate event ↔ web tracking, for the pairs whose descriptions match ({SHORTCUT})")
         self.action.triggered.connect(self.convert)
         self.dialog: ConversionDialog | None = None
-        window.binding.report_changed.connect(self._follow)
+        # The converter is not needed for the first paint: the action follows the body from just after it.
+        after_first_paint(window, self._start_following)
+
+    def _start_following(self) -> None:
+        self.window.binding.report_changed.connect(self._follow)
+        if self.window.binding.report is not None:
+            self._follow(self.window.binding.report)
 
     def _follow(self, report: Report) -> None:
+        from yespo_console.core.events.tracker_convert import PAIRS, REVERSE
+
         kind = report.event_type
         other = PAIRS.get(kind or "") or REVERSE.get(kind or "")
         self.action.setEnabled(other is not None)
@@ -81,6 +88,10 @@ class ConvertAction:
                                "counterpart")
 
     def convert(self) -> Conversion | None:
+        from yespo_console.core.events.payload import draft_from_object
+        from yespo_console.core.events.tracker_convert import ConversionError, to_event, to_tracker
+        from yespo_console.core.events.tracker_rules import detect_format
+
         window = self.window
         body = parse_json(window.current_body().decode("utf-8", "replace"))
         if not isinstance(body, dict):

@@ -3,8 +3,8 @@ visitor's sc cookie), then the event object built from its spec: its own fields 
 its item (Product, Category) or item list (Products, with add and remove), `tag_` extras and Tags.
 
 It edits a body, not a Draft: the tracker format has no params. Whatever the form has no editor for (an
-undocumented GeneralInfo key, a TrackedOrderId, a cookie besides sc) is kept and sent back as it was, so a
-body loaded from raw mode or the history loses nothing by passing through the form.
+undocumented GeneralInfo key, a TrackedOrderId, a cookie besides sc, an event object or item list of the wrong
+shape) is kept and sent back as it was; as in the Generate event form, a text field sends text.
 """
 
 from __future__ import annotations
