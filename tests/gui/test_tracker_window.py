@@ -15,6 +15,7 @@ from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.convert_action import LABEL
 from yespo_console.gui.form_memory import TypeMemory
+from yespo_console.gui.proxy_switch import ProxyDialog
 from yespo_console.gui.tracker_list import TRACKER
 
 from .conftest import run
@@ -235,3 +236,46 @@ def test_raw_edits_of_a_tracker_body_are_followed_by_the_tracker_form(window, qt
     assert window.tracker_mode.contact.rows["user_email"][1].full_text() == "raw@example.com"
     window.binding.toggle_raw()
     assert json.loads(window.current_body()) == body
+
+
+def test_choosing_a_tracker_event_on_an_event_environment_says_which_to_use(window):
+    window.env_combo.setCurrentIndex(window.env_combo.findData("sandbox"))
+    choose(window, "SearchRequest")
+    assert window.statusBar().currentMessage() == ("Sandbox (local) takes Generate event bodies: choose Sandbox "
+                                                   "web tracking (local) to send it.")
+
+
+def test_relaying_to_production_is_asked_once_at_start(window, monkeypatch, qtbot):
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    switch = window.proxy_switch
+    assert switch.start("yespo", 0) is None
+    assert not switch.action.isChecked() and "https://yespo.io" in asked[0] and "real contacts" in asked[0]
+
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    task = switch.start("tracker", 0)  # listens only: nothing is relayed in this test
+    qtbot.waitUntil(task.done)
+    assert len(asked) == 2 and switch.running
+    assert switch.indicator.text() == f"Proxy :{switch.relay.port} → https://tracker.yespo.io"
+    qtbot.waitUntil(switch.stop().done)
+    assert not switch.running
+
+
+def test_the_proxy_action_asks_where_to_relay(window, session, qtbot):
+    def fill():
+        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, ProxyDialog) and w.isVisible()),
+                      None)
+        if dialog is None:
+            QTimer.singleShot(20, fill)
+            return
+        dialog.target.setEditText(session.sandbox.base_url)
+        dialog.port.setValue(0)
+        dialog.accept()
+
+    QTimer.singleShot(20, fill)
+    window.proxy_switch.action.trigger()
+    qtbot.waitUntil(lambda: window.proxy_switch.running)
+    assert window.proxy_switch.indicator.isVisible() and window.proxy_switch.action.isChecked()
+    window.proxy_switch.action.trigger()  # unchecked: stops
+    qtbot.waitUntil(lambda: window.proxy_switch.task.done())
+    assert not window.proxy_switch.running and not window.proxy_switch.indicator.isVisible()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from yespo_console.relay import ProxiedExchange, Relay, Upstream
 
 PROXY_PORT = 8760  # the CLI proxy's default port too: an integration pointed at one works with the other
+REFRESH_MS = 250
 
 
 class ProxyDialog(QDialog):
@@ -89,6 +90,11 @@ class ProxySwitch(QObject):
         self.action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.action.setToolTip("Relay an integration's requests to Yespo, recording each exchange (Ctrl+Shift+P)")
         self.action.triggered.connect(self._triggered)
+        # A busy integration sends many exchanges a second: the history dock reads them once per burst.
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(window.history_dock.refresh)
         self.indicator = QLabel(window)
         self.indicator.setObjectName("proxyIndicator")
         self.indicator.hide()
@@ -171,10 +177,13 @@ class ProxySwitch(QObject):
 
     async def _stop(self, relay: Relay) -> None:
         await relay.stop()
+        self._refresh.stop()
+        self.window.history_dock.refresh()  # the exchanges that finished while it stopped
         self._say("Proxy stopped.")
 
     def _exchanged(self, exchange: ProxiedExchange) -> None:
-        self.window.history_dock.refresh()
+        if not self._refresh.isActive():
+            self._refresh.start()
         self.window.statusBar().showMessage(f"Proxied: {exchange.line()}", 8000)
 
     def _say(self, text: str) -> None:

@@ -17,6 +17,7 @@ from yespo_console.core.events.tracker_rules import TrackerReport
 from yespo_console.gui.tracker_contact import TrackerContact
 from yespo_console.gui.tracker_form import TrackerForm
 from yespo_console.gui.tracker_list import TRACKER
+from yespo_console.gui.tracker_target import counterpart, environment_format
 
 if TYPE_CHECKING:
     from yespo_console.gui.main_window import MainWindow
@@ -82,6 +83,12 @@ class TrackerMode(QObject):
             shown.show()
         self.window.ladder.setVisible(not tracker)
         self.contact.setVisible(tracker)
+        env = self.window.environment
+        if environment_format(env) not in (None, wire_format):
+            other = counterpart(env, "tracker" if tracker else "event", self.window.session.environments.all())
+            takes = "web tracking" if not tracker else "Generate event"
+            suggestion = f": choose {other.label or other.name} to send it" if other is not None else ""
+            self.window.statusBar().showMessage(f"{env.label or env.name} takes {takes} bodies{suggestion}.", 10000)
 
     def _show_report(self, report: Report) -> None:
         if not self.active:
