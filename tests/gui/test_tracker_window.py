@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from yespo_console.core.events.examples import tracker_example
 from yespo_console.core.events.payload import dump_json
+from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.convert_action import LABEL
@@ -279,3 +280,13 @@ def test_the_proxy_action_asks_where_to_relay(window, session, qtbot):
     window.proxy_switch.action.trigger()  # unchecked: stops
     qtbot.waitUntil(lambda: window.proxy_switch.task.done())
     assert not window.proxy_switch.running and not window.proxy_switch.indicator.isVisible()
+
+
+def test_an_account_profile_change_leaves_the_tracker_form_shown(window, qtbot):
+    form = choose(window, "StatusCart")
+    form.line_edit("siteId").setText("STAYS")
+    window.set_profile(Profile("Shop account", BUILTIN.events[:3]))
+    settle(window, qtbot)
+    assert window.binding.wire_format == "tracker" and window.form_scroll.widget() is form
+    assert json.loads(window.current_body())["GeneralInfo"]["siteId"] == "STAYS"
+    assert window.form.profile.name == "Shop account"  # the hidden event form follows the account

@@ -473,7 +473,10 @@ class MainWindow(QMainWindow):
         self.events.blockSignals(True)
         self._list_event_types(profile)
         self.events.blockSignals(False)
-        self.set_draft(draft)
+        if self.binding.wire_format == "tracker":
+            self.form.set_draft(draft)  # the hidden event form follows the account; the tracker form stays
+        else:
+            self.set_draft(draft)
 
     def _list_saved_drafts(self) -> None:
         for row in reversed(range(self.events.count())):
