@@ -3,20 +3,25 @@ other types (for the session, and its last draft across restarts), and whatever 
 content (a history exchange, a saved draft, the example, raw edits) can be taken back with Undo.
 
 A form state is its draft plus, in raw mode, the raw text exactly as typed: raw text that does not parse
-has no draft of its own and must come back as it was."""
+has no draft of its own and must come back as it was. A web tracking form's state is its body instead
+(`tracker`), kept per tracker event name like the drafts per event type."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
 from yespo_console.core.events.payload import Draft
 from yespo_console.gui.drafts import DraftStore
+from yespo_console.gui.jsontext import parse_json
 from yespo_console.gui.raw_binding import RawBinding
 
 UNDO_DEPTH = 20
+TRACKER_BY_TYPE_KEY = "drafts/tracker_by_type"  # the last body of each web tracking event, by its name
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +29,27 @@ class FormState:
     draft: Draft
     raw: str | None  # the raw editor's text when in raw mode, else None
     nested: str | None  # None: as the environment says
+    tracker: dict[str, Any] | None = None  # the web tracking form's body when that form was shown
+    tracker_name: str | None = None  # and its event
 
 
 def capture(binding: RawBinding) -> FormState:
     raw = binding.payload.raw.exact_text() if binding.payload.raw_mode else None
+    tracker = binding.tracker_form if binding.wire_format == "tracker" else None
+    if tracker is not None and tracker.spec is not None:
+        return FormState(binding.form.draft(), raw, binding.nested, tracker.body(), tracker.spec.name)
     return FormState(binding.form.draft(), raw, binding.nested)
 
 
 def restore(binding: RawBinding, state: FormState) -> None:
     if state.nested is not None:
         binding.set_nested(state.nested)
+    if state.tracker is not None:
+        binding.show_tracker(state.tracker, state.tracker_name)
+    elif state.raw is None or binding.wire_format == "tracker":
+        binding.show_draft(state.draft)  # raw text of an event body comes back in the event form's raw mode
     if state.raw is not None:
         binding.show_raw(state.raw)
-    else:
-        binding.show_draft(state.draft)
 
 
 class TypeMemory:
@@ -47,15 +59,26 @@ class TypeMemory:
         self.store = store
         self._states: dict[str, FormState] = {}
         self._saved = store.load_by_type()
+        kept = parse_json(str(store.settings.value(TRACKER_BY_TYPE_KEY, "")))
+        self._tracker_saved: dict[str, dict[str, Any]] = {
+            str(name): body for name, body in (kept.items() if isinstance(kept, dict) else ())
+            if isinstance(body, dict)}
 
     def keep(self, key: str, state: FormState) -> None:
         self._states[key] = state
+        if state.tracker is not None:
+            self._tracker_saved[key] = state.tracker
+            self.store.settings.setValue(TRACKER_BY_TYPE_KEY, json.dumps(self._tracker_saved, ensure_ascii=False))
+            return
         self._saved[key] = state.draft
         self.store.save_by_type(self._saved)
 
     def recall(self, key: str) -> FormState | None:
         if key in self._states:
             return self._states[key]
+        body = self._tracker_saved.get(key)
+        if body is not None:
+            return FormState(Draft(event_type="pageViewed"), None, None, body, key)
         draft = self._saved.get(key)
         return None if draft is None else FormState(draft, None, None)
 

@@ -23,7 +23,7 @@ from yespo_console.core.events.payload import Draft, ExtraParam
 from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.gui import theme
 from yespo_console.gui.field_editors import FieldEditor, make_editor
-from yespo_console.gui.tables import KeyValueTable, ProductTable
+from yespo_console.gui.tables import EditableTable, KeyValueTable, ProductTable
 
 _LIST_ITEM = re.compile(r"(\w+)\[(\d+)\](?:\.(.+))?")
 _EXTRA = re.compile(r"extra\[(\d+)\]")
@@ -86,6 +86,39 @@ class ObjectEditor(QGroupBox):
             self.extra.set_pairs([(k, v) for k, v in value.items() if k not in self.editors])
 
 
+def fresh_content(owner: QWidget, old: QWidget | None, heading: str) -> tuple[QWidget, QVBoxLayout]:
+    """A rebuilt form's new content widget (OLD, if any, dropped) and its layout, HEADING (rich text) on top."""
+    if old is not None:
+        old.setParent(None)
+        old.deleteLater()
+    content = QWidget(owner)
+    layout = QVBoxLayout(content)
+    layout.setContentsMargins(0, 0, 0, 0)
+    title = QLabel(heading, content)
+    title.setWordWrap(True)
+    layout.addWidget(title)
+    return content, layout
+
+
+def mark_widget(widget: QWidget, severity: str, message: str) -> None:
+    """Outline a field with a problem, the message above its own tooltip (`unmark` takes both back)."""
+    if widget.property("base_tooltip") is None:
+        widget.setProperty("base_tooltip", widget.toolTip())
+    widget.setStyleSheet(theme.mark_style(severity))
+    widget.setToolTip(f"{message}\n\n{widget.property('base_tooltip')}")
+
+
+def unmark(marked: list[QWidget]) -> None:
+    """Take the marks off MARKED (fields, and tables with marked cells) and empty it."""
+    for widget in marked:
+        if isinstance(widget, EditableTable):
+            widget.clear_marks()
+        else:
+            widget.setStyleSheet("")
+            widget.setToolTip(widget.property("base_tooltip"))
+    marked.clear()
+
+
 class EventForm(QWidget):
     """Edits a Draft. `changed` fires on every keystroke; `draft()` reads the current state."""
 
@@ -107,18 +140,10 @@ class EventForm(QWidget):
 
     def _build(self, spec: EventSpec) -> None:
         self._marked = []
-        if self._content is not None:
-            self._content.setParent(None)
-            self._content.deleteLater()
         self.spec = spec
-        content = QWidget(self)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(0, 0, 0, 0)
+        content, layout = fresh_content(self, self._content,
+                                        f"<b>{html.escape(spec.title)}</b> — {html.escape(spec.description)}")
         self.focusable = {}
-
-        title = QLabel(f"<b>{html.escape(spec.title)}</b> — {html.escape(spec.description)}", content)
-        title.setWordWrap(True)
-        layout.addWidget(title)
         header = QFormLayout()
         self.event_type_edit = QLineEdit(content)
         self.event_type_edit.setReadOnly(spec.documented)
@@ -260,13 +285,7 @@ class EventForm(QWidget):
     # -- problems ---------------------------------------------------------------------------
 
     def clear_marks(self) -> None:
-        for widget in self._marked:
-            if isinstance(widget, ProductTable | KeyValueTable):
-                widget.clear_marks()
-            else:
-                widget.setStyleSheet("")
-                widget.setToolTip(widget.property("base_tooltip"))
-        self._marked = []
+        unmark(self._marked)
 
     def mark(self, key: str, severity: str, message: str) -> None:
         """Mark the field behind a form key (see core.events.fieldpaths) with an error or a warning."""
@@ -279,10 +298,7 @@ class EventForm(QWidget):
         if widget is None or isinstance(widget, ObjectEditor | ProductTable):
             return
         self._marked.append(widget)
-        if widget.property("base_tooltip") is None:
-            widget.setProperty("base_tooltip", widget.toolTip())
-        widget.setStyleSheet(theme.mark_style(severity))
-        widget.setToolTip(f"{message}\n\n{widget.property('base_tooltip')}")
+        mark_widget(widget, severity, message)
 
     def focus_key(self, key: str) -> bool:
         table, row, column = self._cell_of(key)

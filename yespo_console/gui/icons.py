@@ -18,6 +18,10 @@ EVENT_ICONS = {
     "productAddedToWishlist": "event-wishlist", "searchRequest": "event-search", "orderCreated": "event-order",
     "orderUpdated": "event-order-updated", "orderDelivered": "event-order-delivered",
     "orderCancelled": "event-order-cancelled",
+    # The web tracking events (core.events.tracker_catalog), drawn like their Generate event counterparts.
+    "ProductPage": "event-product", "StatusCart": "event-cart", "AddToWishlist": "event-wishlist",
+    "PurchasedItems": "event-order", "ProductImpressions": "event-impressions", "CategoryPage": "event-category",
+    "SearchRequest": "event-search", "ProductUpdate": "event-order-updated", "CustomerData": "event-page",
 }
 
 

@@ -58,13 +58,17 @@ from yespo_console.gui.send_flow import SendFlow
 from yespo_console.gui.session import Session
 from yespo_console.gui.startup import GEOMETRY_KEY, after_first_paint
 from yespo_console.gui.theme import Theme, theme_menu
+from yespo_console.gui.tracker_list import GROUP, TRACKER, add_tracker_group
 from yespo_console.gui.verify_dock import VerifyDock
 
 if TYPE_CHECKING:  # the rest loads when used: nothing here is needed for the first paint
     from yespo_console.core.history import Exchange
     from yespo_console.core.http.environments import Environment
+    from yespo_console.gui.convert_action import ConvertAction
+    from yespo_console.gui.proxy_switch import ProxySwitch
     from yespo_console.gui.runner_dock import RunnerDock
     from yespo_console.gui.shortcuts import ShortcutsDialog
+    from yespo_console.gui.tracker_mode import TrackerMode
 
 FORM_MIN_WIDTH = 340  # below this the form's labels and fields are cut ("eventTypeKe")
 COLUMN_MIN_WIDTH = 250
@@ -135,6 +139,8 @@ class MainWindow(QMainWindow):
         self.events.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.events.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._list_event_types(BUILTIN)
+        add_tracker_group(self.events)
+        self._tracker_mode: TrackerMode | None = None  # made when a web tracking event is first shown
         self.events.currentItemChanged.connect(self._event_chosen)
         self.events_dock = QDockWidget("Events", self)
         self.events_dock.setObjectName("eventsDock")
@@ -282,12 +288,21 @@ class MainWindow(QMainWindow):
         repair_action.setShortcut(QKeySequence("Ctrl+R"))
         raw_action = edit_menu.addAction(icon("action-raw"), "Raw mode", self.binding.toggle_raw)
         raw_action.setShortcut(QKeySequence("Ctrl+E"))
+        from yespo_console.gui.convert_action import ConvertAction
+
+        self.convert: ConvertAction = ConvertAction(self)
+        edit_menu.addAction(self.convert.action)
+        self.address.addAction(self.convert.action)
 
         request_menu = self.menuBar().addMenu("&Request")
         request_menu.addAction(self.send_action)
         request_menu.addAction(self.cancel_action)
         request_menu.addSeparator()
         request_menu.addAction(environments)
+        from yespo_console.gui.proxy_switch import ProxySwitch
+
+        self.proxy_switch: ProxySwitch = ProxySwitch(self)
+        request_menu.addAction(self.proxy_switch.action)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.events_dock.toggleViewAction())
         self.view_menu.addAction(self.history_dock.toggleViewAction())
@@ -391,6 +406,10 @@ class MainWindow(QMainWindow):
         self.send_action.setToolTip(f"Send the event (Ctrl+Enter){f' — {errors} error(s)' if errors else ''}")
 
     def focus_finding(self, finding: Finding) -> None:
+        if self._tracker_mode is not None and self._tracker_mode.active:
+            if not self._tracker_mode.focus(finding):
+                self.statusBar().showMessage(f"{finding.path}: {finding.hint or finding.message}", 8000)
+            return
         report = self.binding.report
         key = form_key(report.body if report else None, finding.path, self.form.profile)
         if key is None or not self.form.focus_key(key):
@@ -402,7 +421,12 @@ class MainWindow(QMainWindow):
         if item is None:
             return
         kind, value = item.data(Qt.ItemDataRole.UserRole)
+        if kind == GROUP:
+            return
         self._keep_typed()
+        if kind == TRACKER:
+            self.tracker_mode.choose(value)
+            return
         if kind == "type":
             kept = self.type_memory.recall(value)  # what was typed for this type before, else its example
             if kept is None:
@@ -421,8 +445,19 @@ class MainWindow(QMainWindow):
 
     def _keep_typed(self) -> None:
         """The form's state, kept for its event type before the form shows something else."""
-        if self.form.spec is not None:
-            self.type_memory.keep(self.form.spec.key, capture(self.binding))
+        state = capture(self.binding)
+        key = state.tracker_name or (self.form.spec.key if self.form.spec is not None else None)
+        if key is not None:
+            self.type_memory.keep(key, state)
+
+    @property
+    def tracker_mode(self) -> TrackerMode:
+        """The web tracking form and visitor view, made on first use."""
+        if self._tracker_mode is None:
+            from yespo_console.gui.tracker_mode import TrackerMode
+
+            self._tracker_mode = TrackerMode(self)
+        return self._tracker_mode
 
     def _payload_mode_changed(self) -> None:
         if self.payload.raw_mode:
@@ -443,6 +478,9 @@ class MainWindow(QMainWindow):
                 self.events.blockSignals(False)
 
     def load_example(self) -> None:
+        if self.binding.wire_format == "tracker":
+            self.tracker_mode.load_example()
+            return
         self.form_undo.remember("loading the example")
         key = self.form.spec.key if self.form.spec else "pageViewed"
         self.set_draft(example_draft(key, self.form.profile))
@@ -468,7 +506,10 @@ class MainWindow(QMainWindow):
         self.events.blockSignals(True)
         self._list_event_types(profile)
         self.events.blockSignals(False)
-        self.set_draft(draft)
+        if self.binding.wire_format == "tracker":
+            self.form.set_draft(draft)  # the hidden event form follows the account; the tracker form stays
+        else:
+            self.set_draft(draft)
 
     def _list_saved_drafts(self) -> None:
         for row in reversed(range(self.events.count())):
@@ -481,6 +522,10 @@ class MainWindow(QMainWindow):
             item.setToolTip("Saved draft")
 
     def save_draft(self, name: str | None = None) -> None:
+        if self.binding.wire_format == "tracker":
+            self.statusBar().showMessage("Saved drafts hold Generate event bodies; a web tracking form is kept per "
+                                         "event (choose it again in the list), or copy it as JSON.", 8000)
+            return
         if not name:
             name, ok = QInputDialog.getText(self, "Save draft", "Name of the draft:")
             if not ok or not name.strip():
@@ -535,7 +580,18 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(busy)
 
     def send(self) -> None:
-        self.send_flow.send(self.environment, self.current_body(), self.binding.report)
+        from yespo_console.gui.tracker_target import check
+
+        body = self.current_body()
+        env = check(self, body, self.environment, self.session.environments.all())
+        if isinstance(env, str):  # cancelled: the body does not suit the environment
+            self.statusBar().showMessage("Not sent.", 4000)
+            self.send_finished.emit(None)
+            return
+        if env.name != self.env_combo.currentData():
+            self.env_combo.setCurrentIndex(self.env_combo.findData(env.name))
+            env = self.environment  # with the embedded sandbox's real address
+        self.send_flow.send(env, body, self.binding.report)
 
     def resend(self, exchanges: list[Exchange]) -> None:
         """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
@@ -560,8 +616,12 @@ class MainWindow(QMainWindow):
 
     def load_body_text(self, text: str) -> None:
         """A body into the form when it is a JSON object; otherwise into raw mode, exactly as it is."""
+        from yespo_console.core.events.tracker_rules import detect_format
+
         body = parse_json(text)  # None: not JSON, or nested too deep for the parser; raw mode shows it
-        if isinstance(body, dict):
+        if isinstance(body, dict) and detect_format(body) == "tracker":
+            self.tracker_mode.show(body)  # a web tracking body: into its own form
+        elif isinstance(body, dict):
             encoding = detect_nested_encoding(body)
             if encoding is not None:
                 self.binding.set_nested(encoding)
@@ -624,13 +684,17 @@ class MainWindow(QMainWindow):
         for row in range(self.events.count()):
             item = self.events.item(row)
             kind, value = item.data(Qt.ItemDataRole.UserRole)
-            item.setIcon(event_icon(value) if kind == "type" else icon("draft"))
+            if kind != GROUP:
+                item.setIcon(icon("draft") if kind == "draft" else event_icon(value))
+        if self._tracker_mode is not None:
+            self._tracker_mode.contact.refresh_palette()
         self.send_action.setIcon(icon("action-send", QPalette.ColorRole.HighlightedText))
         self.cancel_action.setIcon(icon("action-cancel"))
         self.environments_action.setIcon(icon("action-environments"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.send_flow.cancel()
+        self.proxy_switch.stop()
         self.verify_dock.stop()
         if self.runner_dock is not None:
             self.runner_dock.stop()

@@ -9,6 +9,7 @@ refresh inspects the body and emits its Report, for the ladder, the diagnostics 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -28,6 +29,10 @@ from yespo_console.core.events.repair import repair
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.preview import PayloadPanel
 
+if TYPE_CHECKING:
+    from yespo_console.core.events.tracker_rules import WireFormat
+    from yespo_console.gui.tracker_form import TrackerForm
+
 
 class RawBinding(QObject):
     """Binds FORM and PAYLOAD (the preview and the raw editor), with the two choices that shape the
@@ -36,6 +41,7 @@ class RawBinding(QObject):
 
     report_changed = Signal(object)  # the Report of the body as it stands after a refresh
     message = Signal(str, int)  # for the status bar: the text, and for how many ms it shows
+    format_changed = Signal(str)  # "event" or "tracker": which form the body comes from now
 
     def __init__(self, form: EventForm, payload: PayloadPanel, api_version: Callable[[], ApiVersion],
                  parent: QWidget) -> None:
@@ -46,6 +52,9 @@ class RawBinding(QObject):
         self.report: Report | None = None
         self._refresh_pending = False
         self._following_raw = False
+        # A web tracking form (gui.tracker_form), attached the first time a tracker type is chosen.
+        self.tracker_form: TrackerForm | None = None
+        self.wire_format: WireFormat = "event"
 
         self.nested_combo = QComboBox(parent)
         self.nested_combo.addItem("escaped strings", "string")
@@ -78,14 +87,35 @@ class RawBinding(QObject):
         return self._form_body()
 
     def _form_body(self) -> bytes:
+        if self.tracker_form is not None and self.wire_format == "tracker":
+            return self.tracker_form.wire(pretty=self.pretty_action.isChecked())
         return build_body(self.form.draft(), nested=self.nested, pretty=self.pretty_action.isChecked(),
                           profile=self.form.profile)
 
     def show_draft(self, draft: Draft) -> None:
         """Into the form, with the preview (not raw mode) showing what it builds."""
+        self._set_format("event")
         self.payload.setCurrentIndex(PayloadPanel.PREVIEW)
         self.form.set_draft(draft)
         self.refresh()
+
+    def attach_tracker(self, form: TrackerForm) -> None:
+        self.tracker_form = form
+        form.changed.connect(self.schedule_refresh)
+
+    def show_tracker(self, body: dict[str, Any], name: str | None = None) -> None:
+        """A web tracking body into the tracker form (of event NAME, else of its eventName), with the preview."""
+        assert self.tracker_form is not None, "attach_tracker first"
+        self._set_format("tracker")
+        self.payload.setCurrentIndex(PayloadPanel.PREVIEW)
+        self.tracker_form.set_body(body, name)
+        self.refresh()
+
+    def _set_format(self, wire_format: WireFormat) -> None:
+        if wire_format != self.wire_format:
+            self.wire_format = wire_format
+            self.nested_combo.setEnabled(wire_format == "event")  # the tracker's bodies are plain JSON
+            self.format_changed.emit(wire_format)
 
     def show_raw(self, text: str) -> None:
         """Into the raw editor, as it is: the form follows if it parses."""
@@ -117,7 +147,14 @@ class RawBinding(QObject):
         body = self.current_body()
         if not self.payload.raw_mode:
             self.payload.show_wire(body)
-        self._show_report(inspect_body(body, api_version=self.api_version(), profile=self.form.profile))
+        if self.wire_format == "event" and not self.payload.raw_mode:
+            self._show_report(inspect_body(body, api_version=self.api_version(), profile=self.form.profile))
+            return
+        # Raw text is judged as what it is; the tracker form's body by the tracker's rules.
+        from yespo_console.core.events.tracker_rules import inspect_wire
+
+        self._show_report(inspect_wire(body, wire_format=None if self.payload.raw_mode else "tracker",
+                                       api_version=self.api_version(), profile=self.form.profile))
 
     def _show_report(self, report: Report) -> None:
         self.report = report
@@ -133,13 +170,15 @@ class RawBinding(QObject):
             self.refresh()
 
     def _raw_edited(self, text: str) -> None:
-        # Raw text may be a web tracking body: judged by its own rules, and not poured into the event form.
+        # Raw text may be a web tracking body: judged by its own rules, and poured only into the tracker form.
         from yespo_console.core.events.tracker_rules import detect_format, inspect_wire
 
         tracker = detect_format(text) == "tracker"
         report = inspect_wire(text, api_version=self.api_version(), profile=self.form.profile)
         self.payload.show_repair(repair(text) if report.body is None and not tracker else None)
-        if report.body is not None and not tracker:
+        if tracker and self.wire_format == "tracker" and isinstance(report.body, dict):
+            self._follow_tracker(report.body)
+        elif report.body is not None and not tracker and self.wire_format == "event":
             # The form follows the raw text, without the form writing back into it.
             self._following_raw = True
             try:
@@ -151,3 +190,11 @@ class RawBinding(QObject):
             finally:
                 self._following_raw = False
         self._show_report(report)
+
+    def _follow_tracker(self, body: dict[str, Any]) -> None:
+        assert self.tracker_form is not None
+        self._following_raw = True
+        try:
+            self.tracker_form.set_body(body)
+        finally:
+            self._following_raw = False
