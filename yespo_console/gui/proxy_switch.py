@@ -6,7 +6,6 @@ The relay and its server stack are imported only when the proxy is first started
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
@@ -26,6 +25,8 @@ from yespo_console.core.errors import InputError
 from yespo_console.gui.send_flow import _report_crash
 
 if TYPE_CHECKING:
+    import asyncio
+
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.relay import ProxiedExchange, Relay, Upstream
 
@@ -137,6 +138,8 @@ class ProxySwitch(QObject):
         self._last = (to, port)
         self.relay = relay
         self.action.setChecked(True)
+        import asyncio  # loaded with the event loop, after the window's first paint
+
         self.task = asyncio.ensure_future(self._start(relay))
         self.task.add_done_callback(_report_crash)
         return self.task
@@ -171,6 +174,8 @@ class ProxySwitch(QObject):
         self.indicator.hide()
         if relay is None:
             return None
+        import asyncio
+
         self.task = asyncio.ensure_future(self._stop(relay))
         self.task.add_done_callback(_report_crash)
         return self.task
