@@ -124,4 +124,4 @@ def test_an_unpacked_wheel_finds_its_recipes_and_icons(wheel: Path, tmp_path: Pa
     package, folder, icons, recipes = result.stdout.splitlines()
     assert Path(package).is_relative_to(site) and Path(folder) == site / "yespo_console" / "resources"
     assert icons == "True"
-    assert recipes.split(",") == sorted(p.stem for p in (SOURCE / "scenarios").iterdir() if p.is_file())
+    assert sorted(recipes.split(",")) == sorted(p.stem for p in (SOURCE / "scenarios").iterdir() if p.is_file())
