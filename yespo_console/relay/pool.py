@@ -11,6 +11,7 @@ as long as no more requests are in flight than the proxy accepts connections.
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -20,17 +21,29 @@ import httpx
 SHARD_CONNECTIONS = 16
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """The proxy is no browser: a cookie an answer sets is its client's, and must not go up with the requests of
+    every client after it, as an httpx client's own jar would send it."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        pass
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        pass
+
+
 class UpstreamPool:
     """httpx clients for up to `connections` requests in flight at once; `lease()` lends the least busy.
     `options` are httpx.AsyncClient's (timeouts, TLS, proxy), the same for every one; each sends only the
-    headers it is given (no httpx User-Agent, Accept …)."""
+    headers it is given (no httpx User-Agent, Accept …, and no cookie it was answered)."""
 
     def __init__(self, connections: int, transport: httpx.AsyncBaseTransport | None = None, **options: Any) -> None:
         # A transport given (tests) cannot be shared out: one client then.
         shards = 1 if transport is not None else max(1, math.ceil(connections / SHARD_CONNECTIONS))
         size = math.ceil(connections / shards)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self._clients = [httpx.AsyncClient(limits=limits, transport=transport, **options) for _ in range(shards)]
+        self._clients = [httpx.AsyncClient(limits=limits, transport=transport, cookies=_NoCookies(), **options)
+                         for _ in range(shards)]
         for client in self._clients:
             client.headers.clear()
         self._busy = [0] * shards
