@@ -19,6 +19,10 @@ from typing import Any
 import httpx
 
 SHARD_CONNECTIONS = 16
+# Many servers close a connection idle for 5 s (uvicorn, the sandbox, Apache, Node), httpx's own default: one
+# kept as long may be reused as the server closes it, and the client would be answered 502 for a request the
+# upstream never read.
+KEEPALIVE_S = 4.0
 
 
 class _NoCookies(http.cookiejar.CookieJar):
@@ -41,7 +45,7 @@ class UpstreamPool:
         # A transport given (tests) cannot be shared out: one client then.
         shards = 1 if transport is not None else max(1, math.ceil(connections / SHARD_CONNECTIONS))
         size = math.ceil(connections / shards)
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=KEEPALIVE_S)
         self._clients = [httpx.AsyncClient(limits=limits, transport=transport, cookies=_NoCookies(), **options)
                          for _ in range(shards)]
         for client in self._clients:

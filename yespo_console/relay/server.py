@@ -34,7 +34,7 @@ from yespo_console.core.http.recording import Recording
 from yespo_console.core.http.sending import Timeouts
 from yespo_console.core.http.streams import read_capped
 from yespo_console.core.http.tls import transport_options
-from yespo_console.relay.app import Answer, Incoming, RelayApp, plain
+from yespo_console.relay.app import Answer, Incoming, RelayApp, Reply, plain
 from yespo_console.relay.pool import UpstreamPool
 from yespo_console.relay.record import ProxiedExchange, judge, readable_body, request_record, summary
 from yespo_console.relay.upstream import Upstream, forwarded_headers, request_masker
@@ -148,10 +148,10 @@ class Relay(Served):
 
     # -- one exchange ----------------------------------------------------------------------------
 
-    async def exchange(self, incoming: Incoming) -> Answer:
-        """Relay one request; record and judge it; the answer for the client (the upstream's, or 502/504)."""
+    async def exchange(self, incoming: Incoming, reply: Reply) -> None:
+        """Relay one request, `reply` to the client with the upstream's answer (or 502/504), record and judge it."""
         async with self._tracked():
-            return await self._exchange(incoming)
+            await self._exchange(incoming, reply)
 
     async def refuse(self, incoming: Incoming, status: int, text: str) -> Answer:
         """Answer (and record) a request the proxy will not relay: its body too large or too slow."""
@@ -185,7 +185,7 @@ class Relay(Served):
                            answered=status, report=None, history_error=history_error))
         return answer
 
-    async def _exchange(self, incoming: Incoming) -> Answer:
+    async def _exchange(self, incoming: Incoming, reply: Reply) -> None:
         started = time.perf_counter()
         headers = forwarded_headers(incoming.headers)
         url = self.upstream.url(incoming.raw_path, incoming.query)
@@ -199,10 +199,14 @@ class Relay(Served):
             answer, result = await self._forward(incoming, url, headers, masker, started)
         finally:
             exchange_id, history_error = await begun
-        history_error = await self._recording.complete(exchange_id, result) or history_error
-        self._tell(summary(exchange_id, request, result, client=incoming.client, path=_path(incoming, masker),
-                           answered=answer.status, report=report, history_error=history_error))
-        return answer
+        # The request is in the history before its answer reaches the client; the answer follows it there, so
+        # the client does not wait for that write (a crash in between leaves the row as interrupted, not lost).
+        try:
+            await reply(answer)
+        finally:
+            history_error = await self._recording.complete(exchange_id, result) or history_error
+            self._tell(summary(exchange_id, request, result, client=incoming.client, path=_path(incoming, masker),
+                               answered=answer.status, report=report, history_error=history_error))
 
     async def _forward(
         self, incoming: Incoming, url: str, headers: list[tuple[str, str]], masker: Masker, started: float
