@@ -26,37 +26,22 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from bench_send import make_bodies, percentile, start_sandbox
+from bench_send import make_bodies, percentile, start_sandbox, stopped_after
 
 from yespo_console.core.history import HistoryFilter, HistoryStore
 from yespo_console.core.http.outcome import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 5.0
-
-
-@contextlib.contextmanager
-def stopped_after(process: subprocess.Popen[str]) -> Iterator[None]:
-    """Stops the process when the block ends (SIGINT, which lets it finish its records, then kill)."""
-    try:
-        yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def start_proxy(data_dir: Path, upstream: str) -> tuple[subprocess.Popen[str], str]:
@@ -174,7 +159,7 @@ def main() -> int:
         with stopped_after(sandbox):
             upstream = event_url.removesuffix("/api/v2/event")
             proxy, proxy_url = start_proxy(work / "proxy", upstream)
-            with stopped_after(proxy):
+            with stopped_after(proxy, 30):
                 modes = {"alone": Mode(upstream, sandbox.pid), "proxy": Mode(proxy_url, proxy.pid)}
                 asyncio.run(measure(modes, args))
             kept, pending = recorded(work / "proxy")
