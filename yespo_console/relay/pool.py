@@ -2,7 +2,7 @@
 
 httpcore's pool looks at every connection it holds each time a request starts or ends (a socket poll per idle
 connection, and a count of the idle ones per idle one), so its cost per request grows with the pool, and with
-200 clients kept alive that bookkeeping was most of the proxy's CPU time. So the connections are shared out
+200 clients kept alive that bookkeeping took a large share of the proxy's CPU time. So the connections are shared out
 between small pools of at most `SHARD_CONNECTIONS`, and a request takes the one with the fewest requests in
 flight: as each of the proxy's own connections carries one request at a time, that one has a connection free
 as long as no more requests are in flight than the proxy accepts connections.
