@@ -171,17 +171,24 @@ def start_sandbox(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
 
 
 @contextlib.contextmanager
-def running_sandbox(data_dir: Path) -> Iterator[str]:
-    """A sandbox process for the duration of the block: yields its event URL; stopped (SIGINT, then kill) after."""
-    process, url = start_sandbox(data_dir)
+def stopped_after(process: subprocess.Popen[str], wait_s: float = 10) -> Iterator[None]:
+    """Stops the process when the block ends: SIGINT (it finishes what it was writing), then kill."""
     try:
-        yield url
+        yield
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(10)
+            process.wait(wait_s)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextlib.contextmanager
+def running_sandbox(data_dir: Path) -> Iterator[str]:
+    """A sandbox process for the duration of the block: yields its event URL; stopped (SIGINT, then kill) after."""
+    process, url = start_sandbox(data_dir)
+    with stopped_after(process):
+        yield url
 
 
 def percentile(values: list[float], q: float) -> float:

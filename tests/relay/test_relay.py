@@ -83,6 +83,16 @@ async def test_the_client_gets_the_upstreams_answer_exactly(upstream: LocalUpstr
 
 
 @pytest.mark.asyncio
+async def test_a_cookie_one_client_is_answered_never_goes_up_with_anothers_request(upstream: LocalUpstream,
+                                                                                 relay: Relay) -> None:
+    for _ in range(2):  # a client of its own each time: only the proxy could carry the first one's cookies on
+        async with httpx.AsyncClient(base_url=relay.base_url, trust_env=False) as client:
+            answer = await client.post("/api/v2/event", content=body(), headers=JSON)
+            assert answer.headers.get_list("set-cookie") == ["a=1; Path=/", "b=2; Path=/"]
+    assert [[v for n, v in sent.headers if n.lower() == "cookie"] for sent in upstream.log.received] == [[], []]
+
+
+@pytest.mark.asyncio
 async def test_a_head_request_gets_the_upstreams_length_and_no_body(upstream: LocalUpstream, relay: Relay) -> None:
     async with httpx.AsyncClient(trust_env=False) as client:
         direct = await client.head(upstream.url + "/api/v2/event")

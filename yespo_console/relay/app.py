@@ -4,11 +4,12 @@ Before a byte of the body is read, the sandbox's gate (`sandbox.guard`) checks t
 does not name the proxy → 421, a browser's cross-origin request → 403; neither is relayed nor recorded.
 The body is read with the sandbox's intake (`sandbox.intake`): over 1 MiB → 413, slower than the body
 timeout → 408 (both close the connection and are recorded, not relayed). Everything else goes to
-`Relay.exchange`, which answers with the upstream's status, headers and body.
+`Relay.exchange`, which answers with the upstream's status, headers and body (and records the exchange after).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ class Answer:
     headers: list[tuple[str, str]]
     body: bytes
     close: bool = False
+
+
+Reply = Callable[[Answer], Awaitable[None]]
 
 
 def plain(status: int, text: str, *, close: bool = False) -> Answer:
@@ -108,5 +112,6 @@ class RelayApp:
             answer = await self._relay.refuse(incoming, 413, f"The body is larger than {MAX_BODY_BYTES:,} bytes: "
                                               "the console relays at most that (Yespo accepts far less).")
         else:
-            answer = await self._relay.exchange(incoming)
+            await self._relay.exchange(incoming, functools.partial(_respond, send, head=head))
+            return
         await _respond(send, answer, head=head)

@@ -9,7 +9,7 @@ returns once it listens (on the running loop: asyncio or qasync); `relay.base_ur
 
 The hardening is the sandbox's: loopback only unless `host` says otherwise, Host/Origin checks (`guard`),
 a connection cap and a header deadline (`connections`), a body cap and deadline (`intake`). The upstream
-is reached over one long-lived httpx client, TLS verified like the console's own client (`core.http.tls`),
+is reached over long-lived httpx clients (`pool`), TLS verified like the console's own client (`core.http.tls`),
 with the upstream's `Timeouts`; when it does not answer, the client gets 504 (timeout) or 502 (anything
 else) with a plain-text body saying why, and the history the same.
 """
@@ -34,22 +34,19 @@ from yespo_console.core.http.recording import Recording
 from yespo_console.core.http.sending import Timeouts
 from yespo_console.core.http.streams import read_capped
 from yespo_console.core.http.tls import transport_options
-from yespo_console.relay.app import Answer, Incoming, RelayApp, plain
+from yespo_console.relay.app import Answer, Incoming, RelayApp, Reply, plain
+from yespo_console.relay.pool import UpstreamPool
 from yespo_console.relay.record import ProxiedExchange, judge, readable_body, request_record, summary
 from yespo_console.relay.upstream import Upstream, forwarded_headers, request_masker
-from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH11Protocol, limits
+from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S
 from yespo_console.sandbox.guard import Gate
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S, EXCERPT_BYTES
 from yespo_console.sandbox.logs import FOLDED
-from yespo_console.sandbox.serving import ListenError, Serving
+from yespo_console.sandbox.serving import ListenError, Served, Serving
 
 log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 1024 * 1024
-# As many as clients may be in flight (the listening side's cap): Yespo answers in a tenth of a second or more, so
-# fewer would queue requests here; all kept alive, since a connection closed after one request costs a new
-# TLS handshake for the next.
-UPSTREAM_CONNECTIONS = 256
 _FOLDED_LOGGERS = ("yespo_console.relay.app", "yespo_console.relay.server", "yespo_console.sandbox.connections")
 
 Listener = Callable[[ProxiedExchange], None]
@@ -59,7 +56,7 @@ class RelayError(RuntimeError):
     """The proxy cannot start (port in use, bad host)."""
 
 
-class Relay:
+class Relay(Served):
     """A recording pass-through proxy to one upstream. Create it anywhere; start and stop it on the loop
     that runs it. `store` is where exchanges are recorded (the history store); `transport` is for tests."""
 
@@ -78,9 +75,12 @@ class Relay:
         body_timeout_s: float = BODY_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._limits = limits(max_connections)
-        if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
-            raise RelayError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
+        try:
+            self._serving = Serving.guarded(host, port, max_connections=max_connections,
+                                            header_timeout_s=header_timeout_s, body_timeout_s=body_timeout_s,
+                                            what="proxy", named="recording proxy")
+        except ListenError as exc:
+            raise RelayError(str(exc)) from exc
         self.upstream = upstream
         self.host = host
         self.profile = profile
@@ -90,14 +90,8 @@ class Relay:
         self._recording = Recording(store, lambda: len(self._in_flight))
         self._listeners: list[Listener] = []
         self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._http: UpstreamPool | None = None
         self._header_timeout_s = header_timeout_s
-        try:
-            protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s,
-                                                  what="recording proxy")
-            self._serving = Serving(host, port, self._limits, protocol, what="proxy")
-        except ListenError as exc:
-            raise RelayError(str(exc)) from exc
         self._app = RelayApp(self, Gate(host, allowed_hosts, what="recording proxy"), body_timeout_s=body_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -114,12 +108,11 @@ class Relay:
             options = transport_options(self.upstream.environment)
         except Exception as exc:
             raise RelayError(str(exc)) from exc
-        self._http = httpx.AsyncClient(
-            timeout=self.timeouts.to_httpx(), follow_redirects=False, transport=self._transport,
-            limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS, max_keepalive_connections=UPSTREAM_CONNECTIONS),
-            **options,
-        )
-        self._http.headers.clear()  # only what the client sent goes up (no httpx User-Agent, Accept …)
+        # As many upstream connections as clients may be in flight (the listening side's cap): Yespo answers in a
+        # tenth of a second or more, so fewer would queue requests here; all kept alive, since a connection
+        # closed after one request costs a new TLS handshake for the next.
+        self._http = UpstreamPool(self._serving.max_connections, self._transport, timeout=self.timeouts.to_httpx(),
+                                  follow_redirects=False, **options)
         try:
             await self._serving.start(
                 self._app, name="yespo-relay-ticks",
@@ -147,25 +140,6 @@ class Relay:
             self._http = None
         FOLDED.flush(log)
 
-    async def __aenter__(self) -> Relay:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._serving.running
-
-    @property
-    def port(self) -> int:
-        return self._serving.port
-
-    @property
-    def base_url(self) -> str:
-        return self._serving.base_url
-
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(exchange)` after each exchange, on the proxy's loop. Returns a function that removes
         it. A listener that raises is logged and kept."""
@@ -174,10 +148,10 @@ class Relay:
 
     # -- one exchange ----------------------------------------------------------------------------
 
-    async def exchange(self, incoming: Incoming) -> Answer:
-        """Relay one request; record and judge it; the answer for the client (the upstream's, or 502/504)."""
+    async def exchange(self, incoming: Incoming, reply: Reply) -> None:
+        """Relay one request, `reply` to the client with the upstream's answer (or 502/504), record and judge it."""
         async with self._tracked():
-            return await self._exchange(incoming)
+            await self._exchange(incoming, reply)
 
     async def refuse(self, incoming: Incoming, status: int, text: str) -> Answer:
         """Answer (and record) a request the proxy will not relay: its body too large or too slow."""
@@ -211,7 +185,7 @@ class Relay:
                            answered=status, report=None, history_error=history_error))
         return answer
 
-    async def _exchange(self, incoming: Incoming) -> Answer:
+    async def _exchange(self, incoming: Incoming, reply: Reply) -> None:
         started = time.perf_counter()
         headers = forwarded_headers(incoming.headers)
         url = self.upstream.url(incoming.raw_path, incoming.query)
@@ -225,10 +199,14 @@ class Relay:
             answer, result = await self._forward(incoming, url, headers, masker, started)
         finally:
             exchange_id, history_error = await begun
-        history_error = await self._recording.complete(exchange_id, result) or history_error
-        self._tell(summary(exchange_id, request, result, client=incoming.client, path=_path(incoming, masker),
-                           answered=answer.status, report=report, history_error=history_error))
-        return answer
+        # The request is in the history before its answer reaches the client; the answer follows it there, so
+        # the client does not wait for that write (a crash in between leaves the row as interrupted, not lost).
+        try:
+            await reply(answer)
+        finally:
+            history_error = await self._recording.complete(exchange_id, result) or history_error
+            self._tell(summary(exchange_id, request, result, client=incoming.client, path=_path(incoming, masker),
+                               answered=answer.status, report=report, history_error=history_error))
 
     async def _forward(
         self, incoming: Incoming, url: str, headers: list[tuple[str, str]], masker: Masker, started: float
@@ -236,13 +214,14 @@ class Relay:
         if self._http is None:
             raise RuntimeError("the proxy is not running")
         try:
-            outgoing = self._http.build_request(incoming.method, url, headers=headers, content=incoming.body)
-            async with asyncio.timeout(self.timeouts.total):
-                response = await self._http.send(outgoing, stream=True)
-                try:
-                    data, over = await read_capped(response.aiter_raw(), MAX_RESPONSE_BYTES)
-                finally:
-                    await response.aclose()
+            with self._http.lease() as http:
+                outgoing = http.build_request(incoming.method, url, headers=headers, content=incoming.body)
+                async with asyncio.timeout(self.timeouts.total):
+                    response = await http.send(outgoing, stream=True)
+                    try:
+                        data, over = await read_capped(response.aiter_raw(), MAX_RESPONSE_BYTES)
+                    finally:
+                        await response.aclose()
         except Exception as exc:  # no answer: the client gets 502/504 saying why, the history the same
             outcome, explanation = classify_error(exc, url=masker.text(url), timeouts=self.timeouts,
                                                   environment=self.upstream.environment)

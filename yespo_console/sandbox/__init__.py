@@ -4,8 +4,7 @@ The names are loaded on first use: the window imports `faults` at start-up and s
 starlette and uvicorn before the sandbox actually starts.
 """
 
-from importlib import import_module
-from typing import Any
+from yespo_console.core.lazy import lazy_exports
 
 _EXPORTS = {
     "Faults": "faults",
@@ -21,9 +20,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

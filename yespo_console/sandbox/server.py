@@ -29,13 +29,13 @@ from typing import Any
 from yespo_console import __version__
 from yespo_console.sandbox.accountdb import AccountDB
 from yespo_console.sandbox.automation import Automation, activity_of
-from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S, GuardedH11Protocol, limits
+from yespo_console.sandbox.connections import DEFAULT_HEADER_TIMEOUT_S
 from yespo_console.sandbox.endpoints import SERVICE, Endpoints
 from yespo_console.sandbox.faults import Faults
 from yespo_console.sandbox.guard import Gate
 from yespo_console.sandbox.intake import BODY_TIMEOUT_S
 from yespo_console.sandbox.logs import FOLDED, fold_own_loggers
-from yespo_console.sandbox.serving import ListenError, Serving
+from yespo_console.sandbox.serving import ListenError, Served, Serving
 from yespo_console.sandbox.settings import AccountSettings
 from yespo_console.sandbox.store import NewEvent, SandboxEvent, SandboxStore
 from yespo_console.sandbox.webhook import WebhookSender
@@ -50,7 +50,7 @@ class SandboxError(RuntimeError):
     """The sandbox cannot start (port in use, bad host) or its record file cannot be used."""
 
 
-class Sandbox:
+class Sandbox(Served):
     """A Yespo-compatible endpoint. Create it anywhere; start and stop it on the loop that runs it."""
 
     def __init__(
@@ -72,9 +72,11 @@ class Sandbox:
         workflows: Sequence[Workflow] | None = None,
         webhook: WebhookSender | None = None,
     ) -> None:
-        self._limits = limits(max_connections)
-        if self._limits.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
-            raise SandboxError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
+        try:
+            self._serving = Serving.guarded(host, port, max_connections=max_connections,
+                                            header_timeout_s=header_timeout_s, body_timeout_s=body_timeout_s)
+        except ListenError as exc:
+            raise SandboxError(str(exc)) from exc
         self.host = host
         self.api_key = api_key or None
         try:
@@ -91,11 +93,6 @@ class Sandbox:
                 lambda kind, item: webhook.send([activity_of(item)]) if kind == "delivery" else None)
         self._listeners: list[Listener] = []
         self._graceful_shutdown_s = graceful_shutdown_s
-        try:
-            protocol = GuardedH11Protocol.limited(self._limits.max_connections, header_timeout_s)
-            self._serving = Serving(host, port, self._limits, protocol)
-        except ListenError as exc:
-            raise SandboxError(str(exc)) from exc
         self._endpoints = Endpoints(self, Gate(host, allowed_hosts), seed, body_timeout_s=body_timeout_s)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -133,25 +130,9 @@ class Sandbox:
         """Close the record file (after `stop`)."""
         self.store.close()
 
-    async def __aenter__(self) -> Sandbox:
-        await self.start()
-        return self
-
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+        await super().__aexit__(*exc_info)
         self.close()
-
-    @property
-    def running(self) -> bool:
-        return self._serving.running
-
-    @property
-    def port(self) -> int:
-        return self._serving.port
-
-    @property
-    def base_url(self) -> str:
-        return self._serving.base_url
 
     @property
     def event_url(self) -> str:

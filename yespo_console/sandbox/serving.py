@@ -1,5 +1,6 @@
 """Running an ASGI app under uvicorn on one local socket, on the caller's loop: the sandbox's and the recording
-proxy's lifecycle (`Serving`: start, stop, port, base URL). Each adds its app and what it does around it."""
+proxy's lifecycle (`Serving`: start, stop, port, base URL), and what both show of it (`Served`: `async with`,
+running, port, base URL). Each adds its app and what it does around it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import asyncio
 import contextlib
 import os
 import socket
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
-from yespo_console.sandbox.connections import GuardedH11Protocol, Limits
+from yespo_console.sandbox.connections import GuardedH11Protocol, Limits, limits
 
 
 class ListenError(RuntimeError):
@@ -36,6 +37,23 @@ class Serving:
         self._socket: socket.socket | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._port: int | None = None
+
+    @classmethod
+    def guarded(
+        cls, host: str, port: int, *, max_connections: int | None, header_timeout_s: float, body_timeout_s: float,
+        what: str = "sandbox", named: str = "sandbox",
+    ) -> Serving:
+        """One with the guarded protocol (`connections`): its connection cap (`connections.limits`) and header
+        deadline. `named` is what its 503 answer calls it. ListenError when a bound is not above 0."""
+        chosen = limits(max_connections)
+        if chosen.max_connections < 1 or header_timeout_s <= 0 or body_timeout_s <= 0:
+            raise ListenError("max_connections, header_timeout_s and body_timeout_s must be more than 0.")
+        protocol = GuardedH11Protocol.limited(chosen.max_connections, header_timeout_s, what=named)
+        return cls(host, port, chosen, protocol, what=what)
+
+    @property
+    def max_connections(self) -> int:
+        return self._limits.max_connections
 
     async def start(self, app: Any, *, name: str, graceful_s: float = 1.0, **options: Any) -> None:
         """Listen and serve `app`; `options` are uvicorn.Config's (server headers, keep-alive …)."""
@@ -113,3 +131,35 @@ class Serving:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+
+class Served:
+    """A server run by a `Serving` (the sandbox, the recording proxy): `async with` starts and stops it, and it
+    tells whether it runs and where. A subclass sets `_serving` and defines `start` and `stop`."""
+
+    _serving: Serving
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._serving.running
+
+    @property
+    def port(self) -> int:
+        return self._serving.port
+
+    @property
+    def base_url(self) -> str:
+        return self._serving.base_url
