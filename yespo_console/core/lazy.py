@@ -1,5 +1,6 @@
-"""Packages whose names are loaded on first use (the sandbox's, the recording proxy's): their modules pull in
-uvicorn, starlette and httpx, which the window should not pay for at start-up."""
+"""Packages whose names are loaded on first use (the sandbox's, the recording proxy's, the history's): their
+modules pull in uvicorn, starlette, httpx or the exports' validators, which the window should not pay for at
+start-up."""
 
 from __future__ import annotations
 

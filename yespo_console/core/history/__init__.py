@@ -11,8 +11,9 @@ Each name loads its module on first use, as the sandbox package does: the window
 its first paint, and the exports (HAR, the diagnostics behind it, the validators) only when asked for.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from yespo_console.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from yespo_console.core.history.db import SCHEMA_VERSION
@@ -83,8 +84,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
