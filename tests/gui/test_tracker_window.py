@@ -195,6 +195,12 @@ def test_the_proxy_switch_relays_and_records(window, session, qloop, qtbot):
     assert proxied.request_body == body and proxied.status == 200
     qtbot.waitUntil(lambda: window.history_dock.model.rowCount() == 1)
     assert "Proxied" in window.statusBar().currentMessage()
+    # Live in the inbox too, beside what the sandbox (the upstream here) received from the proxy.
+    qtbot.waitUntil(lambda: any(e.endpoint == "proxy /tracker/api/v2" for e in window.inbox.model.events))
+    shown = next(e for e in window.inbox.model.events if e.endpoint == "proxy /tracker/api/v2")
+    assert shown.body == body and shown.status == 200 and shown.remote.startswith("127.0.0.1:")
+    assert shown.event_type == proxied.event_type and shown.diagnostics == proxied.diagnostics
+    assert "the answer is the upstream's (HTTP 200)" in shown.notes[0]
 
     stopping = switch.stop()
     qtbot.waitUntil(stopping.done)

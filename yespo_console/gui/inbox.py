@@ -302,7 +302,7 @@ class InboxDock(QDockWidget):
         layout.addWidget(self.tabs, 1)
         self.setWidget(body)
 
-        self.event_received.connect(self._add, Qt.ConnectionType.QueuedConnection)
+        self.event_received.connect(self.add_event, Qt.ConnectionType.QueuedConnection)
         self.account_changed.connect(self.refresh_account, Qt.ConnectionType.QueuedConnection)
         self.address.setText("Starting the embedded sandbox…")
         for control in (self.faults, self.validation, self.time_scale, self.auto_contacts):
@@ -347,7 +347,8 @@ class InboxDock(QDockWidget):
                 table.setItem(row, column, item)
         fit_columns(table)
 
-    def _add(self, event: SandboxEvent) -> None:
+    def add_event(self, event: SandboxEvent) -> None:
+        """A row at the top: what the sandbox received, or what the window's recording proxy relayed."""
         self.model.add(event)
         if self.table.currentIndex().row() <= 0:
             self.table.selectRow(0)

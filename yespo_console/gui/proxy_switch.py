@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.relay import ProxiedExchange, Relay, Upstream
+    from yespo_console.sandbox.store import SandboxEvent
 
 PROXY_PORT = 8760  # the CLI proxy's default port too: an integration pointed at one works with the other
 REFRESH_MS = 250
@@ -190,6 +191,30 @@ class ProxySwitch(QObject):
         if not self._refresh.isActive():
             self._refresh.start()
         self.window.statusBar().showMessage(f"Proxied: {exchange.line()}", 8000)
+        shown = inbox_event(exchange)
+        if shown is not None:
+            self.window.inbox.add_event(shown)
 
     def _say(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 10000)
+
+
+def inbox_event(exchange: ProxiedExchange) -> SandboxEvent | None:
+    """A relayed exchange as an inbox row (None without its request): the upstream's answer in place of the
+    sandbox's, the console's own judgement of the body, everything as masked as in the history."""
+    from yespo_console.sandbox.store import SandboxEvent
+
+    request, result = exchange.request, exchange.result
+    if request is None or result is None:
+        return None
+    notes = [f"Relayed by the recording proxy; the answer is the upstream's (HTTP {exchange.upstream_status})"
+             if exchange.upstream_status is not None else "Relayed by the recording proxy; the upstream did not answer"]
+    notes += [line for line in (exchange.error, exchange.history_error) if line]
+    return SandboxEvent(
+        id=exchange.id or 0, received_at=exchange.at, endpoint=f"proxy {exchange.path}", method=exchange.method,
+        path=exchange.path, remote=exchange.client, headers=request.headers, body=request.body,
+        status=exchange.status, response=result.body.decode("utf-8", "replace"),
+        valid=None if exchange.errors is None else exchange.errors == 0, event_type=exchange.event_type,
+        key_value=exchange.key_value, diagnostics=request.diagnostics, notes=tuple(notes),
+        duration_ms=exchange.duration_ms,
+    )

@@ -105,6 +105,9 @@ class ProxiedExchange:
     error: str = ""  # why the console answered itself, in a sentence
     history_error: str = ""
     at: datetime = field(default_factory=utc_now)
+    # What a live view shows when one is picked (the window's inbox): masked as recorded, its findings included.
+    request: ExchangeRequest | None = field(default=None, compare=False, repr=False)
+    result: ExchangeResult | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -142,4 +145,5 @@ def summary(
         event_type=request.event_type, key_value=request.key_value,
         errors=len(report.errors) if report else None, warnings=len(report.warnings) if report else None,
         error=result.error if answered != result.status else "", history_error=history_error,
+        request=request, result=result,
     )
