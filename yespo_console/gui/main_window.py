@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.drafts = DraftStore(self.settings)
         theme.apply(theme.choice(self.settings))  # before the widgets: they are polished once, in its colours
-        self._build_widgets()
+        self._build_widgets(first_paint_only)
         self._build_actions()
         if self.isVisible():
             self._show_built_parts()
@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
 
     # -- layout -----------------------------------------------------------------------------
 
-    def _build_widgets(self) -> None:
+    def _build_widgets(self, first_paint_only: bool) -> None:
         """Laid out for a 1366×768 laptop first: the form, the preview with the verdict under it, and the
         ladder with the send result beside them, all at once; history, inbox and scenarios as one tab row
         below. Minimum widths keep each column usable, and no value (a 300-character token) can widen one."""
@@ -244,6 +244,10 @@ class MainWindow(QMainWindow):
         self.history_dock.exchange_selected.connect(self.verify_dock.set_exchange)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.verify_dock)
         self.tabifyDockWidget(self.inbox, self.verify_dock)
+        if first_paint_only:
+            after_first_paint(self, self.inbox.build_contents)  # a hidden tab: not in the first paint
+        else:
+            self.inbox.build_contents()
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
         after_first_paint(self, self._add_runner_dock)
