@@ -67,9 +67,9 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, body: st
     home = data_dir(data_dir_override)
     app = make_application()
     settings = settings_for(home)
-    from yespo_console.gui import theme  # the chosen theme from the first paint on
+    from yespo_console.gui import theme  # the chosen theme's colours from the first paint on
 
-    theme.apply(theme.choice(settings))
+    theme.apply(theme.choice(settings), with_sheet=False)  # the sheet once the console is built (MainWindow)
     from yespo_console.gui.lifecycle import run_console
 
     return run_console(app, settings, home, screenshot=Path(screenshot) if screenshot else None,

@@ -102,9 +102,10 @@ class MainWindow(QMainWindow):
 
         self.session = session
         self.drafts = DraftStore(self.settings)
-        theme.apply(theme.choice(self.settings))  # before the widgets: they are polished once, in its colours
+        theme.apply(theme.choice(self.settings), with_sheet=False)  # the palette before the widgets are made,
         self._build_widgets(first_paint_only)
-        self._build_actions()
+        theme.apply_sheet()  # and the style sheet after, before they are polished: one pass instead of one a widget
+        self._build_actions()  # the address bar sizes its fields under the sheet
         if self.isVisible():
             self._show_built_parts()
         self._connect_send_flow()
@@ -123,6 +124,8 @@ class MainWindow(QMainWindow):
             self.ladder.show_resolution(resolve_body(json.loads(body), self.form.profile.locator_params))
         else:
             self.binding.refresh()
+        if self.isVisible() and self.focusWidget() is None:
+            self.focusNextChild()  # as a first show would: the first in the tab order, now that it shows its draft
 
     def _show_built_parts(self) -> None:
         """Built into the shown window: show the new parts at once, as a first show() would (Qt shows a child
