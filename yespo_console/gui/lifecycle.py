@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 
-PAINT_TIMEOUT_MS = 2000  # as the start-up window's: a platform may never say it painted
+PAINT_TIMEOUT_MS = 2000  # a platform may never say it painted
 UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
              "exchanges)…")
 
