@@ -1,4 +1,5 @@
-"""Start-up: the start-up window first (cheap imports only), then the console at the same geometry."""
+"""Start-up: the console's own window first, with a loading face (cheap imports only), then the console built
+into that same window."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ import textwrap
 
 import pytest
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow
 
-from yespo_console.gui.startup import GEOMETRY_KEY, STEPS, StartupWindow
+from yespo_console.gui.main_window import MainWindow
+from yespo_console.gui.session import Session
+from yespo_console.gui.startup import GEOMETRY_KEY, STEPS, LoadingFace, show_and_wait_for_paint
 
-# What must not load before the first window: each is a slow import, and the first window is
-# measured against a bare Qt window (benchmarks/bench_gui.py).
+# What must not load before the first window (the console's own, with its loading face): each is a slow import,
+# and the first window is measured against a bare Qt window (benchmarks/bench_gui.py). The console's parts come
+# after it.
 HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "yaml", "keyring", "starlette", "uvicorn", "email_validator",
-         "phonenumbers", "importlib.metadata", "yespo_console.core.events.catalog", "yespo_console.gui.main_window")
+         "phonenumbers", "importlib.metadata", "yespo_console.core.events.catalog", "yespo_console.core.events.payload",
+         "yespo_console.gui.forms", "yespo_console.gui.preview", "yespo_console.gui.history_dock",
+         "yespo_console.gui.inbox", "yespo_console.gui.verify_dock", "yespo_console.gui.session",
+         "yespo_console.gui.icons")
 # What the console's window must not import before its own first paint: the HTTP stack comes with the first
 # send, the scenario machinery (YAML, the runner) with the Scenarios dock after the paint, the sandbox's server
 # when the session starts it; the environments (pydantic), the history's store, the validators, logging and the
@@ -49,42 +56,61 @@ def test_it_opens_where_the_console_last_was(qtbot, settings):
     qtbot.addWidget(previous)
     previous.setGeometry(QRect(40, 50, 700, 500))
     settings.setValue(GEOMETRY_KEY, previous.saveGeometry())
-    startup = StartupWindow(settings)
-    qtbot.addWidget(startup)
-    assert startup.size() == QSize(700, 500)
-    assert StartupWindow(settings, QSize(640, 480)).size() == QSize(640, 480)  # --size wins
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    assert window.size() == QSize(700, 500) and isinstance(window.centralWidget(), LoadingFace)
+    sized = MainWindow(settings=settings, size=QSize(640, 480))
+    qtbot.addWidget(sized)
+    assert sized.size() == QSize(640, 480)  # --size wins
+
+
+@pytest.mark.parametrize("how", ["showMaximized", "showFullScreen"])
+def test_it_opens_maximised_or_full_screen_when_the_console_closed_so(qtbot, settings, how):
+    previous = QMainWindow()
+    qtbot.addWidget(previous)
+    getattr(previous, how)()
+    qtbot.waitExposed(previous)
+    settings.setValue(GEOMETRY_KEY, previous.saveGeometry())
+    previous.close()
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    show_and_wait_for_paint(window)
+    assert (window.isMaximized(), window.isFullScreen()) == (how == "showMaximized", how == "showFullScreen")
 
 
 def test_a_broken_saved_geometry_falls_back_to_the_default_size(qtbot, settings):
     settings.setValue(GEOMETRY_KEY, QByteArray(b"not a geometry"))
-    startup = StartupWindow(settings)
-    qtbot.addWidget(startup)
-    assert startup.size() == QSize(1400, 900)
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    assert window.size() == QSize(1400, 900)
 
 
-def test_it_paints_then_names_each_step_and_hands_over_at_its_geometry(qtbot, settings):
-    startup = StartupWindow(settings, QSize(900, 640))
-    qtbot.addWidget(startup)
-    startup.show_and_wait_for_paint()
-    assert startup.isVisible() and startup.status.text() == STEPS[0]
+def test_it_paints_its_face_names_each_step_then_the_console_is_built_into_it(qtbot, settings, tmp_path):
+    window = MainWindow(settings=settings, size=QSize(1280, 720))
+    qtbot.addWidget(window)
+    show_and_wait_for_paint(window)
+    face = window.loading
+    assert window.isVisible() and face is not None and face.status.text() == STEPS[0]
     seen = []
     for _ in STEPS[1:]:
-        startup.advance()
-        seen.append((startup.status.text(), startup.progress.value()))
+        window.advance()
+        seen.append((face.status.text(), face.progress.value()))
     assert seen == [(step, number) for number, step in enumerate(STEPS) if number]
-    console = QMainWindow()
-    qtbot.addWidget(console)
-    startup.hand_over(console)
-    assert console.isVisible() and not startup.isVisible() and not startup.abandoned
-    assert console.geometry() == startup.geometry()
+    geometry = window.geometry()
+    window.build(Session.open(tmp_path, history=False), first_paint_only=True)
+    assert window.loading is None and window.centralWidget() is not face
+    qtbot.waitUntil(lambda: window.form.isVisibleTo(window))  # what was added to the shown window shows
+    assert window.isVisible() and window.built and window.geometry() == geometry and not window.abandoned
+    assert [w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()] == [window]
 
 
 def test_closing_it_while_loading_marks_it_abandoned(qtbot, settings):
-    startup = StartupWindow(settings)
-    qtbot.addWidget(startup)
-    startup.show_and_wait_for_paint()
-    startup.close()
-    assert startup.abandoned
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    show_and_wait_for_paint(window)
+    window.close()
+    assert window.abandoned and not window.built
+    assert not settings.contains("window/state")  # nothing of a console to keep
 
 
 def _python(code: str, home, **env: str) -> subprocess.CompletedProcess[str]:
@@ -93,13 +119,17 @@ def _python(code: str, home, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_nothing_heavy_loads_before_the_first_window(tmp_path):
-    # The real entry point, stopped where the console would start loading: what has Python imported by then?
+    # The real entry point, stopped when its first window is painted: what has Python imported by then?
     result = _python(f"""
-        import sys, types
-        def stop(*args, **kwargs):
-            print(sorted(name for name in {HEAVY!r} if name in sys.modules))
-            return 0
-        sys.modules["yespo_console.gui.lifecycle"] = types.SimpleNamespace(run_console=stop)
+        import os, sys
+        import yespo_console.gui.startup as startup
+        noted = startup.milestone
+        def milestone(name):
+            noted(name)
+            if name == "first window":
+                print(sorted(name for name in {HEAVY!r} if name in sys.modules), flush=True)
+                os._exit(0)
+        startup.milestone = milestone
         from yespo_console.cli.main import main
         sys.exit(main(["--data-dir", sys.argv[1]]))
     """, tmp_path)
@@ -107,7 +137,7 @@ def test_nothing_heavy_loads_before_the_first_window(tmp_path):
     assert result.stdout.strip() == "[]"
 
 
-def test_the_entry_point_shows_the_start_up_window_then_the_console_and_logs_both(tmp_path):
+def test_the_entry_point_paints_its_window_then_the_console_in_it_and_logs_both(tmp_path):
     _home(tmp_path)
     shot = tmp_path / "shot.png"
     result = subprocess.run([sys.executable, "-m", "yespo_console", "--data-dir", str(tmp_path), "gui",
@@ -121,25 +151,29 @@ def test_the_entry_point_shows_the_start_up_window_then_the_console_and_logs_bot
     assert shot.stat().st_size > 0
 
 
-def test_closing_the_start_up_window_before_the_console_is_ready_quits_quietly(tmp_path):
+def test_closing_the_window_while_the_console_loads_quits_quietly(tmp_path):
+    _home(tmp_path)
     result = _python("""
         import sys
         from pathlib import Path
         from PySide6.QtWidgets import QApplication, QMainWindow
         from yespo_console.gui.app import make_application, settings_for
         from yespo_console.gui.lifecycle import run_console
-        from yespo_console.gui.startup import StartupWindow
+        from yespo_console.gui.main_window import MainWindow
+        advancing = MainWindow.advance
+        def advance(window, *args):
+            window.close()  # as a user would, while the console loads
+            advancing(window, *args)
+        MainWindow.advance = advance
         app = make_application()
         home = Path(sys.argv[1])
-        startup = StartupWindow(settings_for(home))
-        startup.show_and_wait_for_paint()
-        startup.close()  # as a user would, while the console loads
-        code = run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
+        code = run_console(app, settings_for(home), home, screenshot=None, event=None)
         shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()]
-        print(code, len(shown))
+        built = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.built]
+        print(code, len(shown), len(built), (home / "sandbox.sqlite3").exists())
     """, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "0"]
+    assert result.stdout.split() == ["0", "0", "0", "False"]
 
 
 def test_the_console_window_module_leaves_http_scenarios_and_the_sandbox_server_for_later(tmp_path):
@@ -198,7 +232,8 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
             if name == "console ready":
                 print(sorted(n for n in {AFTER_THE_CONSOLE_PAINTS!r} if n in sys.modules))
                 window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
-                print(window.isVisible(), window.session.sandbox is None)
+                print(window.isVisible(), window.session.sandbox is None, window.inbox.contents_built,
+                      window.focusWidget() is window.events)  # focused as a first show focuses
                 editor = window.form.focusable["email"]
                 editor.setFocus()
                 editor.clear()
@@ -207,12 +242,14 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
         startup.milestone = milestone
         from yespo_console.cli.main import main
         code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
-        print(code, "yespo_console.sandbox.server" in sys.modules)
+        window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+        print(code, "yespo_console.sandbox.server" in sys.modules, window.inbox.contents_built,
+              window.inbox.address.text().startswith("Listening at"))
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:3] == ["[]", "True True", "typed@example.com"], result.stdout
-    assert lines[-1] == "0 True"  # and the sandbox came after
+    assert lines[:3] == ["[]", "True True False True", "typed@example.com"], result.stdout
+    assert lines[-1] == "0 True True True"  # and the sandbox came after, its inbox (a hidden tab) with it
 
 
 def test_closing_the_console_before_its_first_paint_quits_without_starting_the_sandbox(tmp_path):
@@ -224,18 +261,16 @@ def test_closing_the_console_before_its_first_paint_quits_without_starting_the_s
         from pathlib import Path
         from yespo_console.gui.app import make_application, settings_for
         from yespo_console.gui.lifecycle import run_console
-        from yespo_console.gui.startup import StartupWindow
+        from yespo_console.gui.main_window import MainWindow
+        building = MainWindow.build
+        def build(window, *args, **kwargs):
+            building(window, *args, **kwargs)
+            window.close()  # at once, as the console is built: before it is painted
+        MainWindow.build = build
         app = make_application()
         home = Path(sys.argv[1])
-        startup = StartupWindow(settings_for(home))
-        startup.show_and_wait_for_paint()
-        handing_over = startup.hand_over
-        def hand_over(window):
-            handing_over(window)
-            window.close()  # at once, as the console shows: before its first paint
-        startup.hand_over = hand_over
         began = time.monotonic()
-        code = run_console(app, startup, settings_for(home), home, screenshot=None, event=None)
+        code = run_console(app, settings_for(home), home, screenshot=None, event=None)
         print(code, time.monotonic() - began < 30, (home / "sandbox.sqlite3").exists())
     """, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -288,26 +323,29 @@ def test_a_history_that_cannot_open_is_said_to_be_off_once_the_console_is_painte
     assert result.stdout.splitlines()[-1] == "0 True True", result.stdout
 
 
-@pytest.mark.parametrize(("after_ms", "shown"), [(0, "True"), (10**9, "False")])
-def test_the_start_up_window_shows_only_where_getting_to_the_console_was_slow(tmp_path, after_ms, shown):
+def test_the_first_window_is_the_console_s_own_and_the_console_is_built_into_it(tmp_path):
     _home(tmp_path)
-    result = _python(f"""
+    result = _python("""
         import sys
-        import yespo_console.gui.app as app
-        from yespo_console.gui.startup import StartupWindow
-        app.STARTUP_WINDOW_AFTER_MS = {after_ms}
+        import yespo_console.gui.startup as startup
+        from PySide6.QtWidgets import QApplication
         seen = []
-        showing = StartupWindow.show_and_wait_for_paint
-        def show(window, *args):
-            seen.append(window)
-            showing(window, *args)
-        StartupWindow.show_and_wait_for_paint = show
+        def shown():
+            return [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+        noted = startup.milestone
+        def milestone(name):
+            noted(name)
+            windows = shown()
+            seen.append((name, [type(w).__name__ for w in windows], [w.built for w in windows], windows))
+        startup.milestone = milestone
         from yespo_console.cli.main import main
         code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
-        print(code, bool(seen))
+        (first, names, built, windows), (ready, names_then, built_then, windows_then) = seen
+        print(code, first, names, built, ready, names_then, built_then, windows[0] is windows_then[0])
     """, tmp_path, YESPO_CONSOLE_TRACE_STARTUP="1")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == f"0 {shown}"
+    assert result.stdout.splitlines()[-1] == ("0 first window ['MainWindow'] [False] "
+                                              "console ready ['MainWindow'] [True] True")
     milestones = [line for line in result.stderr.splitlines() if line.startswith("startup ")]
     assert milestones == ["startup first window", "startup console ready"]
 
@@ -316,9 +354,7 @@ def test_size_applies_to_the_console_when_no_start_up_window_shows(tmp_path):
     _home(tmp_path)
     result = _python("""
         import sys
-        import yespo_console.gui.app as app
         from PySide6.QtWidgets import QApplication
-        app.STARTUP_WINDOW_AFTER_MS = 10**9
         from yespo_console.cli.main import main
         code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png", "--size", "1280x720"])
         window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")

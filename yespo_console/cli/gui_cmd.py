@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 def _event_type(text: str) -> str:
     # Checked here rather than with choices=: listing them at start-up would load the catalog before the
-    # start-up window shows, for an option that is rarely given.
+    # console's window shows, for an option that is rarely given.
     from yespo_console.core.events.catalog import EXAMPLE_KEYS
 
     if text not in EXAMPLE_KEYS:

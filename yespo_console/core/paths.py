@@ -32,7 +32,7 @@ def resources_dir() -> Path:
     in its top-level resources/ folder, and pyproject maps that folder into the package, so a wheel install
     and the PyInstaller bundle (its spec collects it at the same place) have them as yespo_console/resources,
     beside the package's modules; a checkout (editable install) has them beside the package folder. A path
-    and one stat, no importlib lookup: this runs before the start-up window."""
+    and one stat, no importlib lookup: this runs before the first window."""
     package = Path(__file__).resolve().parents[1]
     installed = package / "resources"
     return installed if installed.is_dir() else package.parent / "resources"

@@ -1,5 +1,5 @@
 """The QApplication, its identity and icon, the settings file, and `run_gui`: the console (gui.lifecycle),
-after the start-up window when the machine is slow.
+its own window painted first with a loading face.
 
 Only Qt and light modules are imported here: everything heavier loads with the console, and what its first
 paint does not need after that paint (see gui.lifecycle).
@@ -17,11 +17,6 @@ from PySide6.QtWidgets import QApplication
 
 from yespo_console import APP_ID, APP_NAME, __version__
 from yespo_console.core.paths import data_dir, resources_dir
-from yespo_console.gui.startup import StartupWindow, elapsed_ms, milestone
-
-# The console alone is ready in a few times a bare Qt window's start; the start-up window (one more paint) is
-# worth it only where getting this far was already slow: a loaded machine, a cold disk cache.
-STARTUP_WINDOW_AFTER_MS = 500
 
 
 def app_icon() -> QIcon:
@@ -72,15 +67,10 @@ def run_gui(*, screenshot: str | None = None, event: str | None = None, body: st
     home = data_dir(data_dir_override)
     app = make_application()
     settings = settings_for(home)
-    from yespo_console.gui import theme  # the chosen theme from the first window on, the start-up one included
+    from yespo_console.gui import theme  # the chosen theme's colours from the first paint on
 
-    theme.apply(theme.choice(settings))
-    startup = None
-    if elapsed_ms() >= STARTUP_WINDOW_AFTER_MS:
-        startup = StartupWindow(settings, window_size)
-        startup.show_and_wait_for_paint()
-        milestone("first window")
+    theme.apply(theme.choice(settings), with_sheet=False)  # the sheet once the console is built (MainWindow)
     from yespo_console.gui.lifecycle import run_console
 
-    return run_console(app, startup, settings, home, screenshot=Path(screenshot) if screenshot else None,
+    return run_console(app, settings, home, screenshot=Path(screenshot) if screenshot else None,
                        event=event, body=body, size=window_size)

@@ -4,7 +4,7 @@ its pane and squeeze the form."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -44,6 +44,11 @@ class ElidedLabel(QLabel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # bold (the ladder's winner) is wider: elided again
+            self._elide()
 
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, self._mode, max(self.contentsRect().width(), 0))

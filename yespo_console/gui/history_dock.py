@@ -225,7 +225,9 @@ class HistoryDock(QDockWidget):
     def height_for_rows(self, rows: int) -> int:
         """The dock's height that shows ROWS rows of the table, with its search, buttons and title; measured
         on the laid-out dock, so call it once the window is shown."""
-        chrome = self.height() - self.view.viewport().height()
+        # Not a horizontal scroll bar: a dock added to a shown window is measured squeezed, where it has one.
+        scroll_bar = self.view.horizontalScrollBar()
+        chrome = self.height() - self.view.viewport().height() - (scroll_bar.height() if scroll_bar.isVisible() else 0)
         return chrome + rows * self.view.verticalHeader().defaultSectionSize()
 
     def _combo(self, name: str, layout: QHBoxLayout) -> QComboBox:

@@ -218,6 +218,17 @@ class InboxDock(QDockWidget):
         self.sandbox: Sandbox | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_account: Callable[[], None] | None = None
+        self.event_received.connect(self.add_event, Qt.ConnectionType.QueuedConnection)
+        self.account_changed.connect(self.refresh_account, Qt.ConnectionType.QueuedConnection)
+        self.contents_built = False
+        # A hidden tab at start: its contents (a tenth of the window's widgets) come a turn after the window's
+        # first paint (`build_contents`), or at once when it is attached to a sandbox.
+        self.setWidget(QWidget(self))
+
+    def build_contents(self) -> None:
+        if self.contents_built:
+            return
+        self.contents_built = True
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 2, 4, 0)
@@ -300,16 +311,16 @@ class InboxDock(QDockWidget):
             self.account_tables[kind] = table
             self.tabs.addTab(table, label)
         layout.addWidget(self.tabs, 1)
+        placeholder = self.widget()
         self.setWidget(body)
-
-        self.event_received.connect(self.add_event, Qt.ConnectionType.QueuedConnection)
-        self.account_changed.connect(self.refresh_account, Qt.ConnectionType.QueuedConnection)
+        placeholder.deleteLater()
         self.address.setText("Starting the embedded sandbox…")
         for control in (self.faults, self.validation, self.time_scale, self.auto_contacts):
             control.setEnabled(False)
 
     def attach(self, sandbox: Sandbox | None, error: str = "") -> None:
         """Show what `sandbox` receives from now on (it starts after the window, to open it sooner)."""
+        self.build_contents()
         self.detach()
         self.sandbox = sandbox
         if sandbox is None:
@@ -349,6 +360,7 @@ class InboxDock(QDockWidget):
 
     def add_event(self, event: SandboxEvent) -> None:
         """A row at the top: what the sandbox received, or what the window's recording proxy relayed."""
+        self.build_contents()  # a proxy may relay before the window's sandbox is attached
         self.model.add(event)
         if self.table.currentIndex().row() <= 0:
             self.table.selectRow(0)

@@ -1,5 +1,6 @@
-"""The console's life: the window built and painted first, with only what that paint needs; then, once it
-is painted and has taken a turn of input, the rest: logging, the history, the qasync loop, the embedded
+"""The console's life: its window painted first with a loading face (its title, its saved geometry), then
+the console built into that same window and painted, with only what that paint needs; then, once it is
+painted and has taken a turn of input, the rest: logging, the history, the qasync loop, the embedded
 sandbox (at the Sandbox environment's address: gui.session), the offscreen screenshot mode, and a clean
 shutdown.
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEventLoop, QSettings, QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
-from yespo_console.gui.startup import StartupWindow, milestone, on_first_paint, reached
+from yespo_console.gui.startup import milestone, on_first_paint, reached, show_and_wait_for_paint
 
 if TYPE_CHECKING:
     import asyncio
@@ -26,44 +27,37 @@ if TYPE_CHECKING:
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 
-PAINT_TIMEOUT_MS = 2000  # as the start-up window's: a platform may never say it painted
+PAINT_TIMEOUT_MS = 2000  # a platform may never say it painted
 UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
              "exchanges)…")
 
 
-def _build(startup: StartupWindow | None, settings: QSettings, home: Path, event: str | None,
-           body: str | None) -> tuple[MainWindow, Session] | None:
-    """The window over a session whose history opens later; None when the start-up window was closed."""
-    if startup is not None:
-        startup.advance()
+def _build(window: MainWindow, home: Path, event: str | None, body: str | None) -> Session | None:
+    """The console into WINDOW, over a session whose history opens later; None when the window was closed
+    while loading."""
+    window.advance()
     from yespo_console.core.events.examples import example_draft
-    from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 
     session = Session.open(home, history=False)
-    if startup is not None:
-        startup.advance()
+    window.advance()
+    if window.abandoned:  # closed while loading: the user wants out, not a console
+        return None
     # With a body or an event to show (the screenshot tool), the window is built whole, as tests build it.
-    window = MainWindow(session, settings, first_paint_only=event is None and body is None)
+    window.build(session, first_paint_only=event is None and body is None)
     if event is not None:
         window.set_draft(example_draft(event))
     if body is not None:
         window.load_body_text(body)
-    if startup is not None and startup.abandoned:  # closed while loading: the user wants out, not a window
-        window.deleteLater()
-        return None
-    return window, session
+    return session
 
 
-def _show_until_painted(window: MainWindow, startup: StartupWindow | None) -> None:
-    """Show WINDOW (where the start-up window is, if there is one) and return one turn of the event loop
-    after its first paint: the turn in which a key typed by then reaches the form. Also when it is closed
-    first, or after PAINT_TIMEOUT_MS."""
+def _wait_until_painted(window: MainWindow) -> None:
+    """Return one turn of the event loop after WINDOW's next paint: the turn in which a key typed by then
+    reaches the form. Also when it is closed first, or after PAINT_TIMEOUT_MS."""
     waiting = QEventLoop()
 
     def painted() -> None:
-        if startup is None:  # the console is the first window on screen
-            milestone("first window")
         QTimer.singleShot(0, waiting, ready)
 
     def ready() -> None:
@@ -72,10 +66,7 @@ def _show_until_painted(window: MainWindow, startup: StartupWindow | None) -> No
 
     on_first_paint(window, painted)
     QTimer.singleShot(PAINT_TIMEOUT_MS, waiting, waiting.quit)
-    if startup is not None:
-        startup.hand_over(window)
-    else:
-        window.show()
+    window.update()  # the whole window: its face is gone, the console is in its place
     # Not QApplication.lastWindowClosed: Qt says that only while QApplication.exec() runs, not this loop.
     def visibility_changed(visible: bool) -> None:
         if not visible:
@@ -122,21 +113,23 @@ async def _after_paint(window: MainWindow, session: Session, closed: asyncio.Eve
     return 0
 
 
-def run_console(app: QApplication, startup: StartupWindow | None, settings: QSettings, home: Path, *,
-                screenshot: Path | None, event: str | None, body: str | None = None, size: QSize | None = None) -> int:
-    """STARTUP: the start-up window on screen, which the console replaces at its place and size; SIZE: the
-    console's size (--size) when there is none."""
+def run_console(app: QApplication, settings: QSettings, home: Path, *, screenshot: Path | None, event: str | None,
+                body: str | None = None, size: QSize | None = None) -> int:
+    """SIZE: the window's size (--size), over the one it had when it last closed."""
+    from yespo_console.gui.main_window import MainWindow
+
+    window = MainWindow(settings=settings, size=size)
+    show_and_wait_for_paint(window, PAINT_TIMEOUT_MS)
+    milestone("first window")
     # Building the window makes tens of thousands of objects that live as long as it does (Qt's types and enums,
     # the widgets): collecting while they are made only walks them again and again.
     gc.disable()
     try:
-        built = _build(startup, settings, home, event, body)
-        if built is None:
+        session = _build(window, home, event, body)
+        if session is None:
+            window.deleteLater()
             return 0
-        window, session = built
-        if startup is None and size is not None:
-            window.resize(size)
-        _show_until_painted(window, startup)
+        _wait_until_painted(window)
     finally:
         gc.enable()
     window.finish_start()

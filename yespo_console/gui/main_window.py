@@ -10,64 +10,34 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFrame,
-    QInputDialog,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QScrollArea,
-    QSizePolicy,
-    QSplitter,
-    QTabBar,
-    QVBoxLayout,
-    QWidget,
-)
+# Not the Qt namespace, nor most widget classes: creating their enum types on first use is a good part of a
+# bare window's start, and the loading face needs none of them. The methods import what they use.
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from yespo_console import APP_NAME, __version__
 from yespo_console.core.errors import InputError
-from yespo_console.core.events.catalog import CUSTOM
-from yespo_console.core.events.examples import example_draft
-from yespo_console.core.events.fieldpaths import form_key
-from yespo_console.core.events.findings import Finding, Report
-from yespo_console.core.events.locators import resolve_body
-from yespo_console.core.events.payload import Draft, NestedEncoding, detect_nested_encoding, draft_from_object
-from yespo_console.core.events.profiles import BUILTIN, Profile
 from yespo_console.gui import theme
-from yespo_console.gui.address_bar import AddressBar
-from yespo_console.gui.body_prefs import BodyPreferences
-from yespo_console.gui.diagnostics_view import DiagnosticsView
-from yespo_console.gui.drafts import DraftStore
-from yespo_console.gui.form_memory import FormUndo, TypeMemory, capture
-from yespo_console.gui.forms import EventForm
-from yespo_console.gui.history_dock import HistoryDock
-from yespo_console.gui.icons import event_icon, icon
-from yespo_console.gui.inbox import InboxDock
-from yespo_console.gui.jsontext import parse_json
-from yespo_console.gui.ladder import LocatorLadder
-from yespo_console.gui.preview import CodeView, PayloadPanel
-from yespo_console.gui.raw_binding import RawBinding
-from yespo_console.gui.response_pane import ResponsePane
-from yespo_console.gui.send_flow import SendFlow
-from yespo_console.gui.session import Session
-from yespo_console.gui.startup import GEOMETRY_KEY, after_first_paint
-from yespo_console.gui.theme import Theme, theme_menu
-from yespo_console.gui.tracker_list import GROUP, TRACKER, add_tracker_group
-from yespo_console.gui.verify_dock import VerifyDock
+from yespo_console.gui.startup import DEFAULT_SIZE, GEOMETRY_KEY, LoadingFace, after_first_paint
 
-if TYPE_CHECKING:  # the rest loads when used: nothing here is needed for the first paint
+# The window shows (its title, saved geometry and a loading face) before its parts are even imported: they are
+# most of the start-up's imports, and the first paint is measured against a bare Qt window's. So this module
+# imports the parts where it builds them; the rest of the window's methods import what they use (cached).
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QShowEvent
+    from PySide6.QtWidgets import QListWidgetItem, QSplitter
+
+    from yespo_console.core.events.findings import Finding, Report
+    from yespo_console.core.events.payload import Draft, NestedEncoding
+    from yespo_console.core.events.profiles import Profile
     from yespo_console.core.history import Exchange
     from yespo_console.core.http.environments import Environment
     from yespo_console.gui.convert_action import ConvertAction
     from yespo_console.gui.proxy_switch import ProxySwitch
     from yespo_console.gui.runner_dock import RunnerDock
+    from yespo_console.gui.session import Session
     from yespo_console.gui.shortcuts import ShortcutsDialog
+    from yespo_console.gui.theme import Theme
     from yespo_console.gui.tracker_mode import TrackerMode
 
 FORM_MIN_WIDTH = 340  # below this the form's labels and fields are cut ("eventTypeKe")
@@ -80,6 +50,9 @@ _STATE_KEY = "window/state"
 
 
 def _column(parent: QWidget, *widgets: tuple[QWidget, int]) -> QSplitter:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QSplitter
+
     column = QSplitter(Qt.Orientation.Vertical, parent)
     column.setChildrenCollapsible(False)
     for index, (widget, stretch) in enumerate(widgets):
@@ -91,32 +64,79 @@ def _column(parent: QWidget, *widgets: tuple[QWidget, int]) -> QSplitter:
 class MainWindow(QMainWindow):
     send_finished = Signal(object)  # the SendResult, or None when cancelled or refused
 
-    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None, *,
-                 first_paint_only: bool = False) -> None:
-        """FIRST_PAINT_ONLY: leave what the first paint does not show (the environments, which load their models,
-        and the body's diagnostics, which load the validators) to `finish_start`, called once it is painted."""
+    def __init__(self, session: Session | None = None, settings: QSettings | None = None,
+                 parent: QWidget | None = None, *, first_paint_only: bool = False, size: QSize | None = None) -> None:
+        """Without SESSION only the window itself: its title, the geometry it had when it last closed (SIZE
+        wins), and a loading face naming each step (`advance`), cheap enough to paint in about a bare Qt
+        window's time; `build` then builds the console into it. FIRST_PAINT_ONLY: see `build`."""
+
         super().__init__(parent)
-        self.session = session
+        self.built = False
+        self.abandoned = False  # closed before it was built: the user wants out, not a console
         self.settings = settings or QSettings()
-        self.drafts = DraftStore(self.settings)
         self.setWindowTitle(f"{APP_NAME} {__version__}")
-        self.resize(1400, 900)
-        theme.apply(theme.choice(self.settings))  # before the widgets: they are polished once, in its colours
-        self._build_widgets()
-        self._build_actions()
-        self._paint_theme_colors()
+        self._default_layout_pending = False
+        self.resize(DEFAULT_SIZE)
+        geometry = self.settings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray):  # a broken one is refused, and the default size stays
+            self.restoreGeometry(geometry)
+        if size is not None:
+            self.resize(size)
+        if session is None:
+            self.loading: LoadingFace | None = LoadingFace(self)
+            self.setCentralWidget(self.loading)
+        else:
+            self.loading = None
+            self.build(session, first_paint_only=first_paint_only)
+
+    def advance(self, words: str | None = None) -> None:
+        """The loading face names the next step, and is repainted before that step's (blocking) work."""
+        if self.loading is not None:
+            self.loading.advance(words)
+
+    def build(self, session: Session, *, first_paint_only: bool = False) -> None:
+        """The console, in place of the loading face. FIRST_PAINT_ONLY: leave what the first paint does not
+        show (the environments, which load their models, and the body's diagnostics, which load the
+        validators) to `finish_start`, called once it is painted."""
+        from yespo_console.gui.drafts import DraftStore
+
+        self.session = session
+        self.drafts = DraftStore(self.settings)
+        theme.apply(theme.choice(self.settings), with_sheet=False)  # the palette before the widgets are made,
+        self._build_widgets(first_paint_only)
+        theme.apply_sheet()  # and the style sheet after, before they are polished: one pass instead of one a widget
+        self._build_actions()  # the address bar sizes its fields under the sheet
+        if self.isVisible():
+            self._show_built_parts()
         self._connect_send_flow()
+        self.loading = None
+        self.built = True
         self._start_pending = first_paint_only
         if not first_paint_only:
             self._load_environments()
         self._restore()
         if first_paint_only:
+            from yespo_console.core.events.locators import resolve_body
+
             body = self.binding.current_body()
             self.payload.show_wire(body)
             # The ladder too: resolving the locators is cheap; the findings follow with `finish_start`.
             self.ladder.show_resolution(resolve_body(json.loads(body), self.form.profile.locator_params))
         else:
             self.binding.refresh()
+        if self.isVisible() and self.focusWidget() is None:
+            self.focusNextChild()  # as a first show would: the first in the tab order, now that it shows its draft
+
+    def _show_built_parts(self) -> None:
+        """Built into the shown window: show the new parts at once, as a first show() would (Qt shows a child
+        added to a visible window a turn later), so that they are polished under the style sheet and laid out
+        before their content goes in: a list polished after its rows were measured keeps the rows' old size."""
+        from PySide6.QtCore import Qt
+
+        for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if not (child.isHidden() and child.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide)):
+                child.show()
+        self.events.doItemsLayout()
 
     def finish_start(self) -> None:
         """After a `first_paint_only` window's first paint: the environments, then the body's diagnostics."""
@@ -128,10 +148,37 @@ class MainWindow(QMainWindow):
 
     # -- layout -----------------------------------------------------------------------------
 
-    def _build_widgets(self) -> None:
+    def _build_widgets(self, first_paint_only: bool) -> None:
         """Laid out for a 1366×768 laptop first: the form, the preview with the verdict under it, and the
         ladder with the send result beside them, all at once; history, inbox and scenarios as one tab row
         below. Minimum widths keep each column usable, and no value (a 300-character token) can widen one."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import (
+            QDockWidget,
+            QFrame,
+            QLabel,
+            QListWidget,
+            QProgressBar,
+            QScrollArea,
+            QSizePolicy,
+            QSplitter,
+            QVBoxLayout,
+        )
+
+        from yespo_console.core.events.profiles import BUILTIN
+        from yespo_console.gui.body_prefs import BodyPreferences
+        from yespo_console.gui.diagnostics_view import DiagnosticsView
+        from yespo_console.gui.form_memory import FormUndo, TypeMemory
+        from yespo_console.gui.forms import EventForm
+        from yespo_console.gui.history_dock import HistoryDock
+        from yespo_console.gui.inbox import InboxDock
+        from yespo_console.gui.ladder import LocatorLadder
+        from yespo_console.gui.preview import PayloadPanel
+        from yespo_console.gui.raw_binding import RawBinding
+        from yespo_console.gui.response_pane import ResponsePane
+        from yespo_console.gui.tracker_list import add_tracker_group
+        from yespo_console.gui.verify_dock import VerifyDock
+
         self.events = QListWidget(self)
         self.events.setObjectName("eventList")
         self.events.setAccessibleName("Event types and saved drafts")
@@ -200,6 +247,10 @@ class MainWindow(QMainWindow):
         self.history_dock.exchange_selected.connect(self.verify_dock.set_exchange)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.verify_dock)
         self.tabifyDockWidget(self.inbox, self.verify_dock)
+        if first_paint_only:
+            after_first_paint(self, self.inbox.build_contents)  # a hidden tab: not in the first paint
+        else:
+            self.inbox.build_contents()
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
         after_first_paint(self, self._add_runner_dock)
@@ -223,6 +274,8 @@ class MainWindow(QMainWindow):
         self._say_if_history_is_off()
 
     def _say_if_history_is_off(self) -> None:
+        from PySide6.QtWidgets import QLabel
+
         if self.session.history_error and self.history_off is None:
             # A permanent widget: the status bar's message is replaced by every environment change.
             self.history_off = QLabel(f"History is off: {self.session.history_error}", self)
@@ -237,6 +290,9 @@ class MainWindow(QMainWindow):
 
     def _default_dock_sizes(self) -> None:
         """What a saved layout does not say: a narrow event list and a history tall enough for six rows."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QTabBar
+
         layout = self.layout()
         if layout is not None:
             layout.activate()  # the docks' heights are measured on their laid-out contents
@@ -248,6 +304,13 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Vertical)
 
     def _build_actions(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QAction, QKeySequence, QPalette
+
+        from yespo_console.gui.address_bar import AddressBar
+        from yespo_console.gui.icons import icon
+        from yespo_console.gui.theme import theme_menu
+
         environments = QAction(icon("action-environments"), "Environments…", self)
         environments.setShortcut(QKeySequence("Ctrl+,"))
         environments.setToolTip("Edit environments and their API keys (Ctrl+,)")
@@ -330,6 +393,8 @@ class MainWindow(QMainWindow):
         self._environment_changed()
 
     def _add_runner_dock(self) -> None:
+        from PySide6.QtCore import Qt
+
         from yespo_console.gui.runner_dock import RunnerDock
 
         dock = RunnerDock(self.session, lambda: self.env_combo.currentData(), self)
@@ -395,6 +460,8 @@ class MainWindow(QMainWindow):
         self.binding.toggle_raw()
 
     def _show_report(self, report: Report) -> None:
+        from yespo_console.core.events.fieldpaths import form_key
+
         self.ladder.show_resolution(report.resolution)
         self.diagnostics.show_findings(report.findings)
         self.form.clear_marks()
@@ -406,6 +473,8 @@ class MainWindow(QMainWindow):
         self.send_action.setToolTip(f"Send the event (Ctrl+Enter){f' — {errors} error(s)' if errors else ''}")
 
     def focus_finding(self, finding: Finding) -> None:
+        from yespo_console.core.events.fieldpaths import form_key
+
         if self._tracker_mode is not None and self._tracker_mode.active:
             if not self._tracker_mode.focus(finding):
                 self.statusBar().showMessage(f"{finding.path}: {finding.hint or finding.message}", 8000)
@@ -418,6 +487,11 @@ class MainWindow(QMainWindow):
     # -- events and drafts ----------------------------------------------------------------------
 
     def _event_chosen(self, item: QListWidgetItem | None) -> None:
+        from PySide6.QtCore import Qt
+
+        from yespo_console.core.events.examples import example_draft
+        from yespo_console.gui.tracker_list import GROUP, TRACKER
+
         if item is None:
             return
         kind, value = item.data(Qt.ItemDataRole.UserRole)
@@ -445,6 +519,8 @@ class MainWindow(QMainWindow):
 
     def _keep_typed(self) -> None:
         """The form's state, kept for its event type before the form shows something else."""
+        from yespo_console.gui.form_memory import capture
+
         state = capture(self.binding)
         key = state.tracker_name or (self.form.spec.key if self.form.spec is not None else None)
         if key is not None:
@@ -468,6 +544,8 @@ class MainWindow(QMainWindow):
         self._select_event_type(self.form.profile.spec(draft.event_type).key)
 
     def _select_event_type(self, key: str) -> None:
+        from PySide6.QtCore import Qt
+
         current = self.events.currentItem()
         if current is not None and current.data(Qt.ItemDataRole.UserRole)[0] == "draft":
             return  # a saved draft stays selected
@@ -478,6 +556,8 @@ class MainWindow(QMainWindow):
                 self.events.blockSignals(False)
 
     def load_example(self) -> None:
+        from yespo_console.core.events.examples import example_draft
+
         if self.binding.wire_format == "tracker":
             self.tracker_mode.load_example()
             return
@@ -487,6 +567,12 @@ class MainWindow(QMainWindow):
 
     def _list_event_types(self, profile: Profile) -> None:
         """The profile's event types, then the custom one, above the saved drafts."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QListWidgetItem
+
+        from yespo_console.core.events.catalog import CUSTOM
+        from yespo_console.gui.icons import event_icon
+
         for row in reversed(range(self.events.count())):
             if self.events.item(row).data(Qt.ItemDataRole.UserRole)[0] == "type":
                 self.events.takeItem(row)
@@ -512,6 +598,11 @@ class MainWindow(QMainWindow):
             self.set_draft(draft)
 
     def _list_saved_drafts(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QListWidgetItem
+
+        from yespo_console.gui.icons import icon
+
         for row in reversed(range(self.events.count())):
             if self.events.item(row).data(Qt.ItemDataRole.UserRole)[0] == "draft":
                 self.events.takeItem(row)
@@ -522,6 +613,8 @@ class MainWindow(QMainWindow):
             item.setToolTip("Saved draft")
 
     def save_draft(self, name: str | None = None) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         if self.binding.wire_format == "tracker":
             self.statusBar().showMessage("Saved drafts hold Generate event bodies; a web tracking form is kept per "
                                          "event (choose it again in the list), or copy it as JSON.", 8000)
@@ -535,6 +628,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Draft {name.strip()!r} saved.", 4000)
 
     def delete_draft(self) -> None:
+        from PySide6.QtCore import Qt
+
         item = self.events.currentItem()
         if item is None or item.data(Qt.ItemDataRole.UserRole)[0] != "draft":
             self.statusBar().showMessage("Select a saved draft (★) in the event list first.", 5000)
@@ -545,6 +640,8 @@ class MainWindow(QMainWindow):
     # -- copy -------------------------------------------------------------------------------------
 
     def copy_as(self, fmt: str) -> str:
+        from PySide6.QtGui import QGuiApplication
+
         body = self.current_body()
         if fmt == "json":
             text = body.decode("utf-8")
@@ -564,6 +661,8 @@ class MainWindow(QMainWindow):
     # -- sending ------------------------------------------------------------------------------
 
     def _connect_send_flow(self) -> None:
+        from yespo_console.gui.send_flow import SendFlow
+
         self.send_flow = SendFlow(self.session, self)
         self.send_flow.busy_changed.connect(self._set_busy)
         self.send_flow.sending.connect(self.response.show_busy)
@@ -616,7 +715,9 @@ class MainWindow(QMainWindow):
 
     def load_body_text(self, text: str) -> None:
         """A body into the form when it is a JSON object; otherwise into raw mode, exactly as it is."""
+        from yespo_console.core.events.payload import detect_nested_encoding, draft_from_object
         from yespo_console.core.events.tracker_rules import detect_format
+        from yespo_console.gui.jsontext import parse_json
 
         body = parse_json(text)  # None: not JSON, or nested too deep for the parser; raw mode shows it
         if isinstance(body, dict) and detect_format(body) == "tracker":
@@ -632,10 +733,9 @@ class MainWindow(QMainWindow):
     # -- state ------------------------------------------------------------------------------------
 
     def _restore(self) -> None:
-        geometry = self.settings.value(GEOMETRY_KEY)
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        state = self.settings.value(_STATE_KEY)
+        from yespo_console.core.events.examples import example_draft
+
+        state = self.settings.value(_STATE_KEY)  # the geometry was restored with the window itself
         # Without a saved layout the docks get their default sizes once the window is laid out (showEvent).
         self._default_layout_pending = not isinstance(state, QByteArray) or not self.restoreState(state,
                                                                                                    LAYOUT_VERSION)
@@ -643,6 +743,9 @@ class MainWindow(QMainWindow):
         draft = self.drafts.load_current() or example_draft("pageViewed")
         self.form.set_draft(draft)
         self._select_event_type(self.form.profile.spec(draft.event_type).key)
+        if self.isVisible() and self._default_layout_pending:  # built into the shown window: no showEvent to come
+            self._default_layout_pending = False
+            QTimer.singleShot(0, self._default_dock_sizes)  # as showEvent does
 
     def save_state(self) -> None:
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
@@ -660,7 +763,7 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         # Follow a theme switch, or a light/dark switch of the system palette while running.
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+        if self.built and event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._paint_theme_colors()
         super().changeEvent(event)
 
@@ -672,6 +775,13 @@ class MainWindow(QMainWindow):
 
     def _paint_theme_colors(self) -> None:
         """What takes its colours once rather than from the palette: asked again after a switch."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QPalette
+
+        from yespo_console.gui.icons import event_icon, icon
+        from yespo_console.gui.preview import CodeView
+        from yespo_console.gui.tracker_list import GROUP
+
         for view in self.findChildren(CodeView):
             view.refresh_palette()
         self.banner.setStyleSheet(f"background:{theme.BANNER}; color:{theme.css('on_error')}; padding:6px; "
@@ -693,6 +803,10 @@ class MainWindow(QMainWindow):
         self.environments_action.setIcon(icon("action-environments"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.built:  # still loading: nothing to stop or keep
+            self.abandoned = True
+            super().closeEvent(event)
+            return
         self.send_flow.cancel()
         self.proxy_switch.stop()
         self.verify_dock.stop()
@@ -703,6 +817,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def show_shortcuts(self) -> ShortcutsDialog:
+        from PySide6.QtCore import Qt
+
         from yespo_console.gui.shortcuts import ShortcutsDialog
 
         dialog = ShortcutsDialog(self)
@@ -712,6 +828,8 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         from importlib.metadata import version
+
+        from PySide6.QtWidgets import QMessageBox
 
         from yespo_console.core.history import SCHEMA_VERSION
 

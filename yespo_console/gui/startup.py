@@ -1,10 +1,10 @@
-"""The start-up window, and the start-up milestones.
+"""The console window's loading face, and the start-up milestones.
 
 Python, PySide6 and a QApplication are up in about the time a bare Qt window takes; the console itself
-needs the catalog, the payload models, the validators, the history and ~100 widgets on top, which is
-several times that. So the console's frame shows first, at the size and place the console had last time,
-with the title, icon and a progress bar naming each step; the console window then takes over at exactly
-that geometry. This module imports nothing of the core: it must stay cheap (not even logging).
+needs the catalog, the payload, the form and ~100 widgets on top, which is several times that. So the
+console's own window shows first, at the size and place it had last time, with its title and a loading face
+naming each step; the console is then built into that same window, which repaints (gui.lifecycle). This
+module imports nothing of the core: it must stay cheap (not even logging).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 
 # Not the Qt namespace: creating its enum types costs as much as the rest of this window.
-from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QObject, QSettings, QSize, QTimer
-from PySide6.QtGui import QCloseEvent, QFont
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSize, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from yespo_console import APP_NAME
 
@@ -87,24 +87,31 @@ def after_first_paint(widget: QWidget, callback: Callable[[], None]) -> None:
     on_first_paint(widget, lambda: QTimer.singleShot(0, widget, callback))
 
 
-class StartupWindow(QMainWindow):
-    def __init__(self, settings: QSettings, size: QSize | None = None) -> None:
-        super().__init__()
-        self.setWindowTitle(APP_NAME)
-        self.abandoned = False  # the user closed it before the console was ready
-        self._handed_over = False
-        face = QWidget(self)
-        title = QLabel(APP_NAME, face)
+def show_and_wait_for_paint(window: QWidget, timeout_ms: int = 2000) -> None:
+    """Show WINDOW, and return once it is painted (or after TIMEOUT_MS, if the platform never says)."""
+    waiting = QEventLoop()
+    on_first_paint(window, waiting.quit)
+    QTimer.singleShot(timeout_ms, waiting.quit)
+    window.show()
+    waiting.exec()
+
+
+class LoadingFace(QWidget):
+    """What the console window shows until the console is built into it: its name, the step, a progress bar."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(APP_NAME, self)
         font = QFont(title.font())
         font.setPointSizeF(font.pointSizeF() * 2)
         title.setFont(font)
-        self.status = QLabel(STEPS[0], face)
-        self.progress = QProgressBar(face)
+        self.status = QLabel(STEPS[0], self)
+        self.progress = QProgressBar(self)
         self.progress.setRange(0, len(STEPS))
         self.progress.setValue(0)
         self.progress.setFixedWidth(320)
         self.progress.setTextVisible(False)
-        layout = QVBoxLayout(face)
+        layout = QVBoxLayout(self)
         layout.addStretch(2)
         for widget in (title, self.status, self.progress):  # each centred between stretches
             row = QHBoxLayout()
@@ -113,21 +120,6 @@ class StartupWindow(QMainWindow):
             row.addStretch(1)
             layout.addLayout(row)
         layout.addStretch(3)
-        self.setCentralWidget(face)
-        self.resize(DEFAULT_SIZE)
-        geometry = settings.value(GEOMETRY_KEY)
-        if isinstance(geometry, QByteArray):  # where the console was when it last closed
-            self.restoreGeometry(geometry)
-        if size is not None:
-            self.resize(size)
-
-    def show_and_wait_for_paint(self, timeout_ms: int = 2000) -> None:
-        """Show, and return once the window is painted (or after TIMEOUT_MS, if the platform never says)."""
-        waiting = QEventLoop()
-        on_first_paint(self, waiting.quit)
-        QTimer.singleShot(timeout_ms, waiting.quit)
-        self.show()
-        waiting.exec()
 
     def advance(self, words: str | None = None) -> None:
         """Name the next step (in WORDS, when it is not the usual one), and repaint before its (blocking)
@@ -136,20 +128,3 @@ class StartupWindow(QMainWindow):
         self.status.setText(words or STEPS[step])
         self.progress.setValue(step)
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-
-    def hand_over(self, window: QMainWindow) -> None:
-        """Show WINDOW where this one is, at its size (maximised or full-screen too), then go."""
-        if self.isFullScreen():
-            window.showFullScreen()
-        elif self.isMaximized():
-            window.showMaximized()
-        else:  # not restoreGeometry(saveGeometry()): that would shrink the window to fit a small screen
-            window.setGeometry(self.geometry())
-            window.show()
-        self._handed_over = True
-        self.close()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._handed_over:
-            self.abandoned = True
-        super().closeEvent(event)

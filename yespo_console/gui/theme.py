@@ -210,6 +210,7 @@ def theme_menu(menu: QMenu, current: Theme | None, choose: Callable[[Theme], Non
 class _Applied:
     system: QPalette | None = None  # the platform's own palette, taken before the first switch
     current: Theme | None = None
+    sheet_set = False  # the style sheet for the current palette
     images: Path | None = None  # the style sheet's arrow images, for this process
 
 
@@ -243,15 +244,29 @@ def current() -> Theme | None:
     return _Applied.current
 
 
-def apply(theme: Theme) -> None:
-    """Give the application THEME's palette and the style sheet; System puts the platform's palette back."""
+def apply(theme: Theme, *, with_sheet: bool = True) -> None:
+    """Give the application THEME's palette and the style sheet; System puts the platform's palette back.
+    WITH_SHEET false: the palette only, the sheet with `apply_sheet` (the console's start-up builds its
+    widgets before it: Qt then applies the sheet once to the lot instead of to each widget as it is added)."""
     app = QApplication.instance()
-    if not isinstance(app, QApplication) or theme is _Applied.current:
+    if not isinstance(app, QApplication):
         return
-    if _Applied.system is None:
-        _Applied.system = app.palette()
-    _Applied.current = theme
-    app.setPalette(_Applied.system if theme is Theme.SYSTEM else palette_for(theme))
+    if theme is not _Applied.current:
+        if _Applied.system is None:
+            _Applied.system = app.palette()
+        _Applied.current = theme
+        app.setPalette(_Applied.system if theme is Theme.SYSTEM else palette_for(theme))
+        _Applied.sheet_set = False
+    if with_sheet:
+        apply_sheet()
+
+
+def apply_sheet() -> None:
+    """The style sheet for the palette applied, unless it is already there."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication) or _Applied.sheet_set:
+        return
+    _Applied.sheet_set = True
     # palette() in a style sheet is read when a widget is polished: set it again to re-polish.
     app.setStyleSheet("")
     app.setStyleSheet(style_sheet(app.palette()))
