@@ -32,7 +32,8 @@ HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "yaml", "keyring", "starlette
 AFTER_THE_CONSOLE_PAINTS = ("httpx", "yaml", "keyring", "starlette", "uvicorn", "pydantic", "email_validator",
                             "phonenumbers", "asyncio", "qasync", "yespo_console.core.http.client",
                             "yespo_console.core.http.environments", "yespo_console.core.history.store",
-                            "yespo_console.core.history.export", "yespo_console.core.scenarios",
+                            "yespo_console.core.history.models", "hmac", "sqlite3", "yespo_console.core.history.export",
+                            "yespo_console.core.scenarios",
                             "yespo_console.gui.logs", "yespo_console.gui.runner_dock", "yespo_console.sandbox.server",
                             "yespo_console.sandbox.faults")
 

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.errors import StoreError
-from yespo_console.core.history.models import MIN_SEARCH_CHARS, Exchange, HistoryFilter, fts_match_expression
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui import theme
 from yespo_console.gui.history_model import (
@@ -43,7 +42,8 @@ from yespo_console.gui.history_model import (
 )
 from yespo_console.gui.history_watch import HistoryWatcher
 
-if TYPE_CHECKING:  # the store with the history (after the window's first paint), exports when used
+if TYPE_CHECKING:  # the history's modules with the history (after the window's first paint), exports when used
+    from yespo_console.core.history.models import Exchange, HistoryFilter
     from yespo_console.core.history.store import HistoryStore
     from yespo_console.gui.diff_dialog import DiffDialog
 
@@ -321,6 +321,8 @@ class HistoryDock(QDockWidget):
             combo.blockSignals(False)
 
     def current_filter(self) -> HistoryFilter:
+        from yespo_console.core.history.models import HistoryFilter, fts_match_expression
+
         def chosen(combo: QComboBox) -> str | None:
             value = combo.currentData()
             return None if value in (None, _ANY) else str(value)
@@ -355,6 +357,8 @@ class HistoryDock(QDockWidget):
         self._show_total()
         self._update_actions()
         typed = self.search.text().strip()
+        from yespo_console.core.history.models import MIN_SEARCH_CHARS, fts_match_expression
+
         if typed and fts_match_expression(typed) is None:
             self._show_status(f"Type at least {MIN_SEARCH_CHARS} characters to search.")
 
@@ -424,6 +428,8 @@ class HistoryDock(QDockWidget):
         self.star_action.setText("Unstar" if all_starred else "Star")
 
     def _show_total(self, _total: int | None = None) -> None:
+        from yespo_console.core.history.models import HistoryFilter
+
         total = self.model.total()
         filtered = " (filtered)" if self.model.filter != HistoryFilter() else ""
         if self.model.total_capped():

@@ -16,11 +16,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont
 
 from yespo_console.core.errors import StoreError
-from yespo_console.core.history.models import ExchangeSummary, HistoryFilter
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui import theme
 
-if TYPE_CHECKING:  # the store module loads with the history, after the window's first paint
+if TYPE_CHECKING:  # the history's modules load with it, after the window's first paint (hmac, secrets)
+    from yespo_console.core.history.models import ExchangeSummary, HistoryFilter
     from yespo_console.core.history.store import HistoryStore
 
 PAGE_SIZE = 200
@@ -95,7 +95,7 @@ class HistoryModel(QAbstractTableModel):
         super().__init__(parent)
         self._store = store
         self._page_size = max(1, page_size)
-        self._filter = filters or HistoryFilter()
+        self._filter = filters  # None: the empty filter, made when first read
         self._rows: list[ExchangeSummary] = []
         self._cells: list[tuple[str, ...]] = []
         self._exhausted = store is None
@@ -130,6 +130,10 @@ class HistoryModel(QAbstractTableModel):
 
     @property
     def filter(self) -> HistoryFilter:
+        if self._filter is None:
+            from yespo_console.core.history.models import HistoryFilter
+
+            self._filter = HistoryFilter()
         return self._filter
 
     @property
@@ -153,8 +157,8 @@ class HistoryModel(QAbstractTableModel):
         self._count_timer.stop()
         if self._store is not None and not self._total_known:
             try:
-                cap = SEARCH_COUNT_CAP if self._filter.search else None
-                total = self._store.count(self._filter, at_most=cap)
+                cap = SEARCH_COUNT_CAP if self.filter.search else None
+                total = self._store.count(self.filter, at_most=cap)
             except StoreError as exc:
                 self._report(exc)
                 return self.total()
@@ -217,7 +221,7 @@ class HistoryModel(QAbstractTableModel):
         before: int | None = None
         try:
             for _ in range(_REFRESH_PAGES):
-                page = self._store.query(self._filter, before_id=before, limit=self._page_size)
+                page = self._store.query(self.filter, before_id=before, limit=self._page_size)
                 fresh.extend(summary for summary in page if summary.id > newest)
                 if len(page) < self._page_size or page[-1].id <= newest:
                     break
@@ -268,7 +272,7 @@ class HistoryModel(QAbstractTableModel):
             return 0
         before = self._rows[-1].id if self._rows else None
         try:
-            page = self._store.query(self._filter, before_id=before, limit=self._page_size)
+            page = self._store.query(self.filter, before_id=before, limit=self._page_size)
         except StoreError as exc:
             self._report(exc)
             return 0

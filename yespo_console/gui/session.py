@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,6 +117,8 @@ class Session:
         """Start the embedded sandbox on this loop, on PORT (0: any free one; None: the Sandbox environment's,
         or any free one when that is held, saying by what). On failure the window shows why."""
         # The server stack loads here, after the window: it is not needed for the first paint.
+        import sqlite3
+
         from yespo_console.sandbox.server import Sandbox, SandboxError
         from yespo_console.sandbox.store import SANDBOX_FILE
 

@@ -26,15 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from yespo_console.core.errors import YespoConsoleError
-from yespo_console.core.history.models import Exchange
-from yespo_console.core.history.verifications import VerificationRecord
 from yespo_console.gui.elided import ElidedLabel
 from yespo_console.gui.session import Session
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the history's modules load with it, after the window's first paint (hmac, secrets)
     import asyncio
 
     from yespo_console.core.followup.verify import Progress, Verification
+    from yespo_console.core.history.models import Exchange
     from yespo_console.core.http.environments import Environment
     from yespo_console.core.http.sending import SendResult
 
@@ -185,6 +184,8 @@ class VerifyDock(QDockWidget):
         self.finished.emit(result)
 
     def _kept(self, exchange: Exchange, result: Verification, detail: dict[str, object]) -> str:
+        from yespo_console.core.history.verifications import VerificationRecord
+
         done = f"{result.polls} poll(s) in {result.waited_s:.0f} s"
         if self.session.history is None:
             return done
