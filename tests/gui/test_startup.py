@@ -233,8 +233,9 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
             if name == "console ready":
                 print(sorted(n for n in {AFTER_THE_CONSOLE_PAINTS!r} if n in sys.modules))
                 window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+                # Focused as a first show focuses.
                 print(window.isVisible(), window.session.sandbox is None, window.inbox.contents_built,
-                      window.focusWidget() is window.events)  # focused as a first show focuses
+                      window.verify_dock.contents_built, window.focusWidget() is window.events)
                 editor = window.form.focusable["email"]
                 editor.setFocus()
                 editor.clear()
@@ -245,12 +246,13 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
         code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
         window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
         print(code, "yespo_console.sandbox.server" in sys.modules, window.inbox.contents_built,
-              window.inbox.address.text().startswith("Listening at"))
+              window.verify_dock.contents_built, window.inbox.address.text().startswith("Listening at"))
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:3] == ["[]", "True True False True", "typed@example.com"], result.stdout
-    assert lines[-1] == "0 True True True"  # and the sandbox came after, its inbox (a hidden tab) with it
+    assert lines[:3] == ["[]", "True True False False True", "typed@example.com"], result.stdout
+    # The sandbox came after, its inbox and the Verification dock (hidden tabs) with it.
+    assert lines[-1] == "0 True True True True"
 
 
 def test_closing_the_console_before_its_first_paint_quits_without_starting_the_sandbox(tmp_path):

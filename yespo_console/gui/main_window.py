@@ -247,10 +247,11 @@ class MainWindow(QMainWindow):
         self.history_dock.exchange_selected.connect(self.verify_dock.set_exchange)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.verify_dock)
         self.tabifyDockWidget(self.inbox, self.verify_dock)
-        if first_paint_only:
-            after_first_paint(self, self.inbox.build_contents)  # a hidden tab: not in the first paint
-        else:
-            self.inbox.build_contents()
+        for hidden_tab in (self.inbox, self.verify_dock):  # not in the first paint
+            if first_paint_only:
+                after_first_paint(self, hidden_tab.build_contents)
+            else:
+                hidden_tab.build_contents()
         self.runner_dock: RunnerDock | None = None
         # The scenario machinery (pydantic models, YAML) is slow to import: it comes after the first paint.
         after_first_paint(self, self._add_runner_dock)

@@ -13,29 +13,22 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from yespo_console.core.errors import YespoConsoleError
-from yespo_console.gui.elided import ElidedLabel
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:  # the history's modules load with it, after the window's first paint (hmac, secrets)
     import asyncio
 
+    from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QSpinBox
+
     from yespo_console.core.followup.verify import Progress, Verification
     from yespo_console.core.history.models import Exchange
     from yespo_console.core.http.environments import Environment
     from yespo_console.core.http.sending import SendResult
+    from yespo_console.gui.elided import ElidedLabel
 
 IDLE_TEXT = "Send an event, or select a send in the history, then Verify to see what followed it."
 
@@ -49,23 +42,36 @@ class VerifyDock(QDockWidget):
         self.session = session
         self.exchange: Exchange | None = None
         self._task: asyncio.Task[None] | None = None
+        self.contents_built = False
+        # A hidden tab at start: its contents come a turn after the window's first paint (`build_contents`), or
+        # when first needed. Qt makes a widget class's enum types on its first use: here, a spin box's and others.
+        self.setWidget(QWidget(self))
+
+    def build_contents(self) -> None:
+        if self.contents_built:
+            return
+        self.contents_built = True
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout
+
+        from yespo_console.gui.elided import ElidedLabel
 
         # One line, elided in the middle (the event type and the environment stay), whole on hover: a
         # 300-character keyValue wrapped over three lines took the results' room.
-        self.target = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
+        self.target: ElidedLabel = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
         self.target.set_full_text(IDLE_TEXT)
-        self.wait = QSpinBox(self)
+        self.wait: QSpinBox = QSpinBox(self)
         self.wait.setRange(1, 30)
         self.wait.setValue(2)
         self.wait.setSuffix(" min")
         self.wait.setToolTip("How long to keep polling for activity or a message linked to the event")
-        self.button = QPushButton("Verify", self)
+        self.button: QPushButton = QPushButton("Verify", self)
         self.button.setEnabled(False)
         self.button.clicked.connect(self._toggle)
-        self.status = QLabel(self)
+        self.status: QLabel = QLabel(self)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)  # an error's words, however long, never widen the window
-        self.results = QPlainTextEdit(self)
+        self.results: QPlainTextEdit = QPlainTextEdit(self)
         self.results.setReadOnly(True)
         self.results.setAccessibleName("What followed the event")
 
@@ -91,6 +97,7 @@ class VerifyDock(QDockWidget):
         """The window's send just finished: it becomes the exchange to verify."""
         if result is None or result.exchange_id is None or self.session.history is None:
             return
+        self.build_contents()
         try:
             self.set_exchange(self.session.history.get(result.exchange_id))
         except YespoConsoleError as exc:  # the history file busy or gone: say so, the window goes on
@@ -100,6 +107,7 @@ class VerifyDock(QDockWidget):
         """Verify EXCHANGE next (None: keep the current one); while polling, the current one stays."""
         if exchange is None or self.running:
             return
+        self.build_contents()
         self.exchange = exchange
         if exchange.kind != "send" or not exchange.event_type:
             self.target.set_full_text(f"#{exchange.id} is not an event send: nothing to verify.")
@@ -135,6 +143,7 @@ class VerifyDock(QDockWidget):
 
     def start(self) -> asyncio.Task[None] | None:
         """Start verifying the current exchange (its task; None when it cannot: the reason is shown)."""
+        self.build_contents()
         exchange = self.exchange
         if exchange is None or self.running:
             return None
