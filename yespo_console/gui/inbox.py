@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 from yespo_console.core.events.findings import Finding, downstream_problems
 from yespo_console.gui import theme
 from yespo_console.gui.diagnostics_view import DiagnosticsView
+from yespo_console.gui.later_dock import LaterDock
 from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
 from yespo_console.gui.tables import fit_columns, long_text_tip, one_line_rows
@@ -206,7 +206,7 @@ def _choices(parent: QWidget, choices: Sequence[tuple[str, object]], chosen: Cal
     return combo
 
 
-class InboxDock(QDockWidget):
+class InboxDock(LaterDock):
     """Lists every request the embedded sandbox received, newest first, as they arrive."""
 
     event_received = Signal(object)  # a SandboxEvent, delivered on the GUI thread
@@ -220,15 +220,10 @@ class InboxDock(QDockWidget):
         self._unsubscribe_account: Callable[[], None] | None = None
         self.event_received.connect(self.add_event, Qt.ConnectionType.QueuedConnection)
         self.account_changed.connect(self.refresh_account, Qt.ConnectionType.QueuedConnection)
-        self.contents_built = False
-        # A hidden tab at start: its contents (a tenth of the window's widgets) come a turn after the window's
-        # first paint (`build_contents`), or at once when it is attached to a sandbox.
-        self.setWidget(QWidget(self))
+        # Its contents (a tenth of the window's widgets) come a turn after the window's first paint, or at once
+        # when it is attached to a sandbox.
 
-    def build_contents(self) -> None:
-        if self.contents_built:
-            return
-        self.contents_built = True
+    def _make_contents(self) -> None:
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 2, 4, 0)

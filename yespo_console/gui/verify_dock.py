@@ -14,9 +14,10 @@ import gc
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
 from yespo_console.core.errors import YespoConsoleError
+from yespo_console.gui.later_dock import LaterDock
 from yespo_console.gui.session import Session
 
 if TYPE_CHECKING:  # the history's modules load with it, after the window's first paint (hmac, secrets)
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # the history's modules load with it, after the window's firs
 IDLE_TEXT = "Send an event, or select a send in the history, then Verify to see what followed it."
 
 
-class VerifyDock(QDockWidget):
+class VerifyDock(LaterDock):
     finished = Signal(object)  # the Verification, when one ends (found, nothing, stopped or failed)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -42,15 +43,10 @@ class VerifyDock(QDockWidget):
         self.session = session
         self.exchange: Exchange | None = None
         self._task: asyncio.Task[None] | None = None
-        self.contents_built = False
-        # A hidden tab at start: its contents come a turn after the window's first paint (`build_contents`), or
-        # when first needed. Qt makes a widget class's enum types on its first use: here, a spin box's and others.
-        self.setWidget(QWidget(self))
+        # Its contents come a turn after the window's first paint, or when first needed: Qt makes a widget
+        # class's enum types on its first use, here a spin box's and others.
 
-    def build_contents(self) -> None:
-        if self.contents_built:
-            return
-        self.contents_built = True
+    def _make_contents(self) -> None:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout
 
