@@ -199,7 +199,8 @@ def test_the_proxy_switch_relays_and_records(window, session, qloop, qtbot):
     qtbot.waitUntil(lambda: any(e.endpoint == "proxy /tracker/api/v2" for e in window.inbox.model.events))
     shown = next(e for e in window.inbox.model.events if e.endpoint == "proxy /tracker/api/v2")
     assert shown.body == body and shown.status == 200 and shown.remote.startswith("127.0.0.1:")
-    assert shown.event_type == proxied.event_type and shown.diagnostics == proxied.diagnostics
+    assert shown.event_type == proxied.event_type == "StatusCart" and shown.diagnostics == proxied.diagnostics
+    assert shown.valid is not None  # judged as a web tracking body
     assert "the answer is the upstream's (HTTP 200)" in shown.notes[0]
 
     stopping = switch.stop()

@@ -27,7 +27,8 @@ from yespo_console.core.http.masking import Masker, mask_url, url_password
 
 NAMED_UPSTREAMS = {"yespo": "https://yespo.io", "tracker": "https://tracker.yespo.io"}
 # Paths whose bodies are Generate event bodies: judged by the inspector with these rules.
-JUDGED_PATHS = {"/api/v2/event": "v2", "/api/v1/event": "v1", "/api/v2": "tracker"}  # tracker.yespo.io/api/v2
+# tracker.yespo.io/api/v2, and the console sandbox's own tracker route (a proxy in front of the sandbox)
+JUDGED_PATHS = {"/api/v2/event": "v2", "/api/v1/event": "v1", "/api/v2": "tracker", "/tracker/api/v2": "tracker"}
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
     "transfer-encoding", "upgrade",
