@@ -6,7 +6,7 @@ the whole value on hover, so the ladder keeps one line per rung and never widens
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette, QResizeEvent
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from yespo_console.core.events.locators import Candidate, CandidateState, Resolution
@@ -25,14 +25,6 @@ VALUE, REASON = 3, 4  # grid columns
 # short email stays whole); the reasons get the rest.
 _VALUE_ROOM = "+380501234567"
 _VALUE_SHARE = 0.4
-
-
-def _paint(label: QLabel, role: str) -> None:
-    color = theme.qcolor(role)
-    palette = label.palette()
-    if palette.color(QPalette.ColorRole.WindowText) != color:
-        palette.setColor(QPalette.ColorRole.WindowText, color)
-        label.setPalette(palette)
 
 
 def _bold(label: QLabel, bold: bool) -> None:
@@ -64,6 +56,19 @@ class LadderRow:
         self.reason.set_full_text("")
 
 
+def headline_panel(frame: QFrame) -> tuple[QVBoxLayout, ElidedLabel]:
+    """The frame of an identity panel (the locator ladder, the tracker's visitor view): its layout and its bold
+    headline, elided in the middle."""
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(8, 6, 8, 6)
+    layout.setSpacing(2)
+    headline = ElidedLabel(frame, Qt.TextElideMode.ElideMiddle)
+    _bold(headline, True)
+    layout.addWidget(headline)
+    return layout, headline
+
+
 class LocatorLadder(QFrame):
     """Shows which candidates are filled, which one wins, why each other lost, and who would win
     if the winner were removed; turns red when the event would be rejected for lack of a locator."""
@@ -71,13 +76,7 @@ class LocatorLadder(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("locatorLadder")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(2)
-        self.headline = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
-        _bold(self.headline, True)
-        layout.addWidget(self.headline)
+        layout, self.headline = headline_panel(self)
         self.grid = QGridLayout()
         self.grid.setVerticalSpacing(1)
         self.grid.setHorizontalSpacing(8)
@@ -94,7 +93,7 @@ class LocatorLadder(QFrame):
 
     def show_resolution(self, resolution: Resolution | None) -> None:
         self.resolution = resolution
-        _paint(self.fallback, "dim")
+        theme.paint_text(self.fallback, "dim")
         if resolution is None:
             self.rejected = False
             self.headline.set_full_text("No locators to rank: the body is not a JSON object.")
@@ -119,7 +118,7 @@ class LocatorLadder(QFrame):
         self._style("ok")
         runner = resolution.runner_up
         if runner is None:
-            _paint(self.fallback, "error")
+            theme.paint_text(self.fallback, "error")
             self.fallback.set_full_text(f"If {winner.name} is removed: the event is rejected (nothing else is usable).")
         else:
             self.fallback.set_full_text(f"If {winner.name} is removed: {runner.name} wins ({runner.value}).")
@@ -136,7 +135,7 @@ class LocatorLadder(QFrame):
         row.value.set_full_text("" if candidate.value in (None, "") else str(candidate.value))
         row.reason.set_full_text(candidate.reason)
         for label in (row.mark, row.value, row.reason):
-            _paint(label, role)
+            theme.paint_text(label, role)
         for label in (row.mark, row.name, row.value):
             _bold(label, winner)
 

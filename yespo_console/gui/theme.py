@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
 from yespo_console.core.paths import resources_dir
 
@@ -170,6 +170,15 @@ def colors() -> Colors:
 def qcolor(role: str) -> QColor:
     value: str = getattr(colors(), role)
     return QColor(value)
+
+
+def paint_text(label: QLabel, role: str) -> None:
+    """A label's text in a role's colour (its palette, so that a theme change repaints it through the role)."""
+    color = qcolor(role)
+    palette = label.palette()
+    if palette.color(QPalette.ColorRole.WindowText) != color:
+        palette.setColor(QPalette.ColorRole.WindowText, color)
+        label.setPalette(palette)
 
 
 def css(role: str) -> str:

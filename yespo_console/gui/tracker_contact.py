@@ -6,24 +6,18 @@ lists each with its state and names no winner. Values are stranger text of any l
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
 from yespo_console.core.events.tracker_catalog import IDENTITY_FIELDS
 from yespo_console.core.events.tracker_identity import VisitorIdentity
 from yespo_console.gui import theme
 from yespo_console.gui.elided import ElidedLabel
+from yespo_console.gui.ladder import headline_panel
 
 _ROLES = {"sc": "ties the event to the visitor's browser", "user_es_contact_id": "the contact's ID in Yespo",
           "externalCustomerId": "the shopper's ID in the shop", "user_email": "the contact's email",
           "user_phone": "the contact's phone"}
 NO_ORDER = "Which identifier the tracker prefers is documented nowhere: each is listed, none ranked."
-
-
-def _paint(label: QLabel, role: str) -> None:
-    palette = label.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, theme.qcolor(role))
-    label.setPalette(palette)
 
 
 class TrackerContact(QFrame):
@@ -33,15 +27,7 @@ class TrackerContact(QFrame):
         super().__init__(parent)
         self.setObjectName("trackerContact")
         self.setAccessibleName("Visitor: how the tracker identifies it")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(2)
-        self.headline = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
-        font = self.headline.font()
-        font.setBold(True)
-        self.headline.setFont(font)
-        layout.addWidget(self.headline)
+        layout, self.headline = headline_panel(self)
         grid = QGridLayout()
         grid.setVerticalSpacing(1)
         grid.setHorizontalSpacing(8)
@@ -68,10 +54,10 @@ class TrackerContact(QFrame):
     def show_identity(self, identity: VisitorIdentity | None, *, about_visitor: bool = True) -> None:
         self.identity = identity
         self._about_visitor = about_visitor
-        _paint(self.note, "dim")
+        theme.paint_text(self.note, "dim")
         if identity is None:
             self.headline.set_full_text("No visitor to show: the body has no readable GeneralInfo.")
-            _paint(self.headline, "dim")
+            theme.paint_text(self.headline, "dim")
             for mark, value, state in self.rows.values():
                 mark.setText("")
                 value.set_full_text("")
@@ -85,16 +71,16 @@ class TrackerContact(QFrame):
                                 else candidate.reason)
             role = "ok" if candidate.usable else "faint" if candidate.value is None else "warning"
             for label in (mark, value, state):
-                _paint(label, role)
+                theme.paint_text(label, role)
         if not about_visitor:
             self.headline.set_full_text("About the catalog, not a visitor: no identifier needed.")
-            _paint(self.headline, "dim")
+            theme.paint_text(self.headline, "dim")
         elif not identity.known:
             self.headline.set_full_text("Not tied to anyone: no sc cookie and no contact identifier.")
-            _paint(self.headline, "error")
+            theme.paint_text(self.headline, "error")
         else:
             self.headline.set_full_text(identity.summary())
-            _paint(self.headline, "ok" if identity.cookie else "warning")
+            theme.paint_text(self.headline, "ok" if identity.cookie else "warning")
 
     def refresh_palette(self) -> None:
         self.show_identity(self.identity, about_visitor=self._about_visitor)
