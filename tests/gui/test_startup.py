@@ -27,10 +27,15 @@ HEAVY = ("asyncio", "qasync", "pydantic", "httpx", "yaml", "keyring", "starlette
 # What the console's window must not import before its own first paint: the HTTP stack comes with the first
 # send, the scenario machinery (YAML, the runner) with the Scenarios dock after the paint, the sandbox's server
 # when the session starts it; the environments (pydantic), the history's store, the validators, logging and the
-# event loop right after the paint. Each is a slow import, and the console's paint is measured against a bare
-# Qt window's (benchmarks/bench_gui.py).
+# event loop right after the paint; the body's findings (and the rules, repair and currency codes behind them)
+# with its first inspection, the masking of URLs with the environments, the dialogs when first opened. Each is a
+# slow import, and the console's paint is measured against a bare Qt window's (benchmarks/bench_gui.py).
 AFTER_THE_CONSOLE_PAINTS = ("httpx", "yaml", "keyring", "starlette", "uvicorn", "pydantic", "email_validator",
-                            "phonenumbers", "asyncio", "qasync", "yespo_console.core.http.client",
+                            "phonenumbers", "pycountry", "datetime", "yespo_console.core.events.findings",
+                            "yespo_console.core.events.diagnostics", "yespo_console.core.events.rules",
+                            "yespo_console.core.events.repair", "yespo_console.core.http.masking",
+                            "yespo_console.gui.proxy_dialog", "yespo_console.gui.convert_dialog",
+                            "asyncio", "qasync", "yespo_console.core.http.client",
                             "yespo_console.core.http.environments", "yespo_console.core.history.store",
                             "yespo_console.core.history.models", "hmac", "sqlite3", "yespo_console.core.history.export",
                             "yespo_console.core.scenarios",
@@ -223,6 +228,7 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
     # in the form land in it? Then the sandbox comes, at the Sandbox environment's address.
     _home(tmp_path)
     result = _python(f"""
+        import gc
         import sys
         import yespo_console.gui.startup as startup
         from PySide6.QtTest import QTest
@@ -246,13 +252,15 @@ def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenar
         code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
         window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
         print(code, "yespo_console.sandbox.server" in sys.modules, window.inbox.contents_built,
-              window.verify_dock.contents_built, window.inbox.address.text().startswith("Listening at"))
+              window.verify_dock.contents_built, window.inbox.address.text().startswith("Listening at"),
+              gc.isenabled())
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:3] == ["[]", "True True False False True", "typed@example.com"], result.stdout
-    # The sandbox came after, its inbox and the Verification dock (hidden tabs) with it.
-    assert lines[-1] == "0 True True True True"
+    # The sandbox came after, its inbox and the Verification dock (hidden tabs) with it; garbage collection,
+    # off while the console was made, is back on.
+    assert lines[-1] == "0 True True True True True"
 
 
 def test_closing_the_console_before_its_first_paint_quits_without_starting_the_sandbox(tmp_path):

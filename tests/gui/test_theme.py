@@ -158,3 +158,24 @@ def test_framed_spin_and_combo_boxes_keep_their_arrows_in_the_text_colour(window
     for image in images:
         assert Path(image).is_file(), image
     assert any(text.encode() in Path(image).read_bytes() for image in images)
+
+
+def test_tinted_icons_are_copies_in_the_colour_and_the_original_where_none_can_be_written(monkeypatch):
+    import tempfile
+
+    from yespo_console.gui import tinted
+
+    path = tinted.tinted_svg("action-send", "#12ab34")
+    text = path.read_text(encoding="utf-8")
+    assert "#12ab34" in text and "currentColor" not in text
+    assert tinted.tinted_svg("action-send", "#12ab34") == path  # written once
+    tinted._folder.cache_clear()
+
+    def no_temporary_folder(*args: object, **kwargs: object) -> str:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temporary_folder)
+    try:
+        assert tinted.tinted_svg("action-send", "#12ab34") == resources_dir() / "icons" / "action-send.svg"
+    finally:
+        tinted._folder.cache_clear()  # the next caller makes a real folder again

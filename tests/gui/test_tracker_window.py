@@ -16,7 +16,7 @@ from yespo_console.core.history import HistoryFilter
 from yespo_console.core.http.outcome import Outcome
 from yespo_console.gui.convert_action import LABEL
 from yespo_console.gui.form_memory import TypeMemory
-from yespo_console.gui.proxy_switch import ProxyDialog
+from yespo_console.gui.proxy_dialog import ProxyDialog
 from yespo_console.gui.tracker_list import TRACKER
 
 from .conftest import run

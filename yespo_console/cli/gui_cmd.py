@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Mapping
@@ -76,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
             body = read_body_file(args.body)
         except InputError as exc:
             return fail(printable(str(exc)))
-    from yespo_console.gui.app import run_gui  # Qt loads only for the GUI, not for every command
+    # Start-up makes tens of thousands of objects that live as long as the window (Qt's modules, types and enums,
+    # the console's modules and widgets): collecting while they are made only walks them again and again. The
+    # console turns collection back on once it is ready (gui.lifecycle); this, whatever happens before that.
+    gc.disable()
+    try:
+        from yespo_console.gui.app import run_gui  # Qt loads only for the GUI, not for every command
 
-    return run_gui(screenshot=args.screenshot, event=args.event, body=body, size=args.size,
-                   data_dir_override=args.data_dir)
+        return run_gui(screenshot=args.screenshot, event=args.event, body=body, size=args.size,
+                       data_dir_override=args.data_dir)
+    finally:
+        gc.enable()

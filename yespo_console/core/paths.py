@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -27,6 +28,7 @@ def history_path(override: str | os.PathLike[str] | None = None) -> Path:
     return data_dir(override) / "history.sqlite3"
 
 
+@cache  # one place per process; the icons ask for it for each file
 def resources_dir() -> Path:
     """The app's own read-only files: icons/, io.yespo.console.desktop, scenarios/. The repository keeps them
     in its top-level resources/ folder, and pyproject maps that folder into the package, so a wheel install

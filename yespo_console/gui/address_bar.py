@@ -8,8 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QSizePolicy, QToolBar, QToolButton, QWidget
 
-from yespo_console.core.http.masking import mask_url
-
 ENV_MAX_WIDTH = 240
 
 
@@ -60,6 +58,9 @@ class AddressBar(QToolBar):
         self.send_button.setIcon(send.icon())
 
     def show_url(self, url: str, note: str = "") -> None:
+        # Masking's patterns compile on import: the environments, hence their URLs, come after the first paint.
+        from yespo_console.core.http.masking import mask_url
+
         self.url.setText(mask_url(url))
         self.url.setCursorPosition(0)
         self.url.setToolTip(f"{mask_url(url)}\n{note}".strip())

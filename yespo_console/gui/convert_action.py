@@ -8,9 +8,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QVBoxLayout, QWidget
 
 from yespo_console.gui.jsontext import parse_json
 from yespo_console.gui.startup import after_first_paint
@@ -18,45 +16,11 @@ from yespo_console.gui.startup import after_first_paint
 if TYPE_CHECKING:
     from yespo_console.core.events.findings import Report
     from yespo_console.core.events.tracker_convert import Conversion
+    from yespo_console.gui.convert_dialog import ConversionDialog
     from yespo_console.gui.main_window import MainWindow
 
 LABEL = "The console's mapping by description (no source states it)."
 SHORTCUT = "Ctrl+Shift+T"
-
-
-class ConversionDialog(QDialog):
-    """What a conversion did: from what to what, under which label, and what it left behind."""
-
-    def __init__(self, source: str, conversion: Conversion, undo: QAction, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Converted to the other format")
-        layout = QVBoxLayout(self)
-        where = "web tracking" if conversion.target == "tracker" else "Generate event"
-        head = QLabel(f"{source} → {conversion.event} ({where}): the form shows the result.", self)
-        head.setTextFormat(Qt.TextFormat.PlainText)
-        head.setWordWrap(True)
-        layout.addWidget(head)
-        self.label = QLabel(LABEL, self)
-        self.label.setToolTip(conversion.note)
-        self.label.setWordWrap(True)
-        font = self.label.font()
-        font.setBold(True)
-        self.label.setFont(font)
-        layout.addWidget(self.label)
-        layout.addWidget(QLabel("Not carried over:" if conversion.lost else "Everything was carried over.", self))
-        self.lost = QListWidget(self)
-        self.lost.setWordWrap(True)
-        self.lost.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.lost.addItems(list(conversion.lost))
-        self.lost.setVisible(bool(conversion.lost))
-        layout.addWidget(self.lost, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.undo_button = buttons.addButton("Undo the conversion", QDialogButtonBox.ButtonRole.ResetRole)
-        self.undo_button.clicked.connect(undo.trigger)
-        self.undo_button.clicked.connect(self.close)
-        buttons.rejected.connect(self.close)
-        layout.addWidget(buttons)
-        self.resize(560, 320)
 
 
 class ConvertAction:
@@ -91,6 +55,7 @@ class ConvertAction:
         from yespo_console.core.events.payload import draft_from_object
         from yespo_console.core.events.tracker_convert import ConversionError, to_event, to_tracker
         from yespo_console.core.events.tracker_rules import detect_format
+        from yespo_console.gui.convert_dialog import ConversionDialog
 
         window = self.window
         body = parse_json(window.current_body().decode("utf-8", "replace"))

@@ -3,15 +3,18 @@ focus its field. Each row shows its tier; its tooltip, the hint and the rule's s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from yespo_console.core.events.findings import Finding, Severity, verdict, verdict_line
 from yespo_console.core.events.tiers import TIER_LABELS, Tier
 from yespo_console.gui import theme
 
-_ROLES = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+# The findings come with the body's first inspection, after the console's first paint; so does their module.
+if TYPE_CHECKING:
+    from yespo_console.core.events.findings import Finding
 _MAX_SIDE_COLUMN = 120
 TIER, WHERE, PROBLEM, CODE = range(4)
 _CODE_FROM = 520  # narrower than this, the code column goes (it is in each row's tooltip): the problem's words stay
@@ -42,6 +45,8 @@ class DiagnosticsView(QTreeWidget):
         self.verdict_text = ""
 
     def show_findings(self, findings: tuple[Finding, ...]) -> None:
+        from yespo_console.core.events.findings import Severity, verdict, verdict_line
+
         if findings == self.findings:
             return
         self.findings = findings
@@ -62,7 +67,7 @@ class DiagnosticsView(QTreeWidget):
             mark = "✖" if finding.severity is Severity.ERROR else "⚠"
             item = QTreeWidgetItem([f"{mark} {_SHORT_TIERS[finding.tier]}", finding.path, finding.message,
                                     finding.code])
-            item.setForeground(0, theme.qcolor(_ROLES[finding.severity]))
+            item.setForeground(0, theme.qcolor(str(finding.severity)))  # the theme's roles are named after them
             tooltip = _tooltip(finding)
             for column in range(4):
                 item.setToolTip(column, tooltip)
@@ -78,7 +83,9 @@ class DiagnosticsView(QTreeWidget):
         """The side columns as wide as their texts, the path and the code up to a fifth of the view each: a
         deep path or a long code must leave the problem's words room (all are whole on hover). The 350 px
         the pane has at 1366×768 left the problem column two letters. The tier's few words stay whole."""
-        width = self.viewport().width()
+        # Not viewport(): the first QWidget* Qt hands back makes PySide create the types (and their enums) of every
+        # widget class, a good part of the start-up; this size is the viewport's, as if no scroll bar showed.
+        width = self.maximumViewportSize().width()
         self.setColumnHidden(CODE, width < _CODE_FROM)
         side = min(_MAX_SIDE_COLUMN, max(width // 5, 48))
         for column, cap in ((TIER, _MAX_SIDE_COLUMN), (WHERE, side), (CODE, side)):

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMessageBox, QWidget
-
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from yespo_console.core.http.environments import Environment
 
 
 def confirm_production(parent: QWidget | None, env: Environment, events: int, *, title: str, question: str) -> bool:
     """Ask before EVENTS real events go to ENV; No is the default, so Enter does not send."""
+    from PySide6.QtWidgets import QMessageBox  # with the question: its enums are slow to make, at start-up too
+
     what = "a real event" if events == 1 else f"{events} real events"
     answer = QMessageBox.warning(
         parent, title,

@@ -8,13 +8,15 @@ what is wrong with it instead of the form silently dropping it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLineEdit, QWidget
 
 from yespo_console.core.events.catalog import FieldSpec, FieldType
-from yespo_console.core.events.rules import currency_codes
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QFocusEvent
 
 
 def parse_typed(spec: FieldSpec, text: str) -> Any:
@@ -83,6 +85,45 @@ class LineFieldEditor(FieldEditor):
         return self.edit
 
 
+class CurrencyCombo(QComboBox):
+    """Editable, with the ISO 4217 codes as its items and a completer over them. The codes come from pycountry's
+    database, which is slow to load: they are put in when the combo is first focused or opened, not when a form
+    with a currency is built (a purchase draft restored at start-up would wait for them before the first paint)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.codes_loaded = False
+
+    def load_codes(self) -> None:
+        if self.codes_loaded:
+            return
+        self.codes_loaded = True
+        from yespo_console.core.events.rules import currency_codes
+
+        codes = sorted(currency_codes())
+        line = self.lineEdit()
+        assert line is not None  # an editable combo always has its line edit
+        with QSignalBlocker(self), QSignalBlocker(line):
+            typed = line.text()  # adding the first item would replace it
+            self.addItem("")
+            self.addItems(codes)
+            self.setEditText(typed)
+        completer = QCompleter(codes, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
+        self.setCompleter(completer)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.load_codes()
+        super().focusInEvent(event)
+
+    def showPopup(self) -> None:
+        self.load_codes()
+        super().showPopup()
+
+
 class ChoiceFieldEditor(FieldEditor):
     """0/1 switches, and currencies: a combo box; an unexpected value is kept as an extra item."""
 
@@ -92,18 +133,10 @@ class ChoiceFieldEditor(FieldEditor):
         super().__init__(spec, parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.combo = QComboBox(self)
+        self.combo = CurrencyCombo(self) if spec.type is FieldType.CURRENCY else QComboBox(self)
         self.combo.setToolTip(spec.help)
         self.combo.setAccessibleName(spec.label)
         if spec.type is FieldType.CURRENCY:
-            self.combo.setEditable(True)
-            self.combo.addItem("")
-            self.combo.addItems(sorted(currency_codes()))
-            self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            completer = QCompleter(sorted(currency_codes()), self.combo)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
-            self.combo.setCompleter(completer)
             line = self.combo.lineEdit()
             assert line is not None  # an editable combo always has its line edit
             line.setPlaceholderText(f"ISO 4217, e.g. {spec.example} (blank: account default)")

@@ -4,7 +4,6 @@ be done with the selected exchanges (load into the form, re-send, diff, export, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -43,6 +41,8 @@ from yespo_console.gui.history_model import (
 from yespo_console.gui.history_watch import HistoryWatcher
 
 if TYPE_CHECKING:  # the history's modules with the history (after the window's first paint), exports when used
+    from datetime import datetime
+
     from yespo_console.core.history.models import Exchange, HistoryFilter
     from yespo_console.core.history.store import HistoryStore
     from yespo_console.gui.diff_dialog import DiffDialog
@@ -60,6 +60,8 @@ _DIM = "color: palette(placeholder-text);"
 
 def since_moment(choice: str, now: datetime | None = None) -> datetime | None:
     """The start of a date filter choice, as an aware local time; None for any time."""
+    from datetime import datetime, timedelta
+
     now = (now or datetime.now()).astimezone()
     if choice == "hour":
         return now - timedelta(hours=1)
@@ -444,6 +446,8 @@ class HistoryDock(QDockWidget):
         self.status_label.setText(f"{what} failed: {message}")
         self.status_label.show()
         if modal:
+            from PySide6.QtWidgets import QMessageBox  # dialogs' classes when used: their enums are slow to make
+
             QMessageBox.warning(self, "History", f"{what} failed.\n\n{message}")
 
     def _show_status(self, text: str) -> None:
@@ -508,6 +512,8 @@ class HistoryDock(QDockWidget):
         if not ids:
             return
         if len(ids) > 1:
+            from PySide6.QtWidgets import QMessageBox
+
             answer = QMessageBox.question(
                 self, "Re-send exchanges", f"Send these {len(ids):,} requests again, oldest first?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
@@ -587,6 +593,8 @@ class HistoryDock(QDockWidget):
         if not ids or store is None:
             return 0
         noun = "this exchange" if len(ids) == 1 else f"these {len(ids):,} exchanges"
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(
             self, "Delete from history", f"Delete {noun} from history? This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)

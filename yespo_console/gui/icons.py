@@ -1,17 +1,15 @@
 """The console's icons: simple monochrome SVGs in resources/icons, drawn in the palette's text colour so
-they follow the light or dark theme (the window asks again when the palette changes)."""
+they follow the light or dark theme (the window asks again when the palette changes). Each is Qt's SVG icon
+engine over a tinted copy (gui.tinted): rendered at the sizes it is painted at, when it is painted."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette
 
-from yespo_console.core.paths import resources_dir
+from yespo_console.gui.tinted import tinted_svg
 
-_SIZES = (16, 20, 24, 32)
 EVENT_ICONS = {
     "pageViewed": "event-page", "productViewed": "event-product", "productCategoryViewed": "event-category",
     "cartUpdated": "event-cart", "productImpressions": "event-impressions",
@@ -26,25 +24,8 @@ EVENT_ICONS = {
 
 
 @cache
-def _svg(name: str) -> bytes:
-    return (resources_dir() / "icons" / f"{name}.svg").read_bytes()
-
-
-@cache
 def _icon(name: str, color: str) -> QIcon:
-    renderer = QSvgRenderer(QByteArray(_svg(name).replace(b"currentColor", color.encode())))
-    icon = QIcon()
-    app = QGuiApplication.instance()
-    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
-    for size in _SIZES:
-        pixmap = QPixmap(QSize(size, size) * ratio)
-        pixmap.setDevicePixelRatio(ratio)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        renderer.render(painter)
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
+    return QIcon(str(tinted_svg(name, color)))
 
 
 def icon(name: str, role: QPalette.ColorRole = QPalette.ColorRole.WindowText) -> QIcon:

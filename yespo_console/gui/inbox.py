@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.events.findings import Finding, downstream_problems
 from yespo_console.gui import theme
 from yespo_console.gui.diagnostics_view import DiagnosticsView
 from yespo_console.gui.later_dock import LaterDock
@@ -39,7 +38,9 @@ from yespo_console.gui.preview import CodeView
 from yespo_console.gui.table_model import Index, RowsModel
 from yespo_console.gui.tables import fit_columns, long_text_tip, one_line_rows
 
+# The findings module loads with the first event shown, not with the window's first paint.
 if TYPE_CHECKING:
+    from yespo_console.core.events.findings import Finding
     from yespo_console.sandbox.server import Sandbox
     from yespo_console.sandbox.store import SandboxEvent
 
@@ -83,6 +84,8 @@ VALIDATION_CHOICES: tuple[tuple[str, str | None], ...] = (
 
 
 def findings_of(event: SandboxEvent) -> tuple[Finding, ...]:
+    from yespo_console.core.events.findings import Finding
+
     return tuple(Finding.from_dict(d) for d in event.diagnostics)
 
 
@@ -95,6 +98,8 @@ def verdict(event: SandboxEvent) -> str:
         return event.auth or "not judged"
     if event.status >= 400:
         return f"rejected ({event.status})"
+    from yespo_console.core.events.findings import downstream_problems
+
     # Accepted: had Validate parameters been on for a missing required param, the answer would have been a 400.
     problems = downstream_problems(findings_of(event), validated=False)
     return f"accepted · {problems} problem{'s' if problems != 1 else ''} downstream" if problems else "accepted"
@@ -107,6 +112,8 @@ def verdict_role(event: SandboxEvent) -> str:
         return "error"
     if event.valid is None:
         return "dim"  # answered without being judged
+    from yespo_console.core.events.findings import downstream_problems
+
     return "warning" if downstream_problems(findings_of(event), validated=False) else "ok"
 
 

@@ -122,7 +122,8 @@ def run_console(app: QApplication, settings: QSettings, home: Path, *, screensho
     show_and_wait_for_paint(window, PAINT_TIMEOUT_MS)
     milestone("first window")
     # Building the window makes tens of thousands of objects that live as long as it does (Qt's types and enums,
-    # the widgets): collecting while they are made only walks them again and again.
+    # the widgets): collecting while they are made only walks them again and again. (`yespo-console gui` turns
+    # collection off from its start; this is for a caller that did not.)
     gc.disable()
     try:
         session = _build(window, home, event, body)

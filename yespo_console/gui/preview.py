@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
@@ -14,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from yespo_console.core.events.repair import RepairResult
 from yespo_console.gui.highlighter import JsonHighlighter
+
+if TYPE_CHECKING:
+    from yespo_console.core.events.repair import RepairResult
 
 
 def code_font() -> QFont:

@@ -2,7 +2,7 @@
 qasync loop. A small dialog asks where to relay (yespo, tracker or a base URL) and on which port; relaying
 to production is confirmed once, when the proxy starts. While it runs the status bar says "Proxy :PORT →
 target", and each exchange lands in the history (kind proxied) as it happens, as the CLI's proxy records it.
-The relay and its server stack are imported only when the proxy is first started."""
+The relay and its server stack, and the dialogs (gui.proxy_dialog), load only when the proxy is first started."""
 
 from __future__ import annotations
 
@@ -10,16 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QMessageBox,
-    QSpinBox,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel
 
 from yespo_console.core.errors import InputError
 from yespo_console.gui.send_flow import _report_crash
@@ -28,54 +19,11 @@ if TYPE_CHECKING:
     import asyncio
 
     from yespo_console.gui.main_window import MainWindow
-    from yespo_console.relay import ProxiedExchange, Relay, Upstream
+    from yespo_console.relay import ProxiedExchange, Relay
     from yespo_console.sandbox.store import SandboxEvent
 
 PROXY_PORT = 8760  # the CLI proxy's default port too: an integration pointed at one works with the other
 REFRESH_MS = 250
-
-
-class ProxyDialog(QDialog):
-    """Where to relay, and on which local port."""
-
-    def __init__(self, parent: QWidget | None = None, *, target: str = "yespo", port: int = PROXY_PORT) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Start the recording proxy")
-        form = QFormLayout(self)
-        intro = QLabel("Point an integration (or curl) at http://127.0.0.1:PORT instead of Yespo: it gets the "
-                       "upstream's real answers, byte for byte, and each exchange is recorded in the history "
-                       "(kind proxied). Its credentials pass through, masked in everything kept.", self)
-        intro.setWordWrap(True)
-        form.addRow(intro)
-        self.target = QComboBox(self)
-        self.target.setEditable(True)
-        self.target.addItem("yespo", "https://yespo.io")
-        self.target.addItem("tracker", "https://tracker.yespo.io")
-        self.target.setToolTip("yespo: https://yespo.io · tracker: https://tracker.yespo.io · or any http(s) base URL")
-        self.target.setEditText(target)
-        form.addRow("Relay to", self.target)
-        self.port = QSpinBox(self)
-        self.port.setRange(0, 65535)
-        self.port.setValue(port)
-        self.port.setToolTip("The local port (0: any free one); it listens on 127.0.0.1 only")
-        form.addRow("Port", self.port)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def chosen(self) -> tuple[str, int]:
-        return self.target.currentText().strip(), self.port.value()
-
-
-def confirm_relay(parent: QWidget | None, upstream: Upstream) -> bool:
-    answer = QMessageBox.warning(
-        parent, "Relay to production?",
-        f"The proxy relays to {upstream.shown}: events sent through it reach real contacts and may fire "
-        "triggers.\n\nStart it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 class ProxySwitch(QObject):
@@ -110,6 +58,10 @@ class ProxySwitch(QObject):
         if not checked:
             self.stop()
             return
+        from PySide6.QtWidgets import QDialog
+
+        from yespo_console.gui.proxy_dialog import ProxyDialog
+
         dialog = ProxyDialog(self.window, target=self._last[0], port=self._last[1])
         if dialog.exec() != QDialog.DialogCode.Accepted or self.start(*dialog.chosen()) is None:
             self.action.setChecked(False)
@@ -117,6 +69,7 @@ class ProxySwitch(QObject):
     # Dialogs are asked here, in a plain slot, before the coroutine starts (see gui.send_flow).
     def start(self, to: str, port: int) -> asyncio.Task[None] | None:
         """Start relaying to TO on PORT; the task that starts it, or None (the reason is shown)."""
+        from yespo_console.gui.proxy_dialog import confirm_relay
         from yespo_console.relay import Relay, RelayError, upstream_for
 
         if self.relay is not None or (self.task is not None and not self.task.done()):

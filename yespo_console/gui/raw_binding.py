@@ -15,8 +15,6 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from yespo_console.core.events.diagnostics import inspect_body
-from yespo_console.core.events.findings import ApiVersion, Report
 from yespo_console.core.events.payload import (
     NESTED_ENCODINGS,
     Draft,
@@ -25,11 +23,13 @@ from yespo_console.core.events.payload import (
     detect_nested_encoding,
     draft_from_object,
 )
-from yespo_console.core.events.repair import repair
 from yespo_console.gui.forms import EventForm
 from yespo_console.gui.preview import PayloadPanel
 
+# The diagnostics and the repair load with the first refresh, which comes after the console's first paint: it
+# shows the preview and the ladder, not yet the findings (gui.main_window `build`).
 if TYPE_CHECKING:
+    from yespo_console.core.events.findings import ApiVersion, Report
     from yespo_console.core.events.tracker_rules import WireFormat
     from yespo_console.gui.tracker_form import TrackerForm
 
@@ -126,6 +126,8 @@ class RawBinding(QObject):
         self.payload.setCurrentIndex(PayloadPanel.PREVIEW if self.payload.raw_mode else PayloadPanel.RAW)
 
     def repair(self) -> None:
+        from yespo_console.core.events.repair import repair
+
         result = repair(self.payload.raw.exact_text(), nested=self.nested)
         if result is None:
             self.message.emit("Nothing to repair: no nested JSON pasted without escaping was found.", 5000)
@@ -148,6 +150,8 @@ class RawBinding(QObject):
         if not self.payload.raw_mode:
             self.payload.show_wire(body)
         if self.wire_format == "event" and not self.payload.raw_mode:
+            from yespo_console.core.events.diagnostics import inspect_body
+
             self._show_report(inspect_body(body, api_version=self.api_version(), profile=self.form.profile))
             return
         # Raw text is judged as what it is; the tracker form's body by the tracker's rules.
@@ -171,6 +175,7 @@ class RawBinding(QObject):
 
     def _raw_edited(self, text: str) -> None:
         # Raw text may be a web tracking body: judged by its own rules, and poured only into the tracker form.
+        from yespo_console.core.events.repair import repair
         from yespo_console.core.events.tracker_rules import detect_format, inspect_wire
 
         tracker = detect_format(text) == "tracker"

@@ -9,7 +9,6 @@ an older answer: a Body tab titled "Body (142 B)" over an empty page is a lie.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -172,6 +171,8 @@ class ResponsePane(QTabWidget):
         self.showing_history = exchange.id
         started = exchange.started_at.astimezone()
         # Short, for the corner beside four tabs: the time alone for today's sends.
+        from datetime import datetime
+
         today = started.date() == datetime.now().astimezone().date()
         when = started.strftime("%H:%M:%S" if today else "%Y-%m-%d %H:%M")
         self.title.set_full_text(f"History #{exchange.id} · {when} · {exchange.environment}")

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
-from yespo_console.core.paths import resources_dir
+from yespo_console.gui.tinted import tinted_svg
 
 THEME_KEY = "view/theme"
 
@@ -220,23 +219,6 @@ class _Applied:
     system: QPalette | None = None  # the platform's own palette, taken before the first switch
     current: Theme | None = None
     sheet_set = False  # the style sheet for the current palette
-    images: Path | None = None  # the style sheet's arrow images, for this process
-
-
-def _tinted(name: str, color: str) -> Path:
-    """resources/icons/NAME.svg drawn in COLOR, as a file: a style sheet takes images from files only."""
-    if _Applied.images is None:
-        import atexit  # here, not with the module: the theme is applied before the first window paints
-        import shutil
-        import tempfile
-
-        _Applied.images = Path(tempfile.mkdtemp(prefix="yespo-console-theme-"))
-        atexit.register(shutil.rmtree, _Applied.images, ignore_errors=True)
-    path = _Applied.images / f"{name}-{color.lstrip('#')}.svg"
-    if not path.exists():
-        svg = (resources_dir() / "icons" / f"{name}.svg").read_bytes()
-        path.write_bytes(svg.replace(b"currentColor", color.encode()))
-    return path
 
 
 def style_sheet(palette: QPalette) -> str:
@@ -245,7 +227,7 @@ def style_sheet(palette: QPalette) -> str:
     for name in ("arrow-down", "arrow-up"):
         for suffix, group in (("", QPalette.ColorGroup.Active), ("-disabled", QPalette.ColorGroup.Disabled)):
             color = palette.color(group, QPalette.ColorRole.Text).name()
-            sheet = sheet.replace(f"{{{name}{suffix}}}", _tinted(name, color).as_posix())
+            sheet = sheet.replace(f"{{{name}{suffix}}}", tinted_svg(name, color).as_posix())
     return sheet
 
 
