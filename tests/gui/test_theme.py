@@ -154,10 +154,33 @@ def test_framed_spin_and_combo_boxes_keep_their_arrows_in_the_text_colour(window
     sheet = QApplication.instance().styleSheet()
     text = QApplication.palette().color(QPalette.ColorRole.Text).name()
     images = re.findall(r'url\("([^"]+)"\)', sheet)
-    assert len(images) == 4 and "{arrow" not in sheet  # up and down, enabled and disabled; no placeholder left
+    # Up and down, enabled and disabled, and the check mark; no placeholder left.
+    assert len(images) == 5 and "{arrow" not in sheet and "{check}" not in sheet
     for image in images:
         assert Path(image).is_file(), image
     assert any(text.encode() in Path(image).read_bytes() for image in images)
+
+
+@pytest.mark.parametrize("choice", [Theme.LIGHT, Theme.DARK])
+def test_a_checked_box_is_filled_with_the_highlight(window, qtbot, choice):
+    # In the dark theme the style's own checked box was hardly told from an empty one.
+    from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
+
+    window.set_theme(choice)
+    boxes = []
+    for checked in (True, False):
+        box = QCheckBox("send", window.form)
+        box.setChecked(checked)
+        box.show()
+        qtbot.waitExposed(box)
+        option = QStyleOptionButton()
+        box.initStyleOption(option)
+        indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+        boxes.append(box.grab().toImage().pixelColor(indicator.left() + 2, indicator.top() + 2))
+    checked_fill, empty_fill = boxes
+    highlight = QApplication.palette().color(QPalette.ColorRole.Highlight)
+    assert contrast(checked_fill, highlight) < 1.2, (checked_fill.name(), highlight.name())
+    assert contrast(checked_fill, empty_fill) >= 2.0, (checked_fill.name(), empty_fill.name())
 
 
 def test_tinted_icons_are_copies_in_the_colour_and_the_original_where_none_can_be_written(monkeypatch):
