@@ -131,3 +131,25 @@ def test_the_address_strip_never_shows_a_password(window):
     window.address.show_url("https://user:s3cret-pass@gateway.example.com/api/v2/event")
     assert "s3cret-pass" not in window.address.url.text() and "s3cret-pass" not in window.address.url.toolTip()
     assert "gateway.example.com" in window.address.url.text()
+
+
+@pytest.mark.parametrize("size", SIZES[:2], ids=lambda size: f"{size[0]}x{size[1]}")
+def test_the_scenarios_dock_fits_its_tab_without_scrolling(session, settings, qtbot, size):
+    # A recipe's long description used to be the dock's minimum height: at 1366×768 the dock scrolled, and the
+    # run's summary under the table was out of sight. Now the description scrolls in its own box.
+    window = window_at(session, settings, qtbot, size)
+    qtbot.waitUntil(lambda: window.runner_dock is not None)
+    dock = window.runner_dock
+    assert dock is not None
+    qtbot.wait(50)  # the dock area makes the new dock's tab when it is next laid out
+    dock.raise_()
+    # Raised, the tab takes the dock area's whole width.
+    qtbot.waitUntil(lambda: dock.loaded is not None and dock.width() > window.width() - 20)
+    qtbot.wait(50)
+    scroll = dock.widget()
+    assert scroll.verticalScrollBar().maximum() == 0, (scroll.viewport().size(), scroll.widget().minimumSizeHint())
+    for part in (dock.run_button, dock.summary, dock.description, dock.table):
+        box = in_window(window, part)
+        assert part.isVisible() and window.rect().contains(box), (type(part).__name__, box)
+    assert dock.description.height() >= dock.fontMetrics().lineSpacing()
+    assert "Abandoned browse" in dock.description.toPlainText()

@@ -52,7 +52,7 @@ def test_lists_the_bundled_recipes(dock: RunnerDock) -> None:
     assert dock.objectName() == "runnerDock"
     assert dock.recipes.count() == len(bundled_scenarios()) == 7
     assert dock.loaded is not None and dock.run_button.isEnabled() and not dock.stop_button.isEnabled()
-    assert "Automation → Event history" in dock.description.text()
+    assert "Automation → Event history" in dock.description.toPlainText()
 
 
 def test_a_bundled_recipe_runs_green_from_the_dock(dock: RunnerDock, session, qtbot) -> None:
@@ -136,7 +136,7 @@ def test_a_bad_file_shows_its_lines_and_cannot_run(dock: RunnerDock, tmp_path: P
     path = tmp_path / "bad.yaml"
     path.write_text("name: Bad\nsteps:\n  - event: pageViewed\n    locators: {emial: x}\n  - wait: never\n")
     dock.open_file(str(path))
-    text = dock.description.text()
+    text = dock.description.toPlainText()
     assert "bad.yaml has 2 problem(s)" in text and "bad.yaml:4: steps[0].locators" in text
     assert "bad.yaml:5: steps[1].wait" in text
     assert dock.loaded is None and not dock.run_button.isEnabled()
@@ -149,7 +149,7 @@ def test_a_missing_variable_is_shown_not_run(dock: RunnerDock, session, qtbot, t
     with qtbot.waitSignal(dock.run_finished) as blocker:
         assert dock.run() is None
     assert blocker.args == [None]
-    assert "q.yaml:8: steps[0].values.search: unknown variable 'query'" in dock.description.text()
+    assert "q.yaml:8: steps[0].values.search: unknown variable 'query'" in dock.description.toPlainText()
     assert session.sandbox.events() == []
 
 

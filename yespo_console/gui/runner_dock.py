@@ -33,8 +33,10 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableView,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -156,10 +158,12 @@ class RunnerDock(QDockWidget):
         picker.addWidget(self.open_button)
         form.addRow("Scenario:", picker)
 
-        self.description = QLabel(body)
-        self.description.setWordWrap(True)
-        self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # In a box that scrolls by itself: as a label, a recipe's whole description was the form's minimum height,
+        # and at 1366×768 the dock scrolled to show it. It reads as text, not as a field (gui.theme).
+        self.description = QTextBrowser(body)
+        self.description.setObjectName("scenarioDescription")
+        self.description.setOpenLinks(False)
+        self.description.setMinimumHeight(self.fontMetrics().lineSpacing() + 8)  # a line at least; it scrolls
 
         contact = QHBoxLayout()
         self.email = QLineEdit(body)
@@ -255,6 +259,11 @@ class RunnerDock(QDockWidget):
         for column, width in enumerate((230, 150, 55, 95, 90)):
             self.table.setColumnWidth(column, width)
         results.addWidget(self.table, 1)
+        # The summary wraps, so the form's height is asked for its width: counted at their preferred heights, the
+        # description and the table made it taller than the dock at 1366×768, and the dock scrolled. They take
+        # what is left instead (each scrolls by itself).
+        for box in (self.description, self.table):
+            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
         self.summary = QLabel("Pick a scenario, give a test contact, and press Run.", body)
         self.summary.setWordWrap(True)
