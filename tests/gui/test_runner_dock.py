@@ -55,6 +55,15 @@ def test_lists_the_bundled_recipes(dock: RunnerDock) -> None:
     assert "Automation → Event history" in dock.description.toPlainText()
 
 
+def test_tab_goes_from_the_scenario_to_the_contact_past_the_description(dock: RunnerDock, qtbot) -> None:
+    dock.show()
+    qtbot.waitExposed(dock)
+    dock.open_button.setFocus()
+    qtbot.waitUntil(dock.open_button.hasFocus)
+    qtbot.keyClick(dock.open_button, Qt.Key.Key_Tab)
+    assert dock.email.hasFocus()  # the description is text to read, not a stop
+
+
 def test_a_bundled_recipe_runs_green_from_the_dock(dock: RunnerDock, session, qtbot) -> None:
     dock.recipes.setCurrentIndex(dock.recipes.findText("Wishlist reminder"))
     dock.phone.setText("380671112233")

@@ -202,3 +202,24 @@ def test_tinted_icons_are_copies_in_the_colour_and_the_original_where_none_can_b
         assert tinted.tinted_svg("action-send", "#12ab34") == resources_dir() / "icons" / "action-send.svg"
     finally:
         tinted._folder.cache_clear()  # the next caller makes a real folder again
+
+
+def test_without_a_temporary_folder_the_icons_keep_the_theme_colour(monkeypatch, qapp):
+    import tempfile
+
+    from yespo_console.gui import icons, tinted
+
+    def no_temporary_folder(*args: object, **kwargs: object) -> str:
+        raise OSError("read-only file system")
+
+    tinted._folder.cache_clear()
+    icons._icon.cache_clear()
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temporary_folder)
+    try:
+        image = icons._icon("action-send", "#e8eaed").pixmap(24, 24).toImage()
+        inked = [image.pixelColor(x, y) for x in range(24) for y in range(24) if image.pixelColor(x, y).alpha() > 200]
+        # The dark theme's text colour, not black (rounding moves a channel by a step or two).
+        assert inked and all(abs(c.red() - 0xE8) + abs(c.green() - 0xEA) + abs(c.blue() - 0xED) <= 6 for c in inked)
+    finally:
+        tinted._folder.cache_clear()
+        icons._icon.cache_clear()

@@ -8,7 +8,7 @@ from functools import cache
 
 from PySide6.QtGui import QGuiApplication, QIcon, QPalette
 
-from yespo_console.gui.tinted import tinted_svg
+from yespo_console.gui.tinted import tinted_copy, tinted_svg_bytes
 
 EVENT_ICONS = {
     "pageViewed": "event-page", "productViewed": "event-product", "productCategoryViewed": "event-category",
@@ -25,7 +25,30 @@ EVENT_ICONS = {
 
 @cache
 def _icon(name: str, color: str) -> QIcon:
-    return QIcon(str(tinted_svg(name, color)))
+    path = tinted_copy(name, color)
+    return QIcon(str(path)) if path is not None else _drawn(name, color)
+
+
+def _drawn(name: str, color: str) -> QIcon:
+    """Where no tinted copy can be written (no temporary folder): the icon drawn now, at the sizes a toolbar and a
+    list ask for, so that it keeps the theme's colour."""
+    from PySide6.QtCore import QByteArray, QSize, Qt
+    from PySide6.QtGui import QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(QByteArray(tinted_svg_bytes(name, color)))
+    app = QGuiApplication.instance()
+    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+    icon = QIcon()
+    for size in (16, 20, 24, 32):
+        pixmap = QPixmap(QSize(size, size) * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
 
 
 def icon(name: str, role: QPalette.ColorRole = QPalette.ColorRole.WindowText) -> QIcon:

@@ -163,6 +163,7 @@ class RunnerDock(QDockWidget):
         self.description = QTextBrowser(body)
         self.description.setObjectName("scenarioDescription")
         self.description.setOpenLinks(False)
+        self.description.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # text to read, not a stop for Tab
         self.description.setMinimumHeight(self.fontMetrics().lineSpacing() + 8)  # a line at least; it scrolls
 
         contact = QHBoxLayout()

@@ -25,17 +25,25 @@ def _folder() -> Path | None:
     return folder
 
 
-def tinted_svg(name: str, color: str) -> Path:
-    """resources/icons/NAME.svg in COLOR (#rrggbb). Where no copy can be written, the original: drawn in black
-    rather than not at all."""
-    original = resources_dir() / "icons" / f"{name}.svg"
+def tinted_svg_bytes(name: str, color: str) -> bytes:
+    """resources/icons/NAME.svg in COLOR (#rrggbb), as SVG text."""
+    return (resources_dir() / "icons" / f"{name}.svg").read_bytes().replace(b"currentColor", color.encode())
+
+
+def tinted_copy(name: str, color: str) -> Path | None:
+    """resources/icons/NAME.svg in COLOR (#rrggbb), as a file; None where no copy can be written."""
     folder = _folder()
     if folder is None:
-        return original
+        return None
     path = folder / f"{name}-{color.lstrip('#')}.svg"
     if not path.exists():
         try:
-            path.write_bytes(original.read_bytes().replace(b"currentColor", color.encode()))
+            path.write_bytes(tinted_svg_bytes(name, color))
         except OSError:
-            return original
+            return None
     return path
+
+
+def tinted_svg(name: str, color: str) -> Path:
+    """A tinted copy's path, or where none can be written the original's: drawn in black rather than not at all."""
+    return tinted_copy(name, color) or resources_dir() / "icons" / f"{name}.svg"
