@@ -78,7 +78,7 @@ def test_a_bundled_recipe_runs_green_from_the_dock(dock: RunnerDock, session, qt
     assert {row[1] for row in rows} == {"380671112233"}
     assert [row[4] for row in rows if row[4]] == ["✓ held", "✓ held"]
     assert dock.progress.value() == dock.progress.maximum() == 5
-    assert "PASSED" in dock.summary.text() and dock.export_button.isEnabled()
+    assert "PASSED" in dock.summary.toPlainText() and dock.export_button.isEnabled()
     assert {e.key_value for e in session.sandbox.events(limit=10)} == {"380671112233"}
     assert session.history.count(HistoryFilter(run_id=report.summary.run_id)) == 2
 
@@ -106,7 +106,7 @@ def test_expectations_fail_when_the_sandbox_fails(dock: RunnerDock, session, qtb
     report = run(dock, qtbot)
     assert report.summary.exit_code() == 1
     assert cells(dock)[1][4] == "✗ failed" and "got 500" in cells(dock)[1][5]
-    assert "FAILED" in dock.summary.text()
+    assert "FAILED" in dock.summary.toPlainText()
     assert dock.verdict.isVisible() and "FAILED</b>" in dock.verdict.text() and "1 failed" in dock.verdict.text()
 
 
@@ -120,6 +120,20 @@ def test_return_in_the_contact_field_runs_and_the_verdict_reads_passed(dock: Run
     assert blocker.args[0].summary.ok
     assert dock.verdict.isVisible() and "PASSED</b>" in dock.verdict.text()
     assert "1 expectation(s) held, 0 failed" in dock.verdict.text()
+
+
+def test_a_run_s_summary_leaves_the_steps_in_sight_in_a_laptop_s_dock_area(dock: RunnerDock, qtbot,
+                                                                           quick: Path) -> None:
+    # The bottom dock area is about 230 px tall at 1366×768 (six history rows); a run's summary is six lines.
+    dock.resize(1366, 236)
+    dock.open_file(str(quick))
+    report = run(dock, qtbot)
+    qtbot.wait(50)
+    assert report.summary.ok and "PASSED" in dock.summary.toPlainText()
+    rows = dock.table.viewport().height() / dock.table.verticalHeader().defaultSectionSize()
+    assert rows >= 3, rows
+    assert dock.widget().verticalScrollBar().maximum() == 0  # the dock itself does not scroll
+    assert dock.summary.height() >= 2 * dock.summary.fontMetrics().lineSpacing()
 
 
 def open_with_two_contacts(dock: RunnerDock, tmp_path: Path) -> None:
@@ -172,7 +186,7 @@ def test_a_run_on_production_asks_first_with_its_event_count(session, qtbot, tmp
     open_with_two_contacts(widget, tmp_path)
     with qtbot.waitSignal(widget.run_finished) as blocker:
         assert widget.run() is None
-    assert blocker.args == [None] and widget.summary.text() == "Not run."
+    assert blocker.args == [None] and widget.summary.toPlainText() == "Not run."
     assert asked == [("Run on production?", "This sends 2 real events to https://yespo.io/api/v2/event (Yespo). "
                                             "Triggers may fire for real contacts.\n\nRun the scenario?")]
     assert session.history.count() == 0 and widget.run_button.isEnabled()
@@ -188,7 +202,7 @@ def test_stop_mid_run_leaves_history_consistent(dock: RunnerDock, session, qtbot
         assert dock.stop_button.isEnabled() and not dock.run_button.isEnabled()
         dock.stop_button.click()
     report = blocker.args[0]
-    assert report.summary.cancelled and "STOPPED" in dock.summary.text()
+    assert report.summary.cancelled and "STOPPED" in dock.summary.toPlainText()
     assert session.history.count(HistoryFilter(outcome=Outcome.PENDING)) == 0
     assert session.history.count(HistoryFilter(outcome=Outcome.CANCELLED)) == 1
     assert cells(dock)[0][3] == "cancelled" and dock.run_button.isEnabled()
@@ -213,7 +227,7 @@ def test_export_results(dock: RunnerDock, qtbot, quick: Path, tmp_path: Path) ->
     with (tmp_path / "r.csv").open(encoding="utf-8") as handle:
         assert [row["expectation"] for row in csv.DictReader(handle)] == ["", "held"]
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["ok"] is True
-    assert not dock.export(str(tmp_path / "r.txt")) and "must end in .csv or .json" in dock.summary.text()
+    assert not dock.export(str(tmp_path / "r.txt")) and "must end in .csv or .json" in dock.summary.toPlainText()
 
 
 def test_open_and_export_through_the_dialogs(dock: RunnerDock, qtbot, quick: Path, tmp_path: Path,

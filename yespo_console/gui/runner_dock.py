@@ -113,6 +113,19 @@ class StepModel(RowsModel[StepResult]):
         self.endResetModel()
 
 
+def _reading_box(parent: QWidget, *, lines: int) -> QTextBrowser:
+    """Text to read that scrolls by itself, LINES high at least, and takes only the height that is left: counted at
+    its preferred height (the dock's form is sized for its width, as its labels wrap), it made the whole dock
+    taller than its tab at 1366×768, and the dock scrolled. It reads as text, not as a field (gui.theme)."""
+    box = QTextBrowser(parent)
+    box.setProperty("reading", True)
+    box.setOpenLinks(False)
+    box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # not a stop for Tab; a click selects, for copying
+    box.setMinimumHeight(lines * box.fontMetrics().lineSpacing() + 8)
+    box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+    return box
+
+
 class RunnerDock(QDockWidget):
     run_finished = Signal(object)  # the RunReport, or None when the run could not start
 
@@ -159,12 +172,8 @@ class RunnerDock(QDockWidget):
         form.addRow("Scenario:", picker)
 
         # In a box that scrolls by itself: as a label, a recipe's whole description was the form's minimum height,
-        # and at 1366×768 the dock scrolled to show it. It reads as text, not as a field (gui.theme).
-        self.description = QTextBrowser(body)
-        self.description.setObjectName("scenarioDescription")
-        self.description.setOpenLinks(False)
-        self.description.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # text to read, not a stop for Tab
-        self.description.setMinimumHeight(self.fontMetrics().lineSpacing() + 8)  # a line at least; it scrolls
+        # and at 1366×768 the dock scrolled to show it.
+        self.description = _reading_box(body, lines=1)
 
         contact = QHBoxLayout()
         self.email = QLineEdit(body)
@@ -259,17 +268,16 @@ class RunnerDock(QDockWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((230, 150, 55, 95, 90)):
             self.table.setColumnWidth(column, width)
-        results.addWidget(self.table, 1)
-        # The summary wraps, so the form's height is asked for its width: counted at their preferred heights, the
-        # description and the table made it taller than the dock at 1366×768, and the dock scrolled. They take
-        # what is left instead (each scrolls by itself).
-        for box in (self.description, self.table):
-            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        # Three rows at least: a run's long summary below must not squeeze the steps out of sight.
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + 3 * self.table.verticalHeader().defaultSectionSize() + 4)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        results.addWidget(self.table, 3)
 
-        self.summary = QLabel("Pick a scenario, give a test contact, and press Run.", body)
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        results.addWidget(self.summary)
+        # A run's summary is several lines: it scrolls by itself too, under the verdict that sums it up.
+        self.summary = _reading_box(body, lines=2)
+        self.summary.setText("Pick a scenario, give a test contact, and press Run.")
+        results.addWidget(self.summary, 2)
         # Scrolled: a tab's minimum height is the whole bottom dock area's, and this form's would take the
         # preview's room away even while the History tab is the one shown.
         scroll = QScrollArea(self)
@@ -505,5 +513,5 @@ class RunnerDock(QDockWidget):
         except InputError as exc:
             self.summary.setText(f"<span style='color:{theme.css('error')}'>{html_text(str(exc))}</span>")
             return False
-        self.summary.setText(self.summary.text() + f"<br>Results written to {html_text(path)}.")
+        self.summary.append(f"Results written to {html_text(path)}.")
         return True

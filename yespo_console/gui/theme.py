@@ -129,7 +129,7 @@ QListWidget#eventList { border: none; background: palette(window); }
 QListWidget#eventList::item { padding: 3px 4px; border-radius: 4px; }
 QListWidget#eventList::item:selected { background: palette(highlight); color: palette(highlighted-text); }
 QLabel#sectionTitle { color: palette(placeholder-text); font-weight: bold; }
-QTextBrowser#scenarioDescription { border: none; background: transparent; }
+QTextBrowser[reading="true"] { border: none; background: palette(window); }
 QLineEdit, QAbstractSpinBox, QComboBox, QPlainTextEdit, QTextEdit {
     border: 1px solid palette(mid); border-radius: 3px; }
 QLineEdit, QAbstractSpinBox, QComboBox { padding: 2px 4px; }
