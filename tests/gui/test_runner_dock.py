@@ -136,6 +136,18 @@ def test_a_run_s_summary_leaves_the_steps_in_sight_in_a_laptop_s_dock_area(dock:
     assert dock.summary.height() >= 2 * dock.summary.fontMetrics().lineSpacing()
 
 
+def test_nothing_runs_while_the_history_is_being_upgraded(dock: RunnerDock, session, qtbot, quick: Path,
+                                                          monkeypatch) -> None:
+    # The window upgrades an old history on a worker thread after its first paint; a run then would go unrecorded.
+    dock.open_file(str(quick))
+    monkeypatch.setattr(session, "history_pending", True)
+    with qtbot.waitSignal(dock.run_finished, timeout=2000) as blocker:
+        assert dock.run() is None
+    assert blocker.args == [None] and not dock.running
+    assert dock.summary.toPlainText().startswith("Not run: the history is rebuilding its search index")
+    assert session.sandbox is not None and session.sandbox.store.count() == 0  # nothing reached the sandbox
+
+
 def open_with_two_contacts(dock: RunnerDock, tmp_path: Path) -> None:
     """The quick scenario, with its contacts (and their {{query}}) from a two-row CSV."""
     path = tmp_path / "q.yaml"

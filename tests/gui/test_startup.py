@@ -192,36 +192,74 @@ def test_the_console_window_module_leaves_http_scenarios_and_the_sandbox_server_
     assert result.stdout.strip() == "[]"
 
 
-def test_a_history_that_needs_its_search_index_rebuilt_is_named_as_such_on_the_painted_console(tmp_path):
+def test_an_old_history_is_upgraded_on_a_worker_thread_while_the_console_works_and_nothing_goes_out(tmp_path):
+    # The one-time search index rebuild takes minutes on a large history: it runs beside the painted console,
+    # which keeps painting and taking input, says what is going on, and sends nothing that would go unrecorded.
     from yespo_console.core.history import db as history_db
 
     _home(tmp_path)
     history_db.connect(tmp_path / "history.sqlite3", target=2).close()  # a file from the previous version
     result = _python("""
         import sys
+        import threading
+        import time
+        from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
+        import yespo_console.gui.startup as startup
         from yespo_console.gui.session import Session
-        opening = Session.open_history
-        def open_history(session):
-            window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
-            print(window.isVisible(), window.history_dock.windowTitle())
-            print(window.statusBar().currentMessage())
-            opening(session)
-        Session.open_history = open_history
+        seen = {}
+        ticks = []
+        loading = Session.load_history
+        def slow_load(session):  # as a large history's rebuild would be
+            seen["thread"] = threading.current_thread().name
+            seen["began"] = time.monotonic()
+            time.sleep(1.5)
+            store = loading(session)
+            seen["ended"] = time.monotonic()
+            return store
+        Session.load_history = slow_load
+        def window():
+            return next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+        def probe():  # on the GUI thread, while the history is being rebuilt
+            seen["title"] = window().history_dock.windowTitle()
+            seen["status"] = window().history_upgrade.text()
+            seen["pending"] = window().session.history is None
+            window().send()
+            seen["send"] = window().statusBar().currentMessage()
+        noted = startup.milestone
+        def milestone(name):
+            noted(name)
+            if name == "console ready":
+                timer = QTimer()
+                timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+                timer.start(50)
+                seen["timer"] = timer
+                QTimer.singleShot(800, probe)
+        startup.milestone = milestone
         from yespo_console.cli.main import main
         code = main(["--data-dir", sys.argv[1], "gui", "--screenshot", sys.argv[1] + "/shot.png"])
+        print(seen["thread"])
+        print(seen["title"])
+        print(seen["status"])
+        print(seen["pending"])
+        print(seen["send"])
+        print(sum(1 for t in ticks if seen["began"] < t < seen["ended"]))
+        print(window().history_dock.windowTitle(), window().session.history is not None, window().history_upgrade)
         print(code)
     """, tmp_path)
     assert result.returncode == 0, result.stderr
-    visible, message = result.stdout.splitlines()[:2]
-    assert visible == "True History (rebuilding its search index…)"
-    assert message.startswith("Rebuilding the history's search index") and result.stdout.splitlines()[-1] == "0"
+    thread, title, status, pending, send, ticks, after, code = result.stdout.splitlines()[-8:]
+    assert thread == "history-upgrade" and title == "History (rebuilding its search index…)"
+    assert status.startswith("Rebuilding the history's search index") and pending == "True"
+    assert send.startswith("Not sent: the history is rebuilding its search index"), send
+    assert int(ticks) >= 15, ticks  # the window's timers ran on: 1.5 s at 50 ms
+    assert after == "History True None" and code == "0"  # the note at the status bar's right is gone
     from yespo_console.core.history import SCHEMA_VERSION
 
     upgraded = history_db.connect(tmp_path / "history.sqlite3")
     assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert upgraded.execute("SELECT count(*) FROM exchange").fetchone()[0] == 0  # the refused send left no row
     upgraded.close()
-
 
 def test_the_console_is_painted_and_takes_keys_before_the_sandbox_and_the_scenarios_load(tmp_path):
     # The real entry point, looked at when the console says it is ready: what is loaded, and does a key typed

@@ -208,6 +208,19 @@ def test_the_proxy_switch_relays_and_records(window, session, qloop, qtbot):
     assert not switch.running and not switch.indicator.isVisible() and not switch.action.isChecked()
 
 
+def test_the_proxy_and_a_send_wait_while_the_history_is_being_upgraded(window, session, monkeypatch, qtbot):
+    # The window upgrades an old history on a worker thread after its first paint; what went out then would not be
+    # recorded, so neither the proxy nor a send goes.
+    monkeypatch.setattr(session, "history_pending", True)
+    assert window.proxy_switch.start("yespo", 0) is None and not window.proxy_switch.running
+    assert window.statusBar().currentMessage().startswith("Proxy not started: the history is rebuilding")
+    with qtbot.waitSignal(window.send_finished, timeout=2000) as blocker:
+        window.send_action.trigger()
+    assert blocker.args == [None]
+    assert window.statusBar().currentMessage().startswith("Not sent: the history is rebuilding")
+    assert session.sandbox is not None and session.sandbox.store.count() == 0
+
+
 def test_the_proxy_switch_refuses_a_bad_target(window):
     assert window.proxy_switch.start("ftp://example.com", 0) is None
     assert "Proxy not started" in window.statusBar().currentMessage()

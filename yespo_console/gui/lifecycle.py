@@ -1,8 +1,8 @@
 """The console's life: its window painted first with a loading face (its title, its saved geometry), then
 the console built into that same window and painted, with only what that paint needs; then, once it is
-painted and has taken a turn of input, the rest: logging, the history, the qasync loop, the embedded
-sandbox (at the Sandbox environment's address: gui.session), the offscreen screenshot mode, and a clean
-shutdown.
+painted and has taken a turn of input, the rest: logging, the history (an old one upgraded on a worker thread
+once the loop runs, the window working meanwhile), the qasync loop, the embedded sandbox (at the Sandbox
+environment's address: gui.session), the offscreen screenshot mode, and a clean shutdown.
 
 The window is shown and painted on a plain Qt event loop, before asyncio and qasync are even imported:
 nothing in the first paint is asynchronous, and loading them first would hold the paint up. Input that
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QSettings, QSize, QTimer
 from PySide6.QtWidgets import QApplication
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from yespo_console.gui.main_window import MainWindow
     from yespo_console.gui.session import Session
 
+T = TypeVar("T")
 PAINT_TIMEOUT_MS = 2000  # a platform may never say it painted
 UPGRADING = ("Rebuilding the history's search index for the new search (once: about a minute for each 200,000 "
              "exchanges)…")
@@ -79,28 +82,73 @@ def _wait_until_painted(window: MainWindow) -> None:
         waiting.exec()
 
 
-def _open_history(window: MainWindow, session: Session) -> None:
-    """After the first paint: open the history (saying so first when its one-time upgrade is due)."""
+def _open_history(window: MainWindow, session: Session) -> bool:
+    """After the first paint: open the history, unless its one-time upgrade (a search index rebuild, minutes on
+    a large history) is due: then say so, and leave it to `_upgrade_history`. Whether it is open (or off)."""
     from yespo_console.core.history.db import upgrade_pending
     from yespo_console.core.paths import history_path
 
     if upgrade_pending(history_path(session.home)):
-        window.statusBar().showMessage(UPGRADING)
-        window.history_dock.setWindowTitle("History (rebuilding its search index…)")
-        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        window.history_upgrading(UPGRADING)
+        return False
     session.open_history()
-    window.history_dock.setWindowTitle("History")
-    window.statusBar().clearMessage()
+    window.history_opened()
+    return True
+
+
+def _on_a_daemon_thread(work: Callable[[], T]) -> asyncio.Future[T]:
+    """WORK on its own thread, its result on this loop. A daemon: quitting does not wait for it (an upgrade cut
+    short is rolled back by SQLite, and done again at the next start)."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the loop, as the future's
+            loop.call_soon_threadsafe(settle, partial(future.set_exception, exc))
+        else:
+            loop.call_soon_threadsafe(settle, partial(future.set_result, result))
+
+    threading.Thread(target=run, name="history-upgrade", daemon=True).start()
+    return future
+
+
+async def _upgrade_history(window: MainWindow, session: Session, closed: asyncio.Event) -> None:
+    """The history's upgrade on a worker thread, the window working meanwhile: sends, runs and the proxy wait for
+    it (`Session.history_wait`), so that nothing goes out unrecorded. Closing the window does not wait for it."""
+    import asyncio
+
+    opening = _on_a_daemon_thread(session.load_history)
+    closing = asyncio.ensure_future(closed.wait())
+    either: set[asyncio.Future[Any]] = {opening, closing}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closing.cancel()
+    if not opening.done():
+        return
+    session.adopt_history(*opening.result())
     window.history_opened()
 
 
-async def _after_paint(window: MainWindow, session: Session, closed: asyncio.Event, screenshot: Path | None) -> int:
+async def _after_paint(window: MainWindow, session: Session, closed: asyncio.Event, screenshot: Path | None,
+                       *, history_open: bool) -> int:
     import asyncio
 
     # The sandbox (its server stack too) once the console is painted: it says when it listens, and where.
     if not closed.is_set():
         await session.start_sandbox(port=None)
         window.sandbox_ready()
+    if not history_open:
+        await _upgrade_history(window, session, closed)
     if screenshot is not None:
         await asyncio.sleep(0.3)  # let layouts, the first paint and the sandbox settle
         ok = window.grab().save(str(screenshot))
@@ -145,7 +193,7 @@ def run_console(app: QApplication, settings: QSettings, home: Path, *, screensho
     install_excepthook(setup_logging(home))
     logging.getLogger(__name__).info("start-up: %s (ms after the process started)",
              ", ".join(f"{name} {ms:.0f}" for name, ms in reached.items()))
-    _open_history(window, session)
+    history_open = _open_history(window, session)
     os.environ.setdefault("QT_API", "pyside6")  # qasync would pick PyQt6 first if both were installed
     import asyncio
 
@@ -159,6 +207,7 @@ def run_console(app: QApplication, settings: QSettings, home: Path, *, screensho
             app.lastWindowClosed.connect(window_closed.set)
             if not window.isVisible():  # closed before the loop ran
                 window_closed.set()
-            return int(loop.run_until_complete(_after_paint(window, session, window_closed, screenshot)))
+            return int(loop.run_until_complete(_after_paint(window, session, window_closed, screenshot,
+                                                            history_open=history_open)))
     finally:
         flush_repeats()

@@ -272,6 +272,7 @@ class MainWindow(QMainWindow):
         self.busy.hide()
         self.statusBar().addPermanentWidget(self.busy)
         self.history_off: QLabel | None = None
+        self.history_upgrade: QLabel | None = None
         self._say_if_history_is_off()
 
     def _say_if_history_is_off(self) -> None:
@@ -284,8 +285,24 @@ class MainWindow(QMainWindow):
             self.history_off.setStyleSheet(f"color: {theme.css('error')};")
             self.statusBar().addPermanentWidget(self.history_off)
 
+    def history_upgrading(self, text: str) -> None:
+        """The history's one-time upgrade runs (gui.lifecycle): said in the History tab's title, and at the status
+        bar's right until `history_opened` (a message there would be replaced by the next one)."""
+        from PySide6.QtWidgets import QLabel
+
+        self.history_dock.setWindowTitle("History (rebuilding its search index…)")
+        if self.history_upgrade is None:
+            self.history_upgrade = QLabel(text, self)
+            self.history_upgrade.setToolTip(self.session.history_wait)
+            self.statusBar().addPermanentWidget(self.history_upgrade)
+
     def history_opened(self) -> None:
         """The app opens the history after the window's first paint: now its rows show, or why there are none."""
+        self.history_dock.setWindowTitle("History")
+        if self.history_upgrade is not None:
+            self.statusBar().removeWidget(self.history_upgrade)
+            self.history_upgrade.deleteLater()
+            self.history_upgrade = None
         self.history_dock.attach(self.session.history, self.session.history_error)
         self._say_if_history_is_off()
 
@@ -679,9 +696,20 @@ class MainWindow(QMainWindow):
         self.send_action.setEnabled(not busy)
         self.cancel_action.setEnabled(busy)
 
+    def _history_not_ready(self) -> bool:
+        """While the history is being upgraded (after the first paint, on a worker thread), nothing goes out: it
+        would not be recorded. Says why, and whether that is so."""
+        wait = self.session.history_wait
+        if wait:
+            self.statusBar().showMessage(f"Not sent: {wait}.", 10000)
+            self.send_finished.emit(None)
+        return bool(wait)
+
     def send(self) -> None:
         from yespo_console.gui.tracker_target import check
 
+        if self._history_not_ready():
+            return
         body = self.current_body()
         env = check(self, body, self.environment, self.session.environments.all())
         if isinstance(env, str):  # cancelled: the body does not suit the environment
@@ -695,6 +723,8 @@ class MainWindow(QMainWindow):
 
     def resend(self, exchanges: list[Exchange]) -> None:
         """Send the exact bytes again, each to its own environment (the current one if that is gone)."""
+        if self._history_not_ready():
+            return
         self.send_flow.resend(exchanges, self.env_combo.currentData())
 
     def _history_selected(self, exchange: Exchange | None) -> None:

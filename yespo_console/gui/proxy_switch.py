@@ -75,6 +75,9 @@ class ProxySwitch(QObject):
         if self.relay is not None or (self.task is not None and not self.task.done()):
             self._say("The proxy is already running (or stopping): stop it first.")
             return None
+        if self.window.session.history_wait:  # what it relayed now would not be recorded
+            self._say(f"Proxy not started: {self.window.session.history_wait}.")
+            return None
         try:
             upstream = upstream_for(to)
         except InputError as exc:

@@ -392,6 +392,10 @@ class RunnerDock(QDockWidget):
         """Start a run; returns its task (None when it could not start: the reason is shown)."""
         if self.running or self.loaded is None:
             return None
+        if self.session.history_wait:  # what it sent now would not be recorded
+            self.summary.setText(f"Not run: {html_text(self.session.history_wait)}.")
+            self.run_finished.emit(None)
+            return None
         env = self.session.environment(self.environment_name())
         run_id = new_run_id(self.loaded.name)
         contacts = self._plan(env, run_id)

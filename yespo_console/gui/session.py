@@ -67,15 +67,31 @@ class Session:
         return session
 
     def open_history(self) -> None:
+        self.adopt_history(*self.load_history())
+
+    def load_history(self) -> tuple[HistoryStore | None, str]:
+        """The history store, upgraded if due, and "", or None and why not. Touches nothing of the session's, so
+        it may run on a worker thread (the window upgrades an old history there: `adopt_history` after)."""
         from yespo_console.core.history.store import HistoryStore
 
         try:
             # Checkpoints on a worker thread: the WAL copy (an fsync) never stalls a send or a repaint.
-            self.history = HistoryStore.open(self.home, background_checkpoints=True)
-            self.history_error = ""
+            return HistoryStore.open(self.home, background_checkpoints=True), ""
         except StoreError as exc:  # the window still works; it says why nothing is kept
-            self.history, self.history_error = None, str(exc)
+            return None, str(exc)
+
+    def adopt_history(self, store: HistoryStore | None, error: str) -> None:
+        self.history, self.history_error = store, error
         self.history_pending = False
+
+    @property
+    def history_wait(self) -> str:
+        """Why a send, a run or the proxy must wait: the history is not open yet (its one-time search index
+        rebuild can take minutes), and what went out now would not be recorded. "" once it is open (or off)."""
+        if not self.history_pending:
+            return ""
+        return ("the history is rebuilding its search index (once, after an upgrade); sends, runs and the proxy "
+                "wait until it is ready, so that each is recorded")
 
     @property
     def environments(self) -> EnvironmentStore:
