@@ -1,6 +1,7 @@
 """One grammar for spans of time typed by people: `500ms`, `2s`, `1.5m`, `12h`, `30d`, `4w`, and with a sign
 (`-2h`, `+30m`) for offsets. Scenario waits, `history --since/--older-than` and template offsets all read it.
-Also how a moment in a server's answer is read (`parse_moment`)."""
+Also how a moment in a server's answer is read (`parse_moment`), and how long to wait between polls of the
+account's read endpoints (`poll_pause`: the verifier's and the scenario expectations' one schedule)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,14 @@ def parse_moment(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Polls of the account's read endpoints: quick at first (a workflow may start within seconds), then further apart,
+# within the endpoints' rate limits over a long window.
+FIRST_POLL_PAUSE_S, POLL_PAUSE_FACTOR, MAX_POLL_PAUSE_S = 2.0, 1.5, 20.0
+
+
+def poll_pause(poll: int, *, first_s: float = FIRST_POLL_PAUSE_S, factor: float = POLL_PAUSE_FACTOR,
+               max_s: float = MAX_POLL_PAUSE_S) -> float:
+    """The pause after poll number POLL (1-based): FIRST_S, growing by FACTOR, at most MAX_S."""
+    return min(max_s, first_s * factor ** (poll - 1))

@@ -22,6 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from yespo_console.core.durations import (
+    FIRST_POLL_PAUSE_S,
+    MAX_POLL_PAUSE_S,
+    POLL_PAUSE_FACTOR,
+    poll_pause,
+)
 from yespo_console.core.durations import parse_moment as parse_time
 from yespo_console.core.followup.answers import Activity, Contact, Message
 from yespo_console.core.followup.client import AccountClient, FollowupError
@@ -119,13 +125,13 @@ class Verification:
 @dataclass(frozen=True, slots=True)
 class PollPlan:
     wait_s: float = 120.0
-    first_interval_s: float = 2.0
-    factor: float = 1.5
-    max_interval_s: float = 20.0
+    first_interval_s: float = FIRST_POLL_PAUSE_S
+    factor: float = POLL_PAUSE_FACTOR
+    max_interval_s: float = MAX_POLL_PAUSE_S
 
     def interval(self, poll: int) -> float:
         """The pause after poll number POLL (1-based)."""
-        return min(self.max_interval_s, self.first_interval_s * self.factor ** (poll - 1))
+        return poll_pause(poll, first_s=self.first_interval_s, factor=self.factor, max_s=self.max_interval_s)
 
 
 @dataclass(frozen=True, slots=True)

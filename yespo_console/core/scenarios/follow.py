@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from yespo_console.core.durations import parse_moment
+from yespo_console.core.durations import parse_moment, poll_pause
 from yespo_console.core.events.locators import resolve_body
 from yespo_console.core.events.tracker_catalog import GENERAL_INFO
 from yespo_console.core.scenarios.account_steps import ActivityCheck, FollowCheck, MessageCheck, NoMessageCheck
@@ -37,7 +37,7 @@ from yespo_console.core.scenarios.spans import span_text
 
 CLOCK_SKEW = timedelta(minutes=2)  # between this computer's clock and the account's
 QUERY_MARGIN = timedelta(days=1)  # the endpoints may read dates in the account's time zone: ask wide, filter after
-FIRST_PAUSE_S, PAUSE_FACTOR, MAX_PAUSE_S, MIN_PAUSE_S = 2.0, 1.5, 20.0, 0.2
+MIN_PAUSE_S = 0.2
 _ALIASES = {"telegram": ("telegram", "telegrambot")}
 
 
@@ -239,8 +239,8 @@ class Followed:
 
 
 def pause_after(poll: int, window_s: float) -> float:
-    grown = min(MAX_PAUSE_S, FIRST_PAUSE_S * PAUSE_FACTOR ** (poll - 1))
-    return max(MIN_PAUSE_S, min(grown, window_s / 10))
+    """The verifier's schedule (core.durations), but ten polls at least in a short window."""
+    return max(MIN_PAUSE_S, min(poll_pause(poll), window_s / 10))
 
 
 def _channel_matches(wanted: str | None, channel: str | None) -> bool:
