@@ -1,9 +1,7 @@
-"""Request → Recording proxy's questions: where to relay and on which port, and, for production, whether to
-start at all (gui.proxy_switch asks them; loaded when it first does)."""
+"""Request → Recording proxy's question: where to relay, and on which port (gui.proxy_switch asks it; loaded when
+it first does). Whether to relay to production at all is gui.dialogs' `confirm_relay`."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -11,15 +9,11 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QMessageBox,
     QSpinBox,
     QWidget,
 )
 
 from yespo_console.gui.proxy_switch import PROXY_PORT
-
-if TYPE_CHECKING:
-    from yespo_console.relay import Upstream
 
 
 class ProxyDialog(QDialog):
@@ -55,11 +49,3 @@ class ProxyDialog(QDialog):
     def chosen(self) -> tuple[str, int]:
         return self.target.currentText().strip(), self.port.value()
 
-
-def confirm_relay(parent: QWidget | None, upstream: Upstream) -> bool:
-    answer = QMessageBox.warning(
-        parent, "Relay to production?",
-        f"The proxy relays to {upstream.shown}: events sent through it reach real contacts and may fire "
-        "triggers.\n\nStart it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel
 
 from yespo_console.core.errors import InputError
+from yespo_console.gui.dialogs import confirm_relay
 from yespo_console.gui.send_flow import _report_crash
 
 if TYPE_CHECKING:
@@ -69,7 +70,6 @@ class ProxySwitch(QObject):
     # Dialogs are asked here, in a plain slot, before the coroutine starts (see gui.send_flow).
     def start(self, to: str, port: int) -> asyncio.Task[None] | None:
         """Start relaying to TO on PORT; the task that starts it, or None (the reason is shown)."""
-        from yespo_console.gui.proxy_dialog import confirm_relay
         from yespo_console.relay import Relay, RelayError, upstream_for
 
         if self.relay is not None or (self.task is not None and not self.task.done()):
