@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
@@ -411,3 +412,36 @@ def test_size_applies_to_the_console_when_no_start_up_window_shows(tmp_path):
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 1280 720"
+
+
+def test_work_on_the_upgrade_thread_that_ends_after_its_loop_closed_ends_quietly():
+    # Closing the window does not wait for the history's upgrade: the loop may be gone when the thread ends.
+    import asyncio
+    import threading
+
+    from yespo_console.gui.lifecycle import _on_a_daemon_thread
+
+    release, ended, failures = threading.Event(), threading.Event(), []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: failures.append(args.exc_value)
+
+    def work() -> str:
+        release.wait(5)
+        ended.set()
+        return "opened"
+
+    async def start() -> None:
+        _on_a_daemon_thread(work)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(start())
+    finally:
+        loop.close()
+    try:
+        release.set()
+        assert ended.wait(5)
+        time.sleep(0.1)  # the thread hands its result over, to a closed loop
+    finally:
+        threading.excepthook = previous
+    assert failures == []

@@ -11,6 +11,7 @@ comes while the rest loads waits in Qt's queue, in order, for the qasync loop.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable
@@ -109,13 +110,18 @@ def _on_a_daemon_thread(work: Callable[[], T]) -> asyncio.Future[T]:
         if not future.done():
             outcome()
 
+    def hand_over(outcome: Callable[[], None]) -> None:
+        # A closed loop refuses it: the window was closed, and nobody waits for the result any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, outcome)
+
     def run() -> None:
         try:
             result = work()
         except BaseException as exc:  # handed to the loop, as the future's
-            loop.call_soon_threadsafe(settle, partial(future.set_exception, exc))
+            hand_over(partial(future.set_exception, exc))
         else:
-            loop.call_soon_threadsafe(settle, partial(future.set_result, result))
+            hand_over(partial(future.set_result, result))
 
     threading.Thread(target=run, name="history-upgrade", daemon=True).start()
     return future
