@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from yespo_console.core.errors import InputError
+from yespo_console.core.http.addresses import SANDBOX_TRACKER_PATH
 from yespo_console.core.http.environments import Environment, check_url, is_loopback_url, is_production_url
 from yespo_console.core.http.masking import Masker, mask_url, url_password
 
 NAMED_UPSTREAMS = {"yespo": "https://yespo.io", "tracker": "https://tracker.yespo.io"}
 # Paths whose bodies are Generate event bodies: judged by the inspector with these rules.
 # tracker.yespo.io/api/v2, and the console sandbox's own tracker route (a proxy in front of the sandbox)
-JUDGED_PATHS = {"/api/v2/event": "v2", "/api/v1/event": "v1", "/api/v2": "tracker", "/tracker/api/v2": "tracker"}
+JUDGED_PATHS = {"/api/v2/event": "v2", "/api/v1/event": "v1", "/api/v2": "tracker",
+                SANDBOX_TRACKER_PATH: "tracker"}
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
     "transfer-encoding", "upgrade",

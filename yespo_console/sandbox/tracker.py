@@ -30,6 +30,7 @@ from starlette.routing import Route
 from yespo_console.core.events.findings import Finding, Severity, downstream_problems
 from yespo_console.core.events.tracker_identity import resolve_visitor
 from yespo_console.core.events.tracker_rules import TrackerReport, check_sequence, inspect_tracker_body
+from yespo_console.core.http.addresses import SANDBOX_TRACKER_PATH
 from yespo_console.core.http.sending import SANDBOX_FINDINGS
 from yespo_console.sandbox.intake import EXCERPT_BYTES, MAX_BODY_BYTES, read_body, request_record
 from yespo_console.sandbox.judge import check_auth
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from yespo_console.sandbox.server import Sandbox
 
 TRACKER_ENDPOINT = "tracker"
-TRACKER_PATH = "/tracker/api/v2"
 BARE_PATH = "/api/v2"
 SEQUENCE_WINDOW = 200  # records looked back through for a visitor's earlier carts
 _CART_EVENTS = ("StatusCart", "PurchasedItems")
@@ -133,7 +133,7 @@ def tracker_handler(sandbox: Sandbox, body_timeout_s: float) -> Handler:
 def tracker_routes(sandbox: Sandbox, body_timeout_s: float) -> tuple[Route, Route]:
     """The tracker's routes for one sandbox: /tracker/api/v2 and the bare /api/v2."""
     handler = tracker_handler(sandbox, body_timeout_s)
-    return Route(TRACKER_PATH, handler, methods=["POST"]), Route(BARE_PATH, handler, methods=["POST"])
+    return Route(SANDBOX_TRACKER_PATH, handler, methods=["POST"]), Route(BARE_PATH, handler, methods=["POST"])
 
 
 def _answer(sandbox: Sandbox, record: NewEvent, started: float, status: int, text: str, *,

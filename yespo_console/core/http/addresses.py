@@ -17,9 +17,11 @@ PRODUCTION_HOSTS = ("yespo.io", "esputnik.com")
 #: The built-in sandbox environment's name.
 SANDBOX = "sandbox"
 
-#: The web tracking REST endpoint (the second wire format, core.events.tracker_catalog) and the sandbox's double.
+#: The web tracking REST endpoint (the second wire format, core.events.tracker_catalog) and the sandbox's double,
+#: at its own path beside the Generate event endpoint.
 TRACKER_URL = "https://tracker.yespo.io/api/v2"
-SANDBOX_TRACKER_URL = f"http://127.0.0.1:{SANDBOX_DEFAULT_PORT}/tracker/api/v2"
+SANDBOX_TRACKER_PATH = "/tracker/api/v2"
+SANDBOX_TRACKER_URL = f"http://127.0.0.1:{SANDBOX_DEFAULT_PORT}{SANDBOX_TRACKER_PATH}"
 
 
 def url_host(url: str) -> str:
